@@ -1,0 +1,5 @@
+//! Command line. (Sketch.)
+use std::process::ExitCode;
+pub fn main() -> ExitCode {
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,18 @@
+//! meshdrill: paced synthetic traffic for failover drills on multi-cluster
+//! service meshes. One run is one straight pipeline, one module per stage:
+//!
+//! 1. [`scenario`]: scenario file (+ CLI overrides) → validated [`scenario::Plan`].
+//! 2. [`engine`]: paces requests per target (open or closed model), sends them
+//!    with hyper, and turns each response into a `Copy` [`outcome::Outcome`].
+//! 3. [`classify`]: status + headers + body bytes → [`classify::Page`] and the outcome kind.
+//! 4. [`record`]: per-lane shards of per-second counts and HDR histograms,
+//!    merged into one timeline off the request path.
+//! 5. [`report`]: timeline.csv, latency.hlog, .hgrm, summary.json, console lines.
+//!
+//! [`sim`] is the embedded two-cluster Bookinfo the demo and the tests drive.
+
+pub mod classify;
+pub mod cli;
+pub mod outcome;
+pub mod scenario;
+pub mod sim;

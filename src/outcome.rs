@@ -1,0 +1,122 @@
+//! The per-request outcome: the one value that flows from the engine through
+//! classification into recording. It is `Copy` and small so that the hot path
+//! never allocates; every failure the drill exists to measure is a variant
+//! here, never an error that aborts the run.
+
+use crate::classify::Page;
+
+/// Index of a target in the plan (`Plan::targets`). Runs have at most a few
+/// dozen targets; `u16` keeps `Outcome` small.
+pub type TargetId = u16;
+
+/// What happened to one request. Columns of `timeline.csv` are these, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// HTTP 200 and a complete productpage (the default definition of success).
+    Ok,
+    /// HTTP 200, but the page shows a backend (reviews, ratings, details) as unavailable.
+    Degraded,
+    /// HTTP 2xx whose body is not a recognisable productpage (wrong app, truncated, empty).
+    Unrecognized,
+    /// Any non-2xx status below 500 (404 route not found, 429 rate limited...).
+    Http4xx,
+    /// 5xx: Envoy's "no healthy upstream", upstream reset, upstream timeout...
+    Http5xx,
+    /// Connected (or dialing) but no full response within `load.timeout`.
+    Timeout,
+    /// TCP connect did not complete within `load.connect_timeout`.
+    ConnectTimeout,
+    /// Connection refused: nothing listening (gateway pod gone).
+    Refused,
+    /// Connection reset or closed by the peer before a complete response.
+    Reset,
+    /// Network or host unreachable (a link or route is gone).
+    Unreachable,
+    /// The body exceeded the configured cap; not read further.
+    BodyTooLarge,
+    /// Any other transport failure (protocol error, I/O error of another kind).
+    OtherError,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 12] = [
+        Kind::Ok,
+        Kind::Degraded,
+        Kind::Unrecognized,
+        Kind::Http4xx,
+        Kind::Http5xx,
+        Kind::Timeout,
+        Kind::ConnectTimeout,
+        Kind::Refused,
+        Kind::Reset,
+        Kind::Unreachable,
+        Kind::BodyTooLarge,
+        Kind::OtherError,
+    ];
+    pub const COUNT: usize = Self::ALL.len();
+
+    /// Stable snake_case name used in CSV headers and JSON keys.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Kind::Ok => "ok",
+            Kind::Degraded => "degraded",
+            Kind::Unrecognized => "unrecognized",
+            Kind::Http4xx => "http_4xx",
+            Kind::Http5xx => "http_5xx",
+            Kind::Timeout => "timeout",
+            Kind::ConnectTimeout => "connect_timeout",
+            Kind::Refused => "refused",
+            Kind::Reset => "reset",
+            Kind::Unreachable => "unreachable",
+            Kind::BodyTooLarge => "body_too_large",
+            Kind::OtherError => "other_error",
+        }
+    }
+
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Success by the default definition (DESIGN.md): only a complete page.
+    pub const fn is_success(self) -> bool {
+        matches!(self, Kind::Ok)
+    }
+}
+
+/// One request, as recorded. Times are microseconds on the run clock
+/// (anchored at run start), so an outcome never holds an `Instant`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub target: TargetId,
+    /// When the pacer meant to send it (open model) or the user started it (closed model).
+    pub intended_us: u64,
+    /// Completion minus intended time: what a user would have waited, including
+    /// any delay the generator itself added (coordinated-omission correct).
+    pub latency_us: u64,
+    /// Completion minus the actual send: the server's share.
+    pub service_us: u64,
+    /// Actual send minus intended time; large values mean the generator fell behind.
+    pub send_lag_us: u64,
+    pub kind: Kind,
+    /// HTTP status, 0 when no response arrived.
+    pub status: u16,
+    /// What the body said (reviews version, stars, pod, cluster...).
+    pub page: Page,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_indices_match_all_order() {
+        for (i, k) in Kind::ALL.iter().enumerate() {
+            assert_eq!(k.index(), i, "{k:?}");
+        }
+    }
+
+    #[test]
+    fn outcome_stays_small() {
+        assert!(std::mem::size_of::<Outcome>() <= 64, "{}", std::mem::size_of::<Outcome>());
+    }
+}

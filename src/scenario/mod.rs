@@ -1,0 +1,5 @@
+//! Scenario files: TOML on disk → validated [`Plan`].
+
+pub mod plan;
+
+pub use plan::*;

@@ -1,0 +1,145 @@
+//! The compiled plan: what a validated scenario file (plus CLI overrides)
+//! means, in types that cannot hold an invalid value. Everything downstream
+//! (engine, sim, record, report) reads only this, never the raw file.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::sim::{Cluster, SimFault, Template};
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Scenario name: the file's `name` key, else its file stem.
+    pub name: String,
+    /// The file it was read from (for messages and summary.json).
+    pub source: PathBuf,
+    pub targets: Vec<TargetPlan>,
+    pub load: LoadPlan,
+    /// Sorted by `at`.
+    pub faults: Vec<FaultPlan>,
+    /// How the embedded simulator behaves when any target is `sim:...`.
+    pub sim: SimSettings,
+}
+
+impl Plan {
+    /// True when at least one target is the embedded simulator.
+    pub fn uses_sim(&self) -> bool {
+        self.targets
+            .iter()
+            .any(|t| matches!(t.endpoint, Endpoint::Sim { .. }))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct TargetPlan {
+    /// Unique among the plan's targets; `[A-Za-z0-9_.-]+` and never `all`
+    /// (the aggregate row in outputs).
+    pub name: String,
+    pub endpoint: Endpoint,
+    pub connection: ConnectionPolicy,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A real HTTP endpoint.
+    Http(HttpEndpoint),
+    /// `sim:primary` / `sim:secondary`: the embedded simulator, started
+    /// in-process on 127.0.0.1:0; `path` is what to request (default `/productpage`).
+    Sim { cluster: Cluster, path: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpEndpoint {
+    /// Scheme `http`, with authority and path-and-query.
+    pub url: hyper::Uri,
+    /// Value of the Host header: `host` from the file, else the URL's authority.
+    pub host_header: String,
+    /// `connect = "IP:port"`: dial this instead of resolving the URL's host.
+    pub connect: Option<SocketAddr>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ConnectionPolicy {
+    /// Reuse pooled connections (what browsers and most clients do).
+    #[default]
+    KeepAlive,
+    /// A new TCP connection for every request: shows gateway failures that
+    /// pooled connections hide.
+    New,
+}
+
+#[derive(Clone, Debug)]
+pub struct LoadPlan {
+    pub model: LoadModel,
+    /// Measured phase, after warmup.
+    pub duration: Duration,
+    /// Traffic sent before the measured phase; recorded but kept out of totals.
+    pub warmup: Duration,
+    /// Whole-request deadline (connect + send + full body).
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Responses whose body exceeds this are `body_too_large`, not read further.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LoadModel {
+    /// Open model: constant arrival rate per target, independent of responses.
+    Rate { per_target: Rate },
+    /// Closed model: exactly `users` requests in flight per target, each user
+    /// waiting `think_time` between a response and its next request.
+    Concurrency { users: std::num::NonZeroU32, think_time: Duration },
+}
+
+/// Requests per second; always finite and > 0.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct Rate(f64);
+
+impl Rate {
+    pub fn new(per_second: f64) -> Option<Rate> {
+        (per_second.is_finite() && per_second > 0.0).then_some(Rate(per_second))
+    }
+    pub fn per_second(self) -> f64 {
+        self.0
+    }
+    /// Time between two intended sends.
+    pub fn interval(self) -> Duration {
+        Duration::from_secs_f64(1.0 / self.0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultPlan {
+    pub name: String,
+    /// Offset from the start of traffic (warmup included) on the run clock.
+    pub at: Duration,
+    pub action: FaultAction,
+    /// When set, the fault is undone at this offset (> `at`).
+    pub restore_at: Option<Duration>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultAction {
+    /// A simulator fault on the cluster behind a `sim:` target.
+    Sim { cluster: Cluster, fault: SimFault },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimSettings {
+    /// Share of v1 / v2 / v3 reviews pages, in percent (sums to 100).
+    pub reviews_mix: [u8; 3],
+    /// Added to every simulated response.
+    pub base_latency: Duration,
+    pub template: Template,
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        SimSettings {
+            reviews_mix: [50, 30, 20],
+            base_latency: Duration::from_millis(2),
+            template: Template::Current,
+        }
+    }
+}
