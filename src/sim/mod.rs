@@ -1,9 +1,36 @@
 //! Embedded two-cluster Bookinfo simulator (primary + secondary ingress) with
 //! fault injection. It is the default target of the demo, the tests and the
-//! benches. (Interface sketch: the implementation lands in its own commit.)
+//! benches, and runs in the load generator's process, so every page is
+//! rendered once at start and a request only clones pre-built parts.
+//!
+//! This file is the API ([`Sim`], its config and the fault/stats types); the
+//! parts, in the order a request meets them:
+//!
+//! - `gateway`: per-cluster listener lifecycle (accept, `Down`, re-bind).
+//! - `server`: hyper connection and the request → response handler.
+//! - `faults`: the current fault as one atomic word; blackhole holding.
+//! - [`mix`]: which reviews version answers the n-th request.
+//! - [`pages`]: pre-rendered productpages (both templates) and pod names.
+//! - `stats`: per-cluster atomic counters behind [`SimStats`].
 
+mod faults;
+mod gateway;
+pub mod mix;
+pub mod pages;
+mod server;
+mod stats;
+
+use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use gateway::Gateway;
+pub use mix::version_for;
+pub use pages::pod_name;
+use server::{ClusterState, Site};
 
 /// One of the two simulated clusters, each behind its own listener.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -25,6 +52,10 @@ impl Cluster {
             Cluster::Primary => Cluster::Secondary,
             Cluster::Secondary => Cluster::Primary,
         }
+    }
+    /// Position in [`Cluster::ALL`], for per-cluster arrays.
+    pub const fn index(self) -> usize {
+        self as usize
     }
 }
 
@@ -70,5 +101,128 @@ pub struct SimStats {
     pub connections: u64,
 }
 
-#[allow(dead_code)]
-fn _interface_only(_: SocketAddr) {}
+/// What the simulated Bookinfo serves. Both clusters run the same config.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Percent of productpage requests answered by reviews v1, v2, v3; must
+    /// sum to 100. Exact over any 100 consecutive requests to one cluster.
+    pub reviews_mix: [u8; 3],
+    /// Added to every upstream answer (page or health), like the real
+    /// productpage → details/reviews round trips. Zero for benches.
+    pub base_latency: Duration,
+    pub template: Template,
+}
+
+impl Default for SimConfig {
+    /// Istio's traffic-shifting example proportions and a fast local mesh.
+    fn default() -> Self {
+        SimConfig {
+            reviews_mix: [50, 30, 20],
+            base_latency: Duration::from_millis(2),
+            template: Template::Current,
+        }
+    }
+}
+
+/// A running two-cluster simulator: two HTTP/1.1 listeners, each one
+/// cluster's ingress gateway in front of productpage.
+///
+/// Dropping it without [`Sim::shutdown`] still stops every task, but
+/// asynchronously.
+#[derive(Debug)]
+pub struct Sim {
+    /// Indexed by [`Cluster::index`].
+    gateways: [Gateway; 2],
+    root: CancellationToken,
+}
+
+impl Sim {
+    /// Binds both listeners (port 0 allowed) and starts serving.
+    ///
+    /// Fails with `InvalidInput` when `reviews_mix` does not sum to 100, or
+    /// with the bind error.
+    pub async fn start(
+        config: SimConfig,
+        primary: SocketAddr,
+        secondary: SocketAddr,
+    ) -> io::Result<Sim> {
+        if !mix::mix_is_valid(config.reviews_mix) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("reviews_mix {:?} must sum to 100", config.reviews_mix),
+            ));
+        }
+        let site = Arc::new(Site::new(config));
+        let root = CancellationToken::new();
+        let gateway = |cluster: Cluster, addr| {
+            let state = Arc::new(ClusterState::new(cluster, site.clone()));
+            Gateway::start(state, addr, root.clone())
+        };
+        let primary = gateway(Cluster::Primary, primary)?;
+        let secondary = match gateway(Cluster::Secondary, secondary) {
+            Ok(g) => g,
+            Err(e) => {
+                primary.stop().await;
+                return Err(e);
+            }
+        };
+        Ok(Sim {
+            gateways: [primary, secondary],
+            root,
+        })
+    }
+
+    fn gateway(&self, cluster: Cluster) -> &Gateway {
+        &self.gateways[cluster.index()]
+    }
+
+    /// Bound address; stays the same across `Down`/`Restore`.
+    pub fn addr(&self, cluster: Cluster) -> SocketAddr {
+        self.gateway(cluster).addr()
+    }
+
+    /// Replaces `cluster`'s fault. Takes effect before it returns: after
+    /// `Down`, a connect is refused and every open connection has been reset;
+    /// after any other fault, the listener accepts again (re-bound on the same
+    /// address if it was down) and held requests have been released.
+    ///
+    /// Errs only when re-binding after `Down` fails; the cluster then stays down.
+    pub async fn apply(&self, cluster: Cluster, fault: SimFault) -> io::Result<()> {
+        self.gateway(cluster).apply(fault).await
+    }
+
+    /// Current fault (`Restore` = healthy).
+    pub fn fault(&self, cluster: Cluster) -> SimFault {
+        self.gateway(cluster).state.fault.get()
+    }
+
+    pub fn stats(&self, cluster: Cluster) -> SimStats {
+        self.gateway(cluster).state.stats.snapshot()
+    }
+
+    /// Restarts `peak_in_flight` from the current `in_flight`, e.g. after a
+    /// warm-up, so a test measures only the phase it cares about.
+    pub fn reset_peak(&self, cluster: Cluster) {
+        self.gateway(cluster).state.stats.reset_peak();
+    }
+
+    /// Waits until at least `n` requests to `cluster` are held by a
+    /// [`SimFault::Blackhole`]: lets a test know its requests reached the
+    /// server without sleeping.
+    pub async fn wait_held(&self, cluster: Cluster, n: u64) {
+        self.gateway(cluster).state.fault.wait_held(n).await;
+    }
+
+    /// Closes both listeners and every connection, and waits for all tasks.
+    pub async fn shutdown(self) {
+        for g in &self.gateways {
+            g.stop().await;
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.root.cancel();
+    }
+}
