@@ -110,6 +110,7 @@ pub struct SimConfig {
     /// Added to every upstream answer (page or health), like the real
     /// productpage → details/reviews round trips. Zero for benches.
     pub base_latency: Duration,
+    /// Page generation to render; the classifier must read both.
     pub template: Template,
 }
 
@@ -224,5 +225,32 @@ impl Sim {
 impl Drop for Sim {
     fn drop(&mut self) {
         self.root.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>(_: &T) {}
+
+    /// Drill hooks share one `Sim` and spawn its fault changes as tasks.
+    #[test]
+    fn sim_and_its_futures_cross_tasks() {
+        send_sync::<Sim>();
+        let _compile_only = |sim: Sim| {
+            send(&sim.apply(Cluster::Primary, SimFault::Down));
+            send(&sim.wait_held(Cluster::Primary, 1));
+            send(&sim.shutdown());
+        };
+    }
+
+    #[test]
+    fn cluster_indices_match_all_order() {
+        for (i, c) in Cluster::ALL.into_iter().enumerate() {
+            assert_eq!(c.index(), i);
+            assert_eq!(c.other().other(), c);
+        }
     }
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use super::SimStats;
 
+/// One cluster's counters; [`StatsCell::snapshot`] reads them as [`SimStats`].
 #[derive(Debug, Default)]
 pub struct StatsCell {
     requests: AtomicU64,
