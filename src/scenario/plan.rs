@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::sim::{Cluster, SimFault, Template};
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
     /// Scenario name: the file's `name` key, else its file stem.
     pub name: String,
@@ -31,7 +31,7 @@ impl Plan {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TargetPlan {
     /// Unique among the plan's targets; `[A-Za-z0-9_.-]+` and never `all`
     /// (the aggregate row in outputs).
@@ -69,7 +69,7 @@ pub enum ConnectionPolicy {
     New,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LoadPlan {
     pub model: LoadModel,
     /// Measured phase, after warmup.
@@ -89,7 +89,10 @@ pub enum LoadModel {
     Rate { per_target: Rate },
     /// Closed model: exactly `users` requests in flight per target, each user
     /// waiting `think_time` between a response and its next request.
-    Concurrency { users: std::num::NonZeroU32, think_time: Duration },
+    Concurrency {
+        users: std::num::NonZeroU32,
+        think_time: Duration,
+    },
 }
 
 /// Requests per second; always finite and > 0.

@@ -1,0 +1,207 @@
+//! The scenario file as written: one struct per TOML table, one field per
+//! key, every value kept loosely typed with where it came from. Nothing here
+//! judges a value; [`super::compile`] does, so that a wrong type, an unknown
+//! key and a bad duration are all reported in the same run.
+//!
+//! # File format
+//!
+//! ```toml
+//! name = "demo"                 # optional; default: the file stem
+//! description = "..."           # optional, free text
+//!
+//! [[target]]                    # at least one
+//! name = "primary"              # required, unique, [A-Za-z0-9_.-]+, not "all"
+//!                               # ("all" is the aggregate row in outputs)
+//! url = "sim:primary"           # "sim:primary" | "sim:secondary", optionally with a
+//!                               # path ("sim:primary/health"; default /productpage),
+//!                               # or "http://host[:port]/path"; https is not supported yet
+//! host = "bookinfo.example.com" # optional Host header (http targets only)
+//! connect = "10.0.0.7:80"       # optional: dial this IP:port instead of resolving the
+//!                               # URL's host; "IP" alone takes the URL's port (default
+//!                               # 80); IPv6 as "[::1]:80" (http targets only)
+//! connection = "new"            # optional: "keep-alive" | "new"; default load.connection
+//!
+//! [load]
+//! model = "rate"                # "rate" | "concurrency"; optional when exactly one
+//!                               # of rate / concurrency is given
+//! rate = 200                    # requests/s PER TARGET, > 0 and <= 1000000 (model rate)
+//! concurrency = 100             # users PER TARGET, 1..=100000 (model concurrency)
+//! think_time = "0s"             # model concurrency only; default 0s
+//! duration = "30s"              # required, > 0: the measured phase
+//! warmup = "0s"                 # default 0s; traffic before the measured phase
+//! timeout = "2s"                # whole request; default 2s, > 0
+//! connect_timeout = "1s"        # default min(1s, timeout); > 0 and <= timeout
+//! connection = "keep-alive"     # "keep-alive" (default) | "new"
+//! max_body = "1MiB"             # default 1MiB; bytes as an integer, or "512KiB",
+//!                               # "1MiB", "1GiB", "800B"; > 0
+//!
+//! [sim]                         # optional: the embedded simulator
+//! reviews_mix = [50, 30, 20]    # percent of v1 / v2 / v3 pages, sums to 100
+//! latency = "2ms"               # base latency of every response; default 2ms
+//! template = "current"          # "current" | "legacy"
+//!
+//! [[fault]]                     # optional, any number; run in order of `at`
+//! name = "primary-down"         # required, unique
+//! target = "primary"            # required: a target whose url is sim:...
+//! at = "10s"                    # offset from the start of traffic (warmup
+//!                               # included); < warmup + duration
+//! sim = "down"                  # "down" | "blackhole" | "http503" | "latency" |
+//!                               # "degraded" | "cross-cluster" | "restore"
+//! latency = "200ms"             # required with sim = "latency", rejected otherwise
+//! restore_at = "18s"            # optional; > at and <= warmup + duration
+//! ```
+//!
+//! Durations are strings in humantime form ("30s", "2m", "500ms", "1m30s").
+//! Every string value may use `${VAR}` (from the environment; unset or empty
+//! is an error); `$${` writes a literal `${`. Unknown keys are errors.
+//!
+//! Why not `#[derive(Deserialize)]` with `deny_unknown_fields`: serde stops
+//! at the first unknown key or wrong type, and loses the line of everything
+//! it accepted. Reading from `toml_edit`'s spanned tree (see
+//! [`super::read`]) keeps every line and lets all problems be reported
+//! together. Adding a key is one field here and one line in `read`.
+
+use std::fmt;
+
+/// Where a raw value came from, to name it in a problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Origin {
+    /// In the file: dotted key with indices (`target[1].url`) and its line.
+    File { key: String, line: Option<usize> },
+    /// A command-line override, named as the user typed it (`--duration`,
+    /// `--target primary`).
+    Flag(String),
+}
+
+impl Origin {
+    /// Where a key missing from this table would have been: the table's line.
+    /// Everything a flag creates is named after the flag.
+    pub(super) fn child(&self, key: &str) -> Origin {
+        match self {
+            Origin::File { key: table, line } => Origin::File {
+                key: if table.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{table}.{key}")
+                },
+                line: *line,
+            },
+            Origin::Flag(flag) => Origin::Flag(flag.clone()),
+        }
+    }
+}
+
+/// One value with its origin.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Item {
+    pub value: Value,
+    pub origin: Origin,
+}
+
+impl Item {
+    pub(super) fn flag(flag: &str, value: Value) -> Item {
+        Item {
+            value,
+            origin: Origin::Flag(flag.to_string()),
+        }
+    }
+}
+
+/// A TOML value before anyone decided what it should be. Strings are not yet
+/// interpolated.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Value {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Datetime(String),
+    Array(Vec<Value>),
+    /// A table (inline or not) where a value was expected; only its shape
+    /// matters, for the message.
+    Table,
+}
+
+/// As a problem message quotes it: strings in double quotes, the rest as TOML.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Datetime(d) => write!(f, "{d}"),
+            Value::Array(items) => {
+                write!(f, "[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                write!(f, "]")
+            }
+            Value::Table => write!(f, "(a table)"),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct RawScenario {
+    pub name: Option<Item>,
+    pub description: Option<Item>,
+    /// `[[target]]`; `target_origin` names the key when there is none.
+    pub targets: Vec<RawTarget>,
+    pub target_origin: Origin,
+    pub load: RawLoad,
+    pub sim: RawSim,
+    pub faults: Vec<RawFault>,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct RawTarget {
+    /// The `[[target]]` element itself (`target[0]`, at its header line).
+    pub origin: Origin,
+    pub name: Option<Item>,
+    pub url: Option<Item>,
+    pub host: Option<Item>,
+    pub connect: Option<Item>,
+    pub connection: Option<Item>,
+}
+
+/// `[load]`; an absent table reads as one with no keys.
+#[derive(Clone, Debug)]
+pub(super) struct RawLoad {
+    pub origin: Origin,
+    pub model: Option<Item>,
+    pub rate: Option<Item>,
+    pub concurrency: Option<Item>,
+    pub think_time: Option<Item>,
+    pub duration: Option<Item>,
+    pub warmup: Option<Item>,
+    pub timeout: Option<Item>,
+    pub connect_timeout: Option<Item>,
+    pub connection: Option<Item>,
+    pub max_body: Option<Item>,
+}
+
+/// `[sim]`; an absent table reads as one with no keys.
+#[derive(Clone, Debug)]
+pub(super) struct RawSim {
+    pub reviews_mix: Option<Item>,
+    pub latency: Option<Item>,
+    pub template: Option<Item>,
+}
+
+/// `[[fault]]`. Issue 4 adds `inject` / `restore` command hooks here; `sim`
+/// is already optional in shape so a hook-only fault needs no reshaping.
+#[derive(Clone, Debug)]
+pub(super) struct RawFault {
+    pub origin: Origin,
+    pub name: Option<Item>,
+    pub target: Option<Item>,
+    pub at: Option<Item>,
+    pub sim: Option<Item>,
+    pub latency: Option<Item>,
+    pub restore_at: Option<Item>,
+}

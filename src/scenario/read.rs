@@ -1,0 +1,318 @@
+//! TOML text → [`RawScenario`]: parses with `toml_edit` (which keeps byte
+//! spans), gives every value its dotted key and line, and reports keys that
+//! are not part of the format together with the keys that are.
+
+use toml_edit::{ImDocument, TableLike};
+
+use super::error::Problems;
+use super::raw::{Item, Origin, RawFault, RawLoad, RawScenario, RawSim, RawTarget, Value};
+
+/// `None` on a TOML syntax error (reported alone: nothing after it can be
+/// trusted). Otherwise the raw scenario, with any unknown keys and misshapen
+/// tables already in `problems`.
+pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenario> {
+    let lines = Lines::new(text);
+    let doc = match ImDocument::parse(text) {
+        Ok(doc) => doc,
+        Err(error) => {
+            let line = error.span().map(|span| lines.line_of(span.start));
+            let message = error.message().trim().replace('\n', "; ");
+            let origin = Origin::File {
+                key: String::new(),
+                line,
+            };
+            problems.push(&origin, format!("TOML syntax error: {message}"));
+            return None;
+        }
+    };
+    let root_origin = Origin::File {
+        key: String::new(),
+        line: None,
+    };
+    let mut root = Table::new(doc.as_table(), root_origin);
+    let name = root.value("name", &lines);
+    let description = root.value("description", &lines);
+    let targets = root.array("target", &lines, problems);
+    let target_origin = root.origin.child("target");
+    let targets = targets
+        .into_iter()
+        .map(|t| read_target(t, &lines, problems))
+        .collect();
+    let load = root.table("load", &lines, problems);
+    let load = read_load(load, &lines, problems);
+    let sim = root.table("sim", &lines, problems);
+    let sim = read_sim(sim, &lines, problems);
+    let faults = root
+        .array("fault", &lines, problems)
+        .into_iter()
+        .map(|t| read_fault(t, &lines, problems))
+        .collect();
+    root.finish(&lines, problems);
+    Some(RawScenario {
+        name,
+        description,
+        targets,
+        target_origin,
+        load,
+        sim,
+        faults,
+    })
+}
+
+fn read_target(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> RawTarget {
+    let raw = RawTarget {
+        origin: t.origin.clone(),
+        name: t.value("name", lines),
+        url: t.value("url", lines),
+        host: t.value("host", lines),
+        connect: t.value("connect", lines),
+        connection: t.value("connection", lines),
+    };
+    t.finish(lines, problems);
+    raw
+}
+
+fn read_load(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> RawLoad {
+    let raw = RawLoad {
+        origin: t.origin.clone(),
+        model: t.value("model", lines),
+        rate: t.value("rate", lines),
+        concurrency: t.value("concurrency", lines),
+        think_time: t.value("think_time", lines),
+        duration: t.value("duration", lines),
+        warmup: t.value("warmup", lines),
+        timeout: t.value("timeout", lines),
+        connect_timeout: t.value("connect_timeout", lines),
+        connection: t.value("connection", lines),
+        max_body: t.value("max_body", lines),
+    };
+    t.finish(lines, problems);
+    raw
+}
+
+fn read_sim(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> RawSim {
+    let raw = RawSim {
+        reviews_mix: t.value("reviews_mix", lines),
+        latency: t.value("latency", lines),
+        template: t.value("template", lines),
+    };
+    t.finish(lines, problems);
+    raw
+}
+
+fn read_fault(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> RawFault {
+    let raw = RawFault {
+        origin: t.origin.clone(),
+        name: t.value("name", lines),
+        target: t.value("target", lines),
+        at: t.value("at", lines),
+        sim: t.value("sim", lines),
+        latency: t.value("latency", lines),
+        restore_at: t.value("restore_at", lines),
+    };
+    t.finish(lines, problems);
+    raw
+}
+
+/// One table of the document being read. Records which keys the format asked
+/// for, so [`Table::finish`] can name the rest as unknown and list the
+/// allowed ones — the list can never drift from what is actually read.
+struct Table<'d> {
+    /// `None` for a table that is not in the file (read as empty).
+    table: Option<&'d dyn TableLike>,
+    origin: Origin,
+    asked: Vec<&'static str>,
+}
+
+impl<'d> Table<'d> {
+    fn new(table: &'d dyn TableLike, origin: Origin) -> Self {
+        Table {
+            table: Some(table),
+            origin,
+            asked: Vec::new(),
+        }
+    }
+
+    fn absent(origin: Origin) -> Self {
+        Table {
+            table: None,
+            origin,
+            asked: Vec::new(),
+        }
+    }
+
+    /// The key's entry and the line to blame for it: the key's own line,
+    /// else the value's, else the table's.
+    fn get(
+        &mut self,
+        key: &'static str,
+        lines: &Lines,
+    ) -> Option<(&'d toml_edit::Item, Option<usize>)> {
+        self.asked.push(key);
+        let (k, item) = self.table?.get_key_value(key)?;
+        if item.is_none() {
+            return None;
+        }
+        let line = k
+            .span()
+            .or_else(|| item.span())
+            .map(|span| lines.line_of(span.start))
+            .or_else(|| self.line());
+        Some((item, line))
+    }
+
+    fn line(&self) -> Option<usize> {
+        match &self.origin {
+            Origin::File { line, .. } => *line,
+            Origin::Flag(_) => None,
+        }
+    }
+
+    fn key_origin(&self, key: &str, line: Option<usize>) -> Origin {
+        match self.origin.child(key) {
+            Origin::File { key, .. } => Origin::File { key, line },
+            flag => flag,
+        }
+    }
+
+    fn value(&mut self, key: &'static str, lines: &Lines) -> Option<Item> {
+        let (item, line) = self.get(key, lines)?;
+        Some(Item {
+            value: convert_item(item),
+            origin: self.key_origin(key, line),
+        })
+    }
+
+    /// A sub-table such as `[load]`, or an empty one when it is absent or
+    /// not a table (which is a problem).
+    fn table(
+        &mut self,
+        key: &'static str,
+        lines: &Lines,
+        problems: &mut Problems<'_>,
+    ) -> Table<'d> {
+        let Some((item, line)) = self.get(key, lines) else {
+            return Table::absent(self.origin.child(key));
+        };
+        let line = item.span().map(|s| lines.line_of(s.start)).or(line);
+        let origin = self.key_origin(key, line);
+        match item.as_table_like() {
+            Some(table) => Table::new(table, origin),
+            None => {
+                let shown = convert_item(item);
+                problems.push(
+                    &origin,
+                    format!("{shown} is not a table (expected a [{key}] table)"),
+                );
+                Table::absent(origin)
+            }
+        }
+    }
+
+    /// An array of tables such as `[[target]]` (or `target = [{...}, ...]`).
+    fn array(
+        &mut self,
+        key: &'static str,
+        lines: &Lines,
+        problems: &mut Problems<'_>,
+    ) -> Vec<Table<'d>> {
+        let Some((item, line)) = self.get(key, lines) else {
+            return Vec::new();
+        };
+        let element = |i: usize, span: Option<std::ops::Range<usize>>| {
+            let line = span.map(|s| lines.line_of(s.start)).or(line);
+            self.key_origin(&format!("{key}[{i}]"), line)
+        };
+        if let Some(aot) = item.as_array_of_tables() {
+            return aot
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Table::new(t, element(i, t.span())))
+                .collect();
+        }
+        let origin = self.key_origin(key, line);
+        let expected = format!("expected [[{key}]] tables, one per {key}");
+        if let Some(array) = item.as_array() {
+            let mut tables = Vec::new();
+            for (i, value) in array.iter().enumerate() {
+                let at = element(i, value.span());
+                match value.as_inline_table() {
+                    Some(t) => tables.push(Table::new(t, at)),
+                    None => problems.push(
+                        &at,
+                        format!("{} is not a table ({expected})", convert_value(value)),
+                    ),
+                }
+            }
+            return tables;
+        }
+        let message = if item.is_table_like() {
+            format!("is a single table ({expected}: write [[{key}]] with double brackets)")
+        } else {
+            format!(
+                "{} is not an array of tables ({expected})",
+                convert_item(item)
+            )
+        };
+        problems.push(&origin, message);
+        Vec::new()
+    }
+
+    /// Reports every key the format did not ask for, on its own line.
+    fn finish(self, lines: &Lines, problems: &mut Problems<'_>) {
+        let Some(table) = self.table else { return };
+        for (key, item) in table.iter() {
+            if self.asked.contains(&key) {
+                continue;
+            }
+            let line = table
+                .get_key_value(key)
+                .and_then(|(k, _)| k.span())
+                .or_else(|| item.span())
+                .map(|span| lines.line_of(span.start))
+                .or_else(|| self.line());
+            problems.push(
+                &self.key_origin(key, line),
+                format!("is not a known key (allowed: {})", self.asked.join(", ")),
+            );
+        }
+    }
+}
+
+fn convert_item(item: &toml_edit::Item) -> Value {
+    match item {
+        toml_edit::Item::Value(v) => convert_value(v),
+        _ => Value::Table,
+    }
+}
+
+fn convert_value(value: &toml_edit::Value) -> Value {
+    use toml_edit::Value as V;
+    match value {
+        V::String(s) => Value::Str(s.value().clone()),
+        V::Integer(i) => Value::Int(*i.value()),
+        V::Float(x) => Value::Float(*x.value()),
+        V::Boolean(b) => Value::Bool(*b.value()),
+        V::Datetime(d) => Value::Datetime(d.value().to_string()),
+        V::Array(a) => Value::Array(a.iter().map(convert_value).collect()),
+        V::InlineTable(_) => Value::Table,
+    }
+}
+
+/// Byte offset → 1-based line number.
+struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines { starts }
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset)
+    }
+}

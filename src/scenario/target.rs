@@ -1,0 +1,372 @@
+//! `[[target]]` → [`TargetPlan`]s: names, where each sends traffic (the
+//! embedded simulator or a real http endpoint), and how it connects.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+
+use hyper::Uri;
+use hyper::http::uri::{Authority, PathAndQuery};
+
+use crate::sim::Cluster;
+
+use super::compile::{Cx, Text};
+use super::load::CONNECTIONS;
+use super::plan::{ConnectionPolicy, Endpoint, HttpEndpoint, TargetPlan};
+use super::raw::{Origin, RawTarget};
+
+const URL_EXPECTED: &str =
+    r#"expected "http://host[:port]/path", "sim:primary" or "sim:secondary""#;
+const SIM_DEFAULT_PATH: &str = "/productpage";
+/// The aggregate row of every output; a target of that name would collide.
+const RESERVED_NAME: &str = "all";
+
+/// One target as far as it compiled; faults look targets up by name even
+/// when some other part of them is wrong.
+pub(super) struct CompiledTarget {
+    pub name: Option<String>,
+    pub endpoint: Option<Endpoint>,
+    pub plan: Option<TargetPlan>,
+}
+
+pub(super) fn compile(
+    raws: &[RawTarget],
+    missing: &Origin,
+    default_connection: ConnectionPolicy,
+    cx: &mut Cx<'_>,
+) -> Vec<CompiledTarget> {
+    if raws.is_empty() {
+        let message =
+            r#"is required (at least one [[target]] with name and url, e.g. url = "sim:primary")"#;
+        cx.problem(missing, message);
+    }
+    let targets: Vec<_> = raws
+        .iter()
+        .map(|raw| compile_one(raw, default_connection, cx))
+        .collect();
+    let mut first_use: HashMap<&str, &Origin> = HashMap::new();
+    for (target, raw) in targets.iter().zip(raws) {
+        let (Some(name), Some(item)) = (&target.name, &raw.name) else {
+            continue;
+        };
+        match first_use.get(name.as_str()) {
+            Some(first) => {
+                let message = format!("{name:?} is already used by {}", owner(first));
+                cx.problem(&item.origin, message);
+            }
+            None => {
+                first_use.insert(name, &raw.origin);
+            }
+        }
+    }
+    targets
+}
+
+/// How a problem message refers to the table or flag a value came from.
+pub(super) fn owner(origin: &Origin) -> &str {
+    match origin {
+        Origin::File { key, .. } => key,
+        Origin::Flag(flag) => flag,
+    }
+}
+
+fn compile_one(
+    raw: &RawTarget,
+    default_connection: ConnectionPolicy,
+    cx: &mut Cx<'_>,
+) -> CompiledTarget {
+    let name = cx
+        .required(&raw.name, &raw.origin, "name", r#"name = "primary""#)
+        .and_then(|item| cx.text(item, r#"a target name such as "primary""#))
+        .and_then(|name| check_name(name, cx));
+    let url = cx
+        .required(&raw.url, &raw.origin, "url", r#"url = "sim:primary""#)
+        .and_then(|item| cx.text(item, URL_EXPECTED))
+        .and_then(|url| parse_url(&url, cx));
+    let host = raw
+        .host
+        .as_ref()
+        .and_then(|item| cx.text(item, r#"a Host header such as "bookinfo.example.com""#));
+    let connect = raw
+        .connect
+        .as_ref()
+        .and_then(|item| cx.text(item, r#""IP:port""#));
+    let connection = match &raw.connection {
+        Some(item) => cx.choice(item, "a connection policy", CONNECTIONS),
+        None => Some(default_connection),
+    };
+
+    let endpoint = match url {
+        Some(Url::Sim { cluster, path }) => {
+            for text in host.iter().chain(&connect) {
+                let message = format!(
+                    "{} is only for http targets (a sim: target is served in-process)",
+                    text.quoted()
+                );
+                cx.problem(&text.origin, message);
+            }
+            Some(Endpoint::Sim { cluster, path })
+        }
+        Some(Url::Http(url)) => http_endpoint(url, host, connect, cx).map(Endpoint::Http),
+        None => None,
+    };
+    let plan = (|| {
+        Some(TargetPlan {
+            name: name.clone()?,
+            endpoint: endpoint.clone()?,
+            connection: connection?,
+        })
+    })();
+    CompiledTarget {
+        name,
+        endpoint,
+        plan,
+    }
+}
+
+fn check_name(name: Text, cx: &mut Cx<'_>) -> Option<String> {
+    let valid = !name.value.is_empty()
+        && name
+            .value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if !valid {
+        let message = format!(
+            "{} is not a valid target name (expected letters, digits, \"_\", \".\", \"-\")",
+            name.quoted()
+        );
+        cx.problem(&name.origin, message);
+        return None;
+    }
+    if name.value == RESERVED_NAME {
+        let message = format!(
+            "{} is reserved for the aggregate row of the outputs (choose another name)",
+            name.quoted()
+        );
+        cx.problem(&name.origin, message);
+        return None;
+    }
+    Some(name.value)
+}
+
+enum Url {
+    Sim { cluster: Cluster, path: String },
+    Http(Uri),
+}
+
+fn parse_url(url: &Text, cx: &mut Cx<'_>) -> Option<Url> {
+    let problem = match try_parse_url(&url.value) {
+        Ok(parsed) => return Some(parsed),
+        Err(UrlProblem::NotAUrl) => format!("{} is not a URL ({URL_EXPECTED})", url.quoted()),
+        Err(UrlProblem::Https) => format!(
+            "{}: https is not supported yet (use http://; TLS support is planned)",
+            url.quoted()
+        ),
+        Err(UrlProblem::Scheme(scheme)) => format!(
+            "{} has an unsupported scheme {scheme:?} ({URL_EXPECTED})",
+            url.quoted()
+        ),
+        Err(UrlProblem::UserInfo) => format!(
+            "{} has user info (user@), which is not supported ({URL_EXPECTED})",
+            url.quoted()
+        ),
+        Err(UrlProblem::SimCluster) => format!(
+            "{} names no simulated cluster (expected \"sim:primary\" or \"sim:secondary\", optionally followed by a path such as /productpage)",
+            url.quoted()
+        ),
+        Err(UrlProblem::SimPath) => format!(
+            "{} has an invalid path (expected e.g. \"sim:primary/productpage?u=normal\")",
+            url.quoted()
+        ),
+    };
+    cx.problem(&url.origin, problem);
+    None
+}
+
+#[derive(Debug, PartialEq)]
+enum UrlProblem {
+    NotAUrl,
+    Https,
+    Scheme(String),
+    UserInfo,
+    SimCluster,
+    SimPath,
+}
+
+fn try_parse_url(url: &str) -> Result<Url, UrlProblem> {
+    if let Some(rest) = url.strip_prefix("sim:") {
+        let (cluster, path) = match rest.find(['/', '?']) {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, SIM_DEFAULT_PATH),
+        };
+        let cluster = Cluster::ALL
+            .into_iter()
+            .find(|c| c.name() == cluster)
+            .ok_or(UrlProblem::SimCluster)?;
+        let path = if path.starts_with('?') {
+            format!("{SIM_DEFAULT_PATH}{path}")
+        } else {
+            path.to_string()
+        };
+        PathAndQuery::from_str(&path).map_err(|_| UrlProblem::SimPath)?;
+        return Ok(Url::Sim { cluster, path });
+    }
+    let uri = Uri::from_str(url).map_err(|_| UrlProblem::NotAUrl)?;
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return Err(UrlProblem::NotAUrl);
+    };
+    match scheme {
+        "http" => {}
+        "https" => return Err(UrlProblem::Https),
+        other => return Err(UrlProblem::Scheme(other.to_string())),
+    }
+    if authority.as_str().contains('@') {
+        return Err(UrlProblem::UserInfo);
+    }
+    if uri.path_and_query().is_some() {
+        return Ok(Url::Http(uri));
+    }
+    // "http://host" means "/": make that explicit so the plan always holds a path.
+    let mut parts = uri.into_parts();
+    parts.path_and_query = Some(PathAndQuery::from_static("/"));
+    Uri::from_parts(parts)
+        .map(Url::Http)
+        .map_err(|_| UrlProblem::NotAUrl)
+}
+
+fn http_endpoint(
+    url: Uri,
+    host: Option<Text>,
+    connect: Option<Text>,
+    cx: &mut Cx<'_>,
+) -> Option<HttpEndpoint> {
+    let authority = url.authority().map(Authority::as_str).unwrap_or_default();
+    let host_header = match host {
+        None => Some(authority.to_string()),
+        Some(host) => {
+            let valid = Authority::from_str(&host.value).is_ok() && !host.value.contains('@');
+            if !valid {
+                let message = format!(
+                    "{} is not a host name (expected e.g. \"bookinfo.example.com\" or \"bookinfo.example.com:8080\")",
+                    host.quoted()
+                );
+                cx.problem(&host.origin, message);
+            }
+            valid.then_some(host.value)
+        }
+    };
+    let connect = match connect {
+        None => Some(None),
+        Some(text) => {
+            let port = url.port_u16().unwrap_or(80);
+            let addr = parse_connect(&text.value, port);
+            if addr.is_none() {
+                let message = format!(
+                    "{} is not an IP address to dial (expected \"IP:port\", \"IP\" or \"[IPv6]:port\", port > 0; host names are not resolved here)",
+                    text.quoted()
+                );
+                cx.problem(&text.origin, message);
+            }
+            addr.map(Some)
+        }
+    };
+    Some(HttpEndpoint {
+        url,
+        host_header: host_header?,
+        connect: connect?,
+    })
+}
+
+/// `"IP:port"`, `"[IPv6]:port"`, or a bare IP dialled on the URL's port.
+fn parse_connect(text: &str, url_port: u16) -> Option<SocketAddr> {
+    let addr = SocketAddr::from_str(text).ok().or_else(|| {
+        let bare = text
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .unwrap_or(text);
+        IpAddr::from_str(bare)
+            .ok()
+            .map(|ip| SocketAddr::new(ip, url_port))
+    })?;
+    (addr.port() != 0).then_some(addr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sim(url: &str) -> (Cluster, String) {
+        match try_parse_url(url) {
+            Ok(Url::Sim { cluster, path }) => (cluster, path),
+            _ => panic!("{url} is not a sim url"),
+        }
+    }
+
+    fn http(url: &str) -> String {
+        match try_parse_url(url) {
+            Ok(Url::Http(uri)) => uri.to_string(),
+            _ => panic!("{url} is not an http url"),
+        }
+    }
+
+    fn problem(url: &str) -> UrlProblem {
+        match try_parse_url(url) {
+            Err(problem) => problem,
+            Ok(_) => panic!("{url} parsed"),
+        }
+    }
+
+    #[test]
+    fn sim_urls_default_to_the_productpage() {
+        assert_eq!(
+            sim("sim:primary"),
+            (Cluster::Primary, "/productpage".into())
+        );
+        assert_eq!(
+            sim("sim:secondary/health"),
+            (Cluster::Secondary, "/health".into())
+        );
+        assert_eq!(
+            sim("sim:primary?u=normal"),
+            (Cluster::Primary, "/productpage?u=normal".into())
+        );
+    }
+
+    #[test]
+    fn http_urls_always_have_a_path() {
+        assert_eq!(http("http://10.0.0.7"), "http://10.0.0.7/");
+        assert_eq!(
+            http("http://h:8080/productpage?x=1"),
+            "http://h:8080/productpage?x=1"
+        );
+    }
+
+    #[test]
+    fn other_urls_say_what_is_wrong() {
+        assert_eq!(problem("sim:tertiary"), UrlProblem::SimCluster);
+        assert_eq!(problem("sim:"), UrlProblem::SimCluster);
+        assert_eq!(problem("https://h/"), UrlProblem::Https);
+        assert_eq!(problem("ftp://h/"), UrlProblem::Scheme("ftp".into()));
+        assert_eq!(problem("http://u:p@h/"), UrlProblem::UserInfo);
+        assert_eq!(problem("bookinfo.example.com"), UrlProblem::NotAUrl);
+        assert_eq!(problem("/productpage"), UrlProblem::NotAUrl);
+        assert_eq!(problem("http://"), UrlProblem::NotAUrl);
+        assert_eq!(problem("not a url"), UrlProblem::NotAUrl);
+    }
+
+    #[test]
+    fn connect_takes_the_url_port_when_only_an_ip_is_given() {
+        let addr = |s: &str| SocketAddr::from_str(s).unwrap();
+        assert_eq!(
+            parse_connect("10.0.0.7:8080", 80),
+            Some(addr("10.0.0.7:8080"))
+        );
+        assert_eq!(parse_connect("10.0.0.7", 8081), Some(addr("10.0.0.7:8081")));
+        assert_eq!(parse_connect("[::1]:80", 1), Some(addr("[::1]:80")));
+        assert_eq!(parse_connect("::1", 80), Some(addr("[::1]:80")));
+        assert_eq!(parse_connect("[::1]", 80), Some(addr("[::1]:80")));
+        assert_eq!(parse_connect("ingress.local:80", 80), None);
+        assert_eq!(parse_connect("10.0.0.7:0", 80), None);
+        assert_eq!(parse_connect("", 80), None);
+    }
+}
