@@ -33,7 +33,12 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
         cx.text(description, "free text");
     }
     let load = load::compile(&raw.load, cx);
-    let targets = target::compile(&raw.targets, &raw.target_origin, load.connection, cx);
+    let targets = target::compile(
+        &raw.targets,
+        raw.target_origin.as_ref(),
+        load.connection,
+        cx,
+    );
     let faults = fault::compile(&raw.faults, &targets, load.end_of_traffic, cx);
     let sim = sim_settings::compile(&raw.sim, cx);
 

@@ -46,15 +46,15 @@ pub(super) fn compile(
     let mut faults = Vec::with_capacity(raws.len());
     let mut first_use: HashMap<String, &Origin> = HashMap::new();
     for raw in raws {
-        let fault = compile_one(raw, targets, end_of_traffic, cx);
-        if let (Some(fault), Some(item)) = (&fault, &raw.name) {
-            match first_use.get(&fault.name) {
+        let (name, fault) = compile_one(raw, targets, end_of_traffic, cx);
+        if let (Some(name), Some(item)) = (name, &raw.name) {
+            match first_use.get(&name) {
                 Some(first) => {
-                    let message = format!("{:?} is already used by {}", fault.name, owner(first));
+                    let message = format!("{name:?} is already used by {}", owner(first));
                     cx.problem(&item.origin, message);
                 }
                 None => {
-                    first_use.insert(fault.name.clone(), &raw.origin);
+                    first_use.insert(name, &raw.origin);
                 }
             }
         }
@@ -71,7 +71,7 @@ fn compile_one(
     targets: &[CompiledTarget],
     end: Option<Duration>,
     cx: &mut Cx<'_>,
-) -> Option<FaultPlan> {
+) -> (Option<String>, Option<FaultPlan>) {
     let name = cx
         .required(&raw.name, &raw.origin, "name", r#"name = "primary-down""#)
         .and_then(|item| cx.text(item, r#"a fault name such as "primary-down""#))
@@ -189,24 +189,29 @@ fn compile_one(
             None
         }),
     };
-    let fault = match kind? {
-        Kind::Down => SimFault::Down,
-        Kind::Blackhole => SimFault::Blackhole,
-        Kind::Http503 => SimFault::Http503,
-        Kind::Latency => SimFault::Latency(latency?),
-        Kind::Degraded => SimFault::Degraded,
-        Kind::CrossCluster => SimFault::CrossCluster,
-        Kind::Restore => SimFault::Restore,
-    };
-    Some(FaultPlan {
-        name: name?,
-        at: at?,
-        action: FaultAction::Sim {
-            cluster: cluster?,
-            fault,
-        },
-        restore_at: restore_at?,
-    })
+    let fault = kind.and_then(|kind| {
+        Some(match kind {
+            Kind::Down => SimFault::Down,
+            Kind::Blackhole => SimFault::Blackhole,
+            Kind::Http503 => SimFault::Http503,
+            Kind::Latency => SimFault::Latency(latency?),
+            Kind::Degraded => SimFault::Degraded,
+            Kind::CrossCluster => SimFault::CrossCluster,
+            Kind::Restore => SimFault::Restore,
+        })
+    });
+    let plan = (|| {
+        Some(FaultPlan {
+            name: name.clone()?,
+            at: at?,
+            action: FaultAction::Sim {
+                cluster: cluster?,
+                fault: fault?,
+            },
+            restore_at: restore_at?,
+        })
+    })();
+    (name, plan)
 }
 
 #[cfg(test)]

@@ -150,9 +150,10 @@ impl fmt::Display for Value {
 pub(super) struct RawScenario {
     pub name: Option<Item>,
     pub description: Option<Item>,
-    /// `[[target]]`; `target_origin` names the key when there is none.
     pub targets: Vec<RawTarget>,
-    pub target_origin: Origin,
+    /// Where to report that there is no `[[target]]`; `None` when `target`
+    /// is in the file but misshapen, which is already reported.
+    pub target_origin: Option<Origin>,
     pub load: RawLoad,
     pub sim: RawSim,
     pub faults: Vec<RawFault>,

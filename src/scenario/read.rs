@@ -33,8 +33,12 @@ pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenari
     let name = root.value("name", &lines);
     let description = root.value("description", &lines);
     let targets = root.array("target", &lines, problems);
-    let target_origin = root.origin.child("target");
+    // A misshapen `target` is already reported; "no targets" would only repeat it.
+    let target_origin = targets
+        .is_some()
+        .then(|| root.key_origin("target", root.line_of_key("target", &lines)));
     let targets = targets
+        .unwrap_or_default()
         .into_iter()
         .map(|t| read_target(t, &lines, problems))
         .collect();
@@ -44,6 +48,7 @@ pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenari
     let sim = read_sim(sim, &lines, problems);
     let faults = root
         .array("fault", &lines, problems)
+        .unwrap_or_default()
         .into_iter()
         .map(|t| read_fault(t, &lines, problems))
         .collect();
@@ -161,6 +166,12 @@ impl<'d> Table<'d> {
         Some((item, line))
     }
 
+    /// The line of a key (for `target = []`), without asking for it.
+    fn line_of_key(&self, key: &str, lines: &Lines) -> Option<usize> {
+        let (k, _) = self.table?.get_key_value(key)?;
+        k.span().map(|span| lines.line_of(span.start))
+    }
+
     fn line(&self) -> Option<usize> {
         match &self.origin {
             Origin::File { line, .. } => *line,
@@ -209,26 +220,28 @@ impl<'d> Table<'d> {
         }
     }
 
-    /// An array of tables such as `[[target]]` (or `target = [{...}, ...]`).
+    /// An array of tables such as `[[target]]` (or `target = [{...}, ...]`);
+    /// empty when absent, `None` when misshapen (and reported).
     fn array(
         &mut self,
         key: &'static str,
         lines: &Lines,
         problems: &mut Problems<'_>,
-    ) -> Vec<Table<'d>> {
+    ) -> Option<Vec<Table<'d>>> {
         let Some((item, line)) = self.get(key, lines) else {
-            return Vec::new();
+            return Some(Vec::new());
         };
         let element = |i: usize, span: Option<std::ops::Range<usize>>| {
             let line = span.map(|s| lines.line_of(s.start)).or(line);
             self.key_origin(&format!("{key}[{i}]"), line)
         };
         if let Some(aot) = item.as_array_of_tables() {
-            return aot
-                .iter()
-                .enumerate()
-                .map(|(i, t)| Table::new(t, element(i, t.span())))
-                .collect();
+            let tables = aot.iter().enumerate();
+            return Some(
+                tables
+                    .map(|(i, t)| Table::new(t, element(i, t.span())))
+                    .collect(),
+            );
         }
         let origin = self.key_origin(key, line);
         let expected = format!("expected [[{key}]] tables, one per {key}");
@@ -244,7 +257,7 @@ impl<'d> Table<'d> {
                     ),
                 }
             }
-            return tables;
+            return Some(tables);
         }
         let message = if item.is_table_like() {
             format!("is a single table ({expected}: write [[{key}]] with double brackets)")
@@ -255,7 +268,7 @@ impl<'d> Table<'d> {
             )
         };
         problems.push(&origin, message);
-        Vec::new()
+        None
     }
 
     /// Reports every key the format did not ask for, on its own line.
@@ -314,5 +327,127 @@ impl Lines {
 
     fn line_of(&self, offset: usize) -> usize {
         self.starts.partition_point(|&start| start <= offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn read_ok(text: &str) -> RawScenario {
+        let path = Path::new("t.toml");
+        let mut problems = Problems::new(path);
+        let raw = read(text, &mut problems).expect("syntax");
+        assert!(problems.is_empty(), "{}", problems.into_error());
+        raw
+    }
+
+    fn read_problems(text: &str) -> Vec<String> {
+        let path = Path::new("t.toml");
+        let mut problems = Problems::new(path);
+        read(text, &mut problems);
+        let error = problems.into_error();
+        error.problems().iter().map(ToString::to_string).collect()
+    }
+
+    fn file(key: &str, line: usize) -> Origin {
+        Origin::File {
+            key: key.into(),
+            line: Some(line),
+        }
+    }
+
+    #[test]
+    fn every_value_knows_its_key_and_line() {
+        let raw = read_ok(
+            "\n[[target]]\nname = \"a\"\n\n[[target]]\nurl = 'sim:primary'\n[load]\nrate = 2.5\n",
+        );
+        assert_eq!(raw.targets[0].origin, file("target[0]", 2));
+        assert_eq!(
+            raw.targets[0].name,
+            Some(Item {
+                value: Value::Str("a".into()),
+                origin: file("target[0].name", 3)
+            })
+        );
+        assert_eq!(raw.targets[1].origin, file("target[1]", 5));
+        assert_eq!(
+            raw.targets[1].url.as_ref().unwrap().origin,
+            file("target[1].url", 6)
+        );
+        assert_eq!(raw.load.origin, file("load", 7));
+        assert_eq!(raw.load.rate.as_ref().unwrap().value, Value::Float(2.5));
+        assert_eq!(raw.target_origin, Some(file("target", 2)));
+    }
+
+    #[test]
+    fn a_multiline_array_is_blamed_on_its_key_line() {
+        let raw = read_ok("[sim]\nreviews_mix = [\n  50,\n  30,\n  20,\n]\n");
+        let mix = raw.sim.reviews_mix.unwrap();
+        assert_eq!(mix.origin, file("sim.reviews_mix", 2));
+        assert_eq!(mix.value.to_string(), "[50, 30, 20]");
+    }
+
+    #[test]
+    fn absent_tables_read_as_empty_without_a_line() {
+        let raw = read_ok("");
+        assert!(raw.targets.is_empty() && raw.faults.is_empty());
+        assert_eq!(
+            raw.load.origin,
+            Origin::File {
+                key: "load".into(),
+                line: None
+            }
+        );
+        assert_eq!(
+            raw.target_origin,
+            Some(Origin::File {
+                key: "target".into(),
+                line: None
+            })
+        );
+    }
+
+    #[test]
+    fn unknown_keys_in_nested_and_inline_tables_are_all_reported() {
+        assert_eq!(
+            read_problems(
+                "load = { rate = 1, burst = 2 }\n[[fault]]\nname = 'x'\n[fault.hooks]\n[sim]\nmix = 1\n"
+            ),
+            [
+                "t.toml:1: load.burst is not a known key (allowed: model, rate, concurrency, think_time, duration, warmup, timeout, connect_timeout, connection, max_body)",
+                "t.toml:4: fault[0].hooks is not a known key (allowed: name, target, at, sim, latency, restore_at)",
+                "t.toml:6: sim.mix is not a known key (allowed: reviews_mix, latency, template)",
+            ]
+        );
+    }
+
+    #[test]
+    fn misshapen_tables_say_what_shape_is_expected() {
+        assert_eq!(
+            read_problems("load = 5\ntarget = [1]\nfault = 'x'\n"),
+            [
+                "t.toml:1: load 5 is not a table (expected a [load] table)",
+                "t.toml:2: target[0]: 1 is not a table (expected [[target]] tables, one per target)",
+                "t.toml:3: fault \"x\" is not an array of tables (expected [[fault]] tables, one per fault)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_is_alone_and_has_its_line() {
+        assert_eq!(
+            read_problems("name = 'a'\n\n[load\nrate = 1\n"),
+            ["t.toml:3: TOML syntax error: invalid table header; expected `.`, `]`"]
+        );
+    }
+
+    #[test]
+    fn lines_are_one_based_and_count_newlines() {
+        let lines = Lines::new("a\nbc\n\nd");
+        let found: Vec<_> = [0, 1, 2, 4, 5, 6].map(|o| lines.line_of(o)).into();
+        assert_eq!(found, [1, 1, 2, 2, 3, 4]);
     }
 }

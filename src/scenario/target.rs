@@ -31,14 +31,14 @@ pub(super) struct CompiledTarget {
 
 pub(super) fn compile(
     raws: &[RawTarget],
-    missing: &Origin,
+    missing: Option<&Origin>,
     default_connection: ConnectionPolicy,
     cx: &mut Cx<'_>,
 ) -> Vec<CompiledTarget> {
-    if raws.is_empty() {
+    if let Some(origin) = missing.filter(|_| raws.is_empty()) {
         let message =
             r#"is required (at least one [[target]] with name and url, e.g. url = "sim:primary")"#;
-        cx.problem(missing, message);
+        cx.problem(origin, message);
     }
     let targets: Vec<_> = raws
         .iter()
