@@ -9,8 +9,8 @@ use super::plan::{ConnectionPolicy, LoadModel, LoadPlan, Rate};
 use super::raw::{Item, RawLoad, Value};
 use super::{duration, size};
 
-pub(super) const MAX_RATE: f64 = 1_000_000.0;
-pub(super) const MAX_USERS: i64 = 100_000;
+const MAX_RATE: f64 = 1_000_000.0;
+const MAX_USERS: i64 = 100_000;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const DEFAULT_MAX_BODY: usize = 1 << 20;

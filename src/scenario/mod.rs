@@ -1,10 +1,11 @@
 //! Scenario files: TOML on disk (+ CLI overrides) → validated [`Plan`].
 //!
-//! The stages, one file each: [`read`](self) parses the text into a raw,
+//! One straight line, one file per step: `read.rs` parses the text into a
 //! loosely typed mirror of the file (`raw.rs`, which also documents the file
-//! format), [`Overrides`] patch it, and `compile` gives every value its
-//! meaning and checks it. Every problem found on the way is collected and
-//! reported together, each with file, line and key ([`ScenarioError`]).
+//! format), [`Overrides`] patch that mirror, and `compile.rs` (with one file
+//! per table) gives every value its meaning and checks it. Every problem
+//! found on the way is collected and reported together, each with file, line
+//! and key ([`ScenarioError`]).
 
 mod compile;
 mod duration;
