@@ -13,6 +13,11 @@
 
 pub mod classify;
 pub mod cli;
+pub mod drill;
+pub mod engine;
 pub mod outcome;
+pub mod record;
+pub mod report;
+pub mod run;
 pub mod scenario;
 pub mod sim;

@@ -18,8 +18,10 @@ pub enum Kind {
     Degraded,
     /// HTTP 2xx whose body is not a recognisable productpage (wrong app, truncated, empty).
     Unrecognized,
-    /// Any non-2xx status below 500 (404 route not found, 429 rate limited...).
+    /// 4xx (404 route not found, 429 rate limited...).
     Http4xx,
+    /// 1xx or 3xx final status (a redirect is not a productpage).
+    HttpOther,
     /// 5xx: Envoy's "no healthy upstream", upstream reset, upstream timeout...
     Http5xx,
     /// Connected (or dialing) but no full response within `load.timeout`.
@@ -39,11 +41,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Ok,
         Kind::Degraded,
         Kind::Unrecognized,
         Kind::Http4xx,
+        Kind::HttpOther,
         Kind::Http5xx,
         Kind::Timeout,
         Kind::ConnectTimeout,
@@ -62,6 +65,7 @@ impl Kind {
             Kind::Degraded => "degraded",
             Kind::Unrecognized => "unrecognized",
             Kind::Http4xx => "http_4xx",
+            Kind::HttpOther => "http_other",
             Kind::Http5xx => "http_5xx",
             Kind::Timeout => "timeout",
             Kind::ConnectTimeout => "connect_timeout",
@@ -117,6 +121,10 @@ mod tests {
 
     #[test]
     fn outcome_stays_small() {
-        assert!(std::mem::size_of::<Outcome>() <= 64, "{}", std::mem::size_of::<Outcome>());
+        assert!(
+            std::mem::size_of::<Outcome>() <= 64,
+            "{}",
+            std::mem::size_of::<Outcome>()
+        );
     }
 }

@@ -1,0 +1,207 @@
+//! One HTTP client per target: where to dial, which Host to send, the
+//! connection policy, and the deadlines. It turns every transport failure into
+//! an outcome [`Kind`] instead of an error, because failures are the data.
+
+use std::error::Error as StdError;
+use std::io;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::header::{CONNECTION, HOST, HeaderValue, USER_AGENT};
+use hyper::{HeaderMap, Request, StatusCode, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tokio::time::Instant;
+
+use crate::outcome::Kind;
+use crate::scenario::ConnectionPolicy;
+
+const AGENT: &str = concat!("meshdrill/", env!("CARGO_PKG_VERSION"));
+
+/// Where and how one target is reached, after `sim:` endpoints were resolved
+/// to the simulator's bound addresses.
+#[derive(Clone, Debug)]
+pub struct ClientSpec {
+    /// The URI actually dialed (authority = the `connect` address when set).
+    pub dial: Uri,
+    /// Host header sent (the URL's authority, or the scenario's `host`).
+    pub host: String,
+    pub policy: ConnectionPolicy,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body_bytes: usize,
+}
+
+/// What came back from one exchange, before classification.
+pub enum Reply {
+    /// A complete response; the body is in the caller's buffer.
+    Response {
+        status: StatusCode,
+        headers: HeaderMap,
+    },
+    /// No complete response: the kind says why.
+    Failed(Kind),
+}
+
+pub struct TargetClient {
+    http: Client<HttpConnector, Empty<Bytes>>,
+    dial: Uri,
+    host: HeaderValue,
+    close: bool,
+    timeout: Duration,
+    max_body_bytes: usize,
+}
+
+impl TargetClient {
+    pub fn new(spec: &ClientSpec) -> Result<TargetClient, hyper::header::InvalidHeaderValue> {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(spec.connect_timeout));
+        connector.set_nodelay(true);
+        let mut builder = Client::builder(TokioExecutor::new());
+        let close = spec.policy == ConnectionPolicy::New;
+        if close {
+            // No idle connection is ever kept, so each request dials afresh.
+            builder.pool_max_idle_per_host(0);
+        } else {
+            builder.pool_idle_timeout(Duration::from_secs(90));
+        }
+        Ok(TargetClient {
+            http: builder.build(connector),
+            dial: spec.dial.clone(),
+            host: HeaderValue::from_str(&spec.host)?,
+            close,
+            timeout: spec.timeout,
+            max_body_bytes: spec.max_body_bytes,
+        })
+    }
+
+    /// Sends one GET and reads the whole body into `body` (cleared first).
+    /// Returns when the response is complete, failed, or `timeout` passed
+    /// since `sent`.
+    pub async fn exchange(&self, body: &mut Vec<u8>, sent: Instant) -> Reply {
+        body.clear();
+        let deadline = sent + self.timeout;
+        match tokio::time::timeout_at(deadline, self.exchange_inner(body)).await {
+            Ok(reply) => reply,
+            Err(_) => Reply::Failed(Kind::Timeout),
+        }
+    }
+
+    async fn exchange_inner(&self, body: &mut Vec<u8>) -> Reply {
+        let mut request = Request::new(Empty::<Bytes>::new());
+        *request.uri_mut() = self.dial.clone();
+        let headers = request.headers_mut();
+        headers.insert(HOST, self.host.clone());
+        headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
+        if self.close {
+            headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        let response = match self.http.request(request).await {
+            Ok(response) => response,
+            Err(err) => return Reply::Failed(transport_kind(&err, err.is_connect())),
+        };
+        let (parts, mut incoming) = response.into_parts();
+        while let Some(frame) = incoming.frame().await {
+            match frame {
+                Ok(frame) => {
+                    if let Some(data) = frame.data_ref() {
+                        if body.len() + data.len() > self.max_body_bytes {
+                            return Reply::Failed(Kind::BodyTooLarge);
+                        }
+                        body.extend_from_slice(data);
+                    }
+                }
+                Err(err) => return Reply::Failed(transport_kind(&err, false)),
+            }
+        }
+        Reply::Response {
+            status: parts.status,
+            headers: parts.headers,
+        }
+    }
+}
+
+/// Maps a client error to the failure an operator would name, by walking the
+/// error's sources down to the OS error when there is one.
+pub fn transport_kind(err: &(dyn StdError + 'static), connecting: bool) -> Kind {
+    let mut cause: Option<&(dyn StdError + 'static)> = Some(err);
+    let mut incomplete = false;
+    while let Some(e) = cause {
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            return io_kind(io, connecting);
+        }
+        if let Some(h) = e.downcast_ref::<hyper::Error>() {
+            // The peer closed the connection before a complete response.
+            incomplete |= h.is_incomplete_message() || h.is_canceled();
+        }
+        cause = e.source();
+    }
+    if incomplete {
+        Kind::Reset
+    } else {
+        Kind::OtherError
+    }
+}
+
+fn io_kind(io: &io::Error, connecting: bool) -> Kind {
+    use io::ErrorKind::*;
+    match io.kind() {
+        ConnectionRefused => Kind::Refused,
+        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => Kind::Reset,
+        TimedOut if connecting => Kind::ConnectTimeout,
+        TimedOut => Kind::Timeout,
+        NetworkUnreachable | HostUnreachable | NetworkDown => Kind::Unreachable,
+        _ => match io.raw_os_error() {
+            // ENETUNREACH, EHOSTUNREACH on Linux when the kind is not mapped.
+            Some(101) | Some(113) => Kind::Unreachable,
+            _ => Kind::OtherError,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Wrap(io::Error);
+    impl std::fmt::Display for Wrap {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("wrapped")
+        }
+    }
+    impl StdError for Wrap {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    fn kind_of(k: io::ErrorKind, connecting: bool) -> Kind {
+        transport_kind(&Wrap(io::Error::from(k)), connecting)
+    }
+
+    #[test]
+    fn os_errors_map_to_operator_kinds() {
+        assert_eq!(
+            kind_of(io::ErrorKind::ConnectionRefused, true),
+            Kind::Refused
+        );
+        assert_eq!(kind_of(io::ErrorKind::ConnectionReset, false), Kind::Reset);
+        assert_eq!(kind_of(io::ErrorKind::TimedOut, true), Kind::ConnectTimeout);
+        assert_eq!(kind_of(io::ErrorKind::TimedOut, false), Kind::Timeout);
+        assert_eq!(
+            kind_of(io::ErrorKind::NetworkUnreachable, true),
+            Kind::Unreachable
+        );
+        assert_eq!(
+            transport_kind(&Wrap(io::Error::from_raw_os_error(113)), true),
+            Kind::Unreachable
+        );
+        assert_eq!(
+            kind_of(io::ErrorKind::PermissionDenied, true),
+            Kind::OtherError
+        );
+    }
+}

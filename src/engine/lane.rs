@@ -1,0 +1,312 @@
+//! The one worker loop. A lane owns a share of one target's traffic (a slice
+//! of the open model's arrival slots, or some of the closed model's users),
+//! keeps every request it started in flight concurrently, records outcomes
+//! into its own shard, and on each tick hands finished seconds to the
+//! recorder together with a watermark: no outcome of this lane will ever
+//! again belong to a second before it.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use crate::classify::{Page, classify};
+use crate::engine::client::{Reply, TargetClient};
+use crate::engine::clock::RunClock;
+use crate::engine::schedule::Schedule;
+use crate::outcome::{Outcome, TargetId};
+use crate::record::{LaneReport, Shard, second_of};
+
+/// How often finished seconds are handed to the recorder.
+const TICK: Duration = Duration::from_millis(250);
+/// Starting size of a body buffer; Bookinfo pages are 4–16 KiB.
+const BODY_CAPACITY: usize = 32 * 1024;
+
+pub struct LaneSpec {
+    /// Index among all lanes of the run (the recorder tracks each one).
+    pub lane: usize,
+    pub target: TargetId,
+    pub schedule: Schedule,
+    /// No request is intended at or after this offset from the run start.
+    pub end: Duration,
+    /// More in flight than this and the lane stops sending; the slots it
+    /// then sends late are counted as late, never skipped.
+    pub max_in_flight: usize,
+}
+
+enum Start {
+    /// Intended at this instant (an open-model slot, or a user sending now).
+    At(Instant),
+    /// A closed-model user thinking first; intended when the think ends.
+    AfterThink(Duration),
+}
+
+struct Done {
+    outcome: Option<Outcome>,
+    body: Vec<u8>,
+    floor: u32,
+}
+
+pub async fn run_lane(
+    spec: LaneSpec,
+    client: Arc<TargetClient>,
+    clock: RunClock,
+    reports: UnboundedSender<LaneReport>,
+    stop: CancellationToken,
+) {
+    let client = &*client;
+    let end_at = clock.at(spec.end);
+    let mut inflight = FuturesUnordered::new();
+    let mut floors = FloorCounts::default();
+    let mut shard = Shard::default();
+    let mut pool: Vec<Vec<u8>> = Vec::new();
+    let mut reported_before = 0u32;
+    let mut abandoned = 0u64;
+
+    let mut tick = tokio::time::interval_at(clock.start + TICK, TICK);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+
+    // Open model: the next slot this lane sends, and when.
+    let (mut slot, stride, rate) = match spec.schedule {
+        Schedule::Open {
+            first,
+            stride,
+            rate,
+        } => (first, stride, rate),
+        Schedule::Closed { .. } => (0, 0, 0.0),
+    };
+    let slot_at = |i: u64| {
+        let offset = Schedule::slot_offset(rate, i);
+        (offset < spec.end).then(|| clock.at(offset))
+    };
+    let mut next_at = match spec.schedule {
+        Schedule::Open { .. } => slot_at(slot),
+        Schedule::Closed { .. } => None,
+    };
+    let (users, think) = match spec.schedule {
+        Schedule::Closed { users, think } => (users, think),
+        Schedule::Open { .. } => (0, Duration::ZERO),
+    };
+    let far = clock.start + Duration::from_secs(86_400 * 365);
+    let sleep = tokio::time::sleep_until(next_at.unwrap_or(far));
+    tokio::pin!(sleep);
+
+    // A macro, not a closure: the loop below also needs `inflight` and `floors`.
+    macro_rules! push {
+        ($start:expr, $floor:expr) => {{
+            let floor = $floor;
+            floors.add(floor);
+            let body = pool
+                .pop()
+                .unwrap_or_else(|| Vec::with_capacity(BODY_CAPACITY));
+            inflight.push(request(
+                client,
+                clock,
+                spec.target,
+                $start,
+                end_at,
+                floor,
+                body,
+            ));
+        }};
+    }
+
+    if users > 0 {
+        tokio::select! {
+            _ = stop.cancelled() => {}
+            _ = tokio::time::sleep_until(clock.start) => {
+                let now = Instant::now();
+                for _ in 0..users {
+                    push!(Start::At(now), second_of(clock.us(now)));
+                }
+            }
+        }
+    }
+
+    loop {
+        if stop.is_cancelled() {
+            break;
+        }
+        let closed_starting = users > 0 && Instant::now() < end_at;
+        if next_at.is_none() && inflight.is_empty() && !closed_starting {
+            break;
+        }
+        let can_send = next_at.is_some() && inflight.len() < spec.max_in_flight;
+        tokio::select! {
+            biased;
+            _ = stop.cancelled() => break,
+            _ = &mut sleep, if can_send => {
+                let at = next_at.expect("guarded by can_send");
+                push!(Start::At(at), second_of(clock.us(at)));
+                slot += stride;
+                next_at = slot_at(slot);
+                sleep.as_mut().reset(next_at.unwrap_or(far));
+            }
+            Some(done) = inflight.next(), if !inflight.is_empty() => {
+                floors.remove(done.floor);
+                if let Some(outcome) = done.outcome {
+                    shard.record(&outcome);
+                }
+                pool.push(done.body);
+                let now = Instant::now();
+                if users > 0 && now + think < end_at {
+                    let start = if think.is_zero() { Start::At(now) } else { Start::AfterThink(think) };
+                    push!(start, second_of(clock.us(now)));
+                }
+            }
+            _ = tick.tick() => {
+                let now = Instant::now();
+                let scheduled = match spec.schedule {
+                    Schedule::Open { .. } => next_at.map(|t| second_of(clock.us(t))),
+                    Schedule::Closed { .. } => (now < end_at).then(|| second_of(clock.us(now))),
+                };
+                let before = match (scheduled, floors.min()) {
+                    (Some(a), Some(b)) => a.min(b),
+                    (Some(a), None) | (None, Some(a)) => a,
+                    (None, None) => second_of(clock.us(now)),
+                };
+                if before > reported_before {
+                    reported_before = before;
+                    let seconds = shard.take_before(before);
+                    let _ = reports.send(LaneReport {
+                        lane: spec.lane,
+                        target: spec.target,
+                        seconds,
+                        complete_before: before,
+                        abandoned: 0,
+                    });
+                }
+            }
+        }
+    }
+    if stop.is_cancelled() {
+        abandoned = inflight.len() as u64;
+    }
+    drop(inflight);
+    let _ = reports.send(LaneReport {
+        lane: spec.lane,
+        target: spec.target,
+        seconds: shard.take_before(u32::MAX),
+        complete_before: u32::MAX,
+        abandoned,
+    });
+}
+
+async fn request(
+    client: &TargetClient,
+    clock: RunClock,
+    target: TargetId,
+    start: Start,
+    end_at: Instant,
+    floor: u32,
+    mut body: Vec<u8>,
+) -> Done {
+    let intended = match start {
+        Start::At(t) => t,
+        Start::AfterThink(think) => {
+            tokio::time::sleep(think).await;
+            Instant::now()
+        }
+    };
+    if intended >= end_at {
+        return Done {
+            outcome: None,
+            body,
+            floor,
+        };
+    }
+    let sent = Instant::now().max(intended);
+    let reply = client.exchange(&mut body, sent).await;
+    let done = Instant::now();
+    let (kind, status, page) = match reply {
+        Reply::Response { status, .. } => {
+            let (kind, page) = classify(status.as_u16(), &body);
+            (kind, status.as_u16(), page)
+        }
+        Reply::Failed(kind) => (kind, 0, Page::default()),
+    };
+    let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    let outcome = Outcome {
+        target,
+        intended_us: clock.us(intended),
+        latency_us: us(done - intended),
+        service_us: us(done - sent),
+        send_lag_us: us(sent - intended),
+        kind,
+        status,
+        page,
+    };
+    Done {
+        outcome: Some(outcome),
+        body,
+        floor,
+    }
+}
+
+/// In-flight requests per floor second (the earliest second each one's
+/// outcome can belong to), so the lane knows its oldest open second.
+#[derive(Default)]
+struct FloorCounts {
+    base: u32,
+    counts: VecDeque<u32>,
+}
+
+impl FloorCounts {
+    fn add(&mut self, second: u32) {
+        if self.counts.is_empty() {
+            self.base = second;
+        }
+        if second < self.base {
+            for _ in second..self.base {
+                self.counts.push_front(0);
+            }
+            self.base = second;
+        }
+        let index = (second - self.base) as usize;
+        while self.counts.len() <= index {
+            self.counts.push_back(0);
+        }
+        self.counts[index] += 1;
+    }
+
+    fn remove(&mut self, second: u32) {
+        let index = (second - self.base) as usize;
+        self.counts[index] -= 1;
+        while self.counts.front() == Some(&0) {
+            self.counts.pop_front();
+            self.base += 1;
+        }
+    }
+
+    fn min(&self) -> Option<u32> {
+        (!self.counts.is_empty()).then_some(self.base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FloorCounts;
+
+    #[test]
+    fn floor_counts_track_the_oldest_open_second() {
+        let mut f = FloorCounts::default();
+        assert_eq!(f.min(), None);
+        f.add(3);
+        f.add(3);
+        f.add(5);
+        assert_eq!(f.min(), Some(3));
+        f.remove(3);
+        assert_eq!(f.min(), Some(3));
+        f.remove(3);
+        assert_eq!(f.min(), Some(5));
+        f.add(4);
+        assert_eq!(f.min(), Some(4));
+        f.remove(5);
+        f.remove(4);
+        assert_eq!(f.min(), None);
+    }
+}

@@ -1,0 +1,222 @@
+//! One second's worth of outcomes for one target: counts by kind, late sends,
+//! HTTP statuses, and two HDR histograms (latency from the intended send time,
+//! and service time from the actual send). Shards, per-second rows and run
+//! totals are all this one type, so merging is one `add`.
+
+use hdrhistogram::Histogram;
+
+use crate::outcome::{Kind, Outcome};
+
+/// Highest latency tracked exactly, in microseconds (one hour). Larger
+/// values are clamped by `saturating_record`, never dropped.
+pub const MAX_TRACKED_US: u64 = 3_600_000_000;
+
+/// A send this late after its intended time means the generator, not the
+/// target, fell behind. tokio's timer wheel ticks at 1 ms, so smaller slips
+/// are timer noise.
+pub const LATE_SEND_US: u64 = 10_000;
+
+#[derive(Clone, Debug)]
+pub struct SecondStats {
+    pub counts: [u64; Kind::COUNT],
+    /// Requests sent ≥ [`LATE_SEND_US`] after their intended time.
+    pub late: u64,
+    pub statuses: StatusCounts,
+    /// Microseconds from intended send to completion, every request.
+    pub latency: Histogram<u64>,
+    /// Microseconds from actual send to completion, every request.
+    pub service: Histogram<u64>,
+    /// Earliest and latest actual send (run-clock µs): the achieved rate is
+    /// measured from real sends, not from the schedule.
+    pub first_sent_us: u64,
+    pub last_sent_us: u64,
+}
+
+impl Default for SecondStats {
+    fn default() -> Self {
+        SecondStats::new()
+    }
+}
+
+impl SecondStats {
+    pub fn new() -> SecondStats {
+        SecondStats {
+            counts: [0; Kind::COUNT],
+            late: 0,
+            statuses: StatusCounts::default(),
+            latency: new_histogram(),
+            service: new_histogram(),
+            first_sent_us: u64::MAX,
+            last_sent_us: 0,
+        }
+    }
+
+    pub fn record(&mut self, outcome: &Outcome) {
+        self.counts[outcome.kind.index()] += 1;
+        if outcome.send_lag_us >= LATE_SEND_US {
+            self.late += 1;
+        }
+        if outcome.status != 0 {
+            self.statuses.add(outcome.status, 1);
+        }
+        self.latency.saturating_record(outcome.latency_us.max(1));
+        self.service.saturating_record(outcome.service_us.max(1));
+        let sent_us = outcome.intended_us.saturating_add(outcome.send_lag_us);
+        self.first_sent_us = self.first_sent_us.min(sent_us);
+        self.last_sent_us = self.last_sent_us.max(sent_us);
+    }
+
+    pub fn merge(&mut self, other: &SecondStats) {
+        for (a, b) in self.counts.iter_mut().zip(other.counts) {
+            *a += b;
+        }
+        self.late += other.late;
+        self.statuses.merge(&other.statuses);
+        self.first_sent_us = self.first_sent_us.min(other.first_sent_us);
+        self.last_sent_us = self.last_sent_us.max(other.last_sent_us);
+        // Same bounds on both sides, so `add` cannot fail.
+        self.latency
+            .add(&other.latency)
+            .expect("histograms share bounds");
+        self.service
+            .add(&other.service)
+            .expect("histograms share bounds");
+    }
+
+    /// Requests whose outcome is known (answered, failed or timed out).
+    pub fn sent(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    pub fn count(&self, kind: Kind) -> u64 {
+        self.counts[kind.index()]
+    }
+
+    pub fn succeeded(&self) -> u64 {
+        Kind::ALL
+            .iter()
+            .filter(|k| k.is_success())
+            .map(|k| self.count(*k))
+            .sum()
+    }
+
+    pub fn failed(&self) -> u64 {
+        self.sent() - self.succeeded()
+    }
+
+    /// Requests per second between the first and the last actual send
+    /// (`n - 1` intervals over that span); `None` with fewer than two requests.
+    pub fn achieved_rate(&self) -> Option<f64> {
+        let n = self.sent();
+        let span = self.last_sent_us.checked_sub(self.first_sent_us)?;
+        (n >= 2 && span > 0).then(|| (n - 1) as f64 * 1e6 / span as f64)
+    }
+
+    /// Successes over requests, in percent; `None` when nothing was sent.
+    pub fn availability_pct(&self) -> Option<f64> {
+        let sent = self.sent();
+        (sent > 0).then(|| 100.0 * self.succeeded() as f64 / sent as f64)
+    }
+}
+
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_TRACKED_US, 3).expect("static bounds are valid")
+}
+
+/// Counts per HTTP status without a map: a second sees a handful of distinct
+/// statuses (200, 503, 404...), so a small fixed table suffices; anything
+/// beyond it is counted as `other` rather than lost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    slots: [(u16, u64); 8],
+    pub other: u64,
+}
+
+impl StatusCounts {
+    pub fn add(&mut self, status: u16, n: u64) {
+        for slot in self.slots.iter_mut() {
+            if slot.0 == status {
+                slot.1 += n;
+                return;
+            }
+            if slot.0 == 0 {
+                *slot = (status, n);
+                return;
+            }
+        }
+        self.other += n;
+    }
+
+    pub fn merge(&mut self, other: &StatusCounts) {
+        for (status, n) in other.iter() {
+            self.add(status, n);
+        }
+        self.other += other.other;
+    }
+
+    /// (status, count) pairs in first-seen order.
+    pub fn iter(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        self.slots.iter().copied().take_while(|s| s.0 != 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::Page;
+
+    fn outcome(kind: Kind, status: u16, latency_us: u64, lag_us: u64) -> Outcome {
+        Outcome {
+            target: 0,
+            intended_us: 0,
+            latency_us,
+            service_us: latency_us - lag_us,
+            send_lag_us: lag_us,
+            kind,
+            status,
+            page: Page::default(),
+        }
+    }
+
+    #[test]
+    fn records_and_merges_exact_counts() {
+        let mut a = SecondStats::new();
+        a.record(&outcome(Kind::Ok, 200, 1_000, 0));
+        a.record(&outcome(Kind::Http5xx, 503, 2_000, 0));
+        let mut b = SecondStats::new();
+        b.record(&outcome(Kind::Refused, 0, 300, 0));
+        b.record(&outcome(Kind::Ok, 200, 50_000, 20_000));
+        a.merge(&b);
+        assert_eq!(a.sent(), 4);
+        assert_eq!(a.succeeded(), 2);
+        assert_eq!(a.failed(), 2);
+        assert_eq!(a.late, 1);
+        assert_eq!(a.latency.len(), 4);
+        assert_eq!(a.service.len(), 4);
+        assert_eq!(a.availability_pct(), Some(50.0));
+        assert_eq!(
+            a.statuses.iter().collect::<Vec<_>>(),
+            vec![(200, 2), (503, 1)]
+        );
+        assert_eq!(SecondStats::new().availability_pct(), None);
+        // Sends at 0, 0, 0 and 20 ms (the late one): 3 intervals over 20 ms.
+        assert_eq!(a.achieved_rate(), Some(150.0));
+    }
+
+    #[test]
+    fn status_table_overflow_is_counted_not_lost() {
+        let mut s = StatusCounts::default();
+        for status in 200..210 {
+            s.add(status, 1);
+        }
+        assert_eq!(s.iter().count(), 8);
+        assert_eq!(s.other, 2);
+    }
+
+    #[test]
+    fn huge_latency_is_clamped_not_dropped() {
+        let mut a = SecondStats::new();
+        a.record(&outcome(Kind::Timeout, 0, u64::MAX / 2, 0));
+        assert_eq!(a.latency.len(), 1);
+    }
+}

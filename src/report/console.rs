@@ -1,0 +1,68 @@
+//! What a person watching the drill sees: one stderr line per finished
+//! second (per target: rate, availability, p99) and the final table on stdout.
+
+use std::io::{self, Write};
+
+use crate::record::{Phase, SecondRow, SecondStats};
+use crate::report::timeline::ms;
+
+pub struct ConsoleLines {
+    targets: Vec<String>,
+    quiet: bool,
+}
+
+impl ConsoleLines {
+    pub fn new(targets: Vec<String>, quiet: bool) -> ConsoleLines {
+        ConsoleLines { targets, quiet }
+    }
+
+    pub fn write(&mut self, row: &SecondRow<'_>) -> io::Result<()> {
+        if self.quiet {
+            return Ok(());
+        }
+        let mut line = format!(
+            "[{:>4}s{}]",
+            row.second,
+            if row.phase == Phase::Warmup {
+                " warmup"
+            } else {
+                ""
+            }
+        );
+        for (name, s) in self.targets.iter().zip(row.targets) {
+            line.push_str(&format!(" {name}: {}", brief(s)));
+        }
+        line.push('\n');
+        // A closed stderr (e.g. piped into `head`) must not stop the drill.
+        let _ = io::stderr().write_all(line.as_bytes());
+        Ok(())
+    }
+}
+
+/// `200/s ok 100.0% p99 3.1ms` or `200/s ok 0.0% p99 0.4ms (refused 200)`.
+pub fn brief(s: &SecondStats) -> String {
+    let sent = s.sent();
+    if sent == 0 {
+        return "0/s (no request intended)".to_string();
+    }
+    let mut out = format!(
+        "{sent}/s ok {:.1}% p99 {}ms",
+        s.availability_pct().unwrap_or(0.0),
+        ms(s.latency.value_at_quantile(0.99))
+    );
+    let mut worst: Vec<(u64, &str)> = crate::outcome::Kind::ALL
+        .iter()
+        .filter(|k| !k.is_success() && s.count(**k) > 0)
+        .map(|k| (s.count(*k), k.name()))
+        .collect();
+    worst.sort_by_key(|w| std::cmp::Reverse(w.0));
+    if !worst.is_empty() {
+        let parts: Vec<String> = worst
+            .iter()
+            .take(2)
+            .map(|(n, k)| format!("{k} {n}"))
+            .collect();
+        out.push_str(&format!(" ({})", parts.join(", ")));
+    }
+    out
+}

@@ -1,0 +1,50 @@
+//! Outputs, written as the run goes: `timeline.csv`, `latency.hlog` and the
+//! console line per finished second; at the end `latency-<target>.hgrm`,
+//! `summary.json` and the final table.
+
+pub mod console;
+pub mod hgrm;
+pub mod hlog;
+pub mod summary;
+pub mod timeline;
+
+use std::io;
+use std::path::Path;
+use std::time::SystemTime;
+
+use crate::record::{RowSink, SecondRow};
+
+/// Every per-second writer behind one [`RowSink`].
+pub struct Writers {
+    pub timeline: timeline::TimelineWriter,
+    pub hlog: hlog::HlogWriter,
+    pub console: console::ConsoleLines,
+}
+
+impl Writers {
+    pub fn create(
+        dir: &Path,
+        targets: &[String],
+        epoch: SystemTime,
+        quiet: bool,
+    ) -> io::Result<Writers> {
+        Ok(Writers {
+            timeline: timeline::TimelineWriter::create(dir, targets.to_vec(), epoch)?,
+            hlog: hlog::HlogWriter::create(dir, targets.to_vec(), epoch)?,
+            console: console::ConsoleLines::new(targets.to_vec(), quiet),
+        })
+    }
+}
+
+impl RowSink for Writers {
+    fn second(&mut self, row: &SecondRow<'_>) -> io::Result<()> {
+        self.timeline.write(row)?;
+        self.hlog.write(row)?;
+        self.console.write(row)
+    }
+}
+
+/// File name of a target's whole-run percentile distribution.
+pub fn hgrm_file(target: &str) -> String {
+    format!("latency-{target}.hgrm")
+}

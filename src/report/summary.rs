@@ -1,0 +1,239 @@
+//! `summary.json` (the machine-readable result: totals per target, failures
+//! by kind, percentiles, requested vs achieved rate, faults) and the final
+//! table printed on stdout. Both are built from the recorder's totals, the
+//! same numbers the timeline rows sum to.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::drill::FaultRecord;
+use crate::outcome::Kind;
+use crate::record::SecondStats;
+
+pub const FILE: &str = "summary.json";
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub meshdrill_version: &'static str,
+    pub scenario: ScenarioInfo,
+    /// Wall-clock time of the run clock's zero (second 0 of the timeline).
+    pub start_unix_ms: u64,
+    pub start_utc: String,
+    /// Stopped by Ctrl-C (or SIGTERM) before the planned end.
+    pub interrupted: bool,
+    /// Seconds in timeline.csv (rows per target).
+    pub seconds: u32,
+    /// Requests in flight when the run was interrupted; never answered, not
+    /// counted anywhere else.
+    pub abandoned_in_flight: u64,
+    /// Outcomes that arrived after their second's row was written (always 0
+    /// unless something is wrong); included in the totals below.
+    pub outcomes_after_row_written: u64,
+    /// Measured phase only (warmup excluded), per target.
+    pub targets: Vec<TargetSummary>,
+    /// All targets together.
+    pub all: TargetSummary,
+    pub faults: Vec<FaultRecord>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub file: String,
+    pub model: &'static str,
+    pub rate_per_target: Option<f64>,
+    pub users_per_target: Option<u32>,
+    pub think_time_ms: Option<f64>,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    pub timeout_ms: f64,
+    pub connect_timeout_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TargetSummary {
+    pub name: String,
+    /// As written in the scenario (after overrides), e.g. `sim:primary`.
+    pub endpoint: String,
+    /// What was dialed (`connect` address or resolved simulator address).
+    pub dialed: String,
+    pub host: String,
+    pub connection: &'static str,
+    pub requests: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub availability_pct: Option<f64>,
+    /// Every outcome kind, zeros included.
+    pub outcomes: BTreeMap<&'static str, u64>,
+    /// Non-success kinds that occurred.
+    pub failures: BTreeMap<&'static str, u64>,
+    pub statuses: BTreeMap<String, u64>,
+    pub late_sends: u64,
+    pub requested_rate: Option<f64>,
+    pub achieved_rate: Option<f64>,
+    /// From intended send time (what users waited).
+    pub latency_ms: Option<Percentiles>,
+    /// From actual send time (the server's share).
+    pub service_ms: Option<Percentiles>,
+    pub warmup_requests: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Percentiles {
+    pub min: f64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+/// How a target was reached, for the summary.
+pub struct TargetInfo {
+    pub name: String,
+    pub endpoint: String,
+    pub dialed: String,
+    pub host: String,
+    pub connection: &'static str,
+    pub requested_rate: Option<f64>,
+}
+
+impl TargetSummary {
+    pub fn new(info: &TargetInfo, s: &SecondStats, warmup: &SecondStats) -> TargetSummary {
+        let outcomes = Kind::ALL.iter().map(|k| (k.name(), s.count(*k))).collect();
+        let failures = Kind::ALL
+            .iter()
+            .filter(|k| !k.is_success() && s.count(**k) > 0)
+            .map(|k| (k.name(), s.count(*k)))
+            .collect();
+        let mut statuses: BTreeMap<String, u64> = s
+            .statuses
+            .iter()
+            .map(|(st, n)| (st.to_string(), n))
+            .collect();
+        if s.statuses.other > 0 {
+            statuses.insert("other".to_string(), s.statuses.other);
+        }
+        TargetSummary {
+            name: info.name.clone(),
+            endpoint: info.endpoint.clone(),
+            dialed: info.dialed.clone(),
+            host: info.host.clone(),
+            connection: info.connection,
+            requests: s.sent(),
+            ok: s.succeeded(),
+            failed: s.failed(),
+            availability_pct: s.availability_pct(),
+            outcomes,
+            failures,
+            statuses,
+            late_sends: s.late,
+            requested_rate: info.requested_rate,
+            achieved_rate: s.achieved_rate(),
+            latency_ms: percentiles(&s.latency),
+            service_ms: percentiles(&s.service),
+            warmup_requests: warmup.sent(),
+        }
+    }
+}
+
+fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Option<Percentiles> {
+    if h.is_empty() {
+        return None;
+    }
+    let ms = |us: u64| us as f64 / 1000.0;
+    Some(Percentiles {
+        min: ms(h.min()),
+        mean: (h.mean() / 1000.0 * 1000.0).round() / 1000.0,
+        p50: ms(h.value_at_quantile(0.5)),
+        p90: ms(h.value_at_quantile(0.9)),
+        p99: ms(h.value_at_quantile(0.99)),
+        p999: ms(h.value_at_quantile(0.999)),
+        max: ms(h.max()),
+    })
+}
+
+/// The table printed on stdout at the end of a run.
+pub fn table(summary: &Summary, out_dir: &str) -> String {
+    let mut t = String::new();
+    t.push_str(&format!(
+        "\nmeshdrill {} — {}{}\n",
+        summary.scenario.name,
+        summary.start_utc,
+        if summary.interrupted {
+            " — INTERRUPTED"
+        } else {
+            ""
+        }
+    ));
+    t.push_str(&format!(
+        "{:<14} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}  {}\n",
+        "target",
+        "requests",
+        "ok",
+        "failed",
+        "avail%",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "rate/s",
+        "failures"
+    ));
+    for s in summary.targets.iter().chain(std::iter::once(&summary.all)) {
+        let pct = |p: &Option<Percentiles>, f: fn(&Percentiles) -> f64| {
+            p.as_ref()
+                .map_or("-".to_string(), |p| format!("{:.1}", f(p)))
+        };
+        let failures: Vec<String> = s.failures.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        t.push_str(&format!(
+            "{:<14} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}  {}\n",
+            s.name,
+            s.requests,
+            s.ok,
+            s.failed,
+            s.availability_pct
+                .map_or("-".to_string(), |a| format!("{a:.2}")),
+            pct(&s.latency_ms, |p| p.p50),
+            pct(&s.latency_ms, |p| p.p99),
+            pct(&s.latency_ms, |p| p.max),
+            s.achieved_rate
+                .map_or("-".to_string(), |r| format!("{r:.1}")),
+            failures.join(", ")
+        ));
+    }
+    for f in &summary.faults {
+        let when = |v: Option<f64>| {
+            v.map_or("not reached".to_string(), |ms| {
+                format!("{:.3}s", ms / 1000.0)
+            })
+        };
+        t.push_str(&format!(
+            "fault {}: {} at {} (planned {:.3}s)",
+            f.name,
+            f.action,
+            when(f.injected_at_ms),
+            f.planned_at_ms / 1000.0
+        ));
+        if let Some(planned) = f.planned_restore_ms {
+            t.push_str(&format!(
+                ", restored at {} (planned {:.3}s)",
+                when(f.restored_at_ms),
+                planned / 1000.0
+            ));
+        }
+        if let Some(e) = &f.error {
+            t.push_str(&format!(" — ERROR: {e}"));
+        }
+        t.push('\n');
+    }
+    if summary.abandoned_in_flight > 0 {
+        t.push_str(&format!(
+            "{} requests were in flight at the interrupt and are not counted\n",
+            summary.abandoned_in_flight
+        ));
+    }
+    t.push_str(&format!("results: {out_dir}\n"));
+    t
+}

@@ -1,0 +1,323 @@
+//! One run, end to end: start the simulator if the plan uses it, start the
+//! lanes and the fault driver on one clock, feed the recorder, and write
+//! every output. Tests drive whole runs through [`run`] in-process.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::drill::drive_faults;
+use crate::engine::client::{ClientSpec, TargetClient};
+use crate::engine::clock::RunClock;
+use crate::engine::lane::{LaneSpec, run_lane};
+use crate::engine::schedule::{Schedule, SplitOf};
+use crate::record::{Recorder, SecondStats, second_of};
+use crate::report::summary::{ScenarioInfo, Summary, TargetInfo, TargetSummary};
+use crate::report::{self, Writers};
+use crate::scenario::{ConnectionPolicy, Endpoint, LoadModel, Plan};
+use crate::sim::{Sim, SimConfig};
+
+/// Time between building the clock and its zero, so every lane is parked on
+/// its first slot before traffic starts.
+const CLOCK_LEAD: Duration = Duration::from_millis(100);
+/// Upper bound on requests in flight per target (open model). Far above
+/// rate × timeout for any sane drill; beyond it sends become late, counted.
+const MAX_IN_FLIGHT_PER_TARGET: usize = 20_000;
+
+pub struct RunOptions {
+    pub plan: Plan,
+    /// Where to write; default `results/<UTC timestamp>-<scenario name>/`.
+    pub out_dir: Option<PathBuf>,
+    /// No per-second lines on stderr.
+    pub quiet: bool,
+    /// Lanes per target; default: the machine's parallelism shared by the targets.
+    pub lanes_per_target: Option<usize>,
+}
+
+pub struct RunOutput {
+    pub out_dir: PathBuf,
+    pub summary: Summary,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot create results folder {path}: {source}")]
+    OutDir { path: PathBuf, source: io::Error },
+    #[error("cannot start the simulator: {0}")]
+    Sim(io::Error),
+    #[error("target {target}: {message}")]
+    Target { target: String, message: String },
+    #[error("writing results in {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+}
+
+pub async fn run(opts: RunOptions, stop: CancellationToken) -> Result<RunOutput, RunError> {
+    let plan = &opts.plan;
+    let sim = if plan.uses_sim() {
+        let config = SimConfig {
+            reviews_mix: plan.sim.reviews_mix,
+            base_latency: plan.sim.base_latency,
+            template: plan.sim.template,
+        };
+        let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        Some(Sim::start(config, any, any).await.map_err(RunError::Sim)?)
+    } else {
+        None
+    };
+    let result = run_with(&opts, sim.as_ref(), stop).await;
+    if let Some(sim) = sim {
+        sim.shutdown().await;
+    }
+    result
+}
+
+async fn run_with(
+    opts: &RunOptions,
+    sim: Option<&Sim>,
+    stop: CancellationToken,
+) -> Result<RunOutput, RunError> {
+    let plan = &opts.plan;
+    let out_dir = opts
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&plan.name));
+    std::fs::create_dir_all(&out_dir).map_err(|source| RunError::OutDir {
+        path: out_dir.clone(),
+        source,
+    })?;
+    let write_err = |source: io::Error| RunError::Write {
+        path: out_dir.clone(),
+        source,
+    };
+
+    let (specs, infos) = client_specs(plan, sim)?;
+    let names: Vec<String> = plan.targets.iter().map(|t| t.name.clone()).collect();
+    let clock = RunClock::starting_in(CLOCK_LEAD);
+    let mut writers =
+        Writers::create(&out_dir, &names, clock.epoch, opts.quiet).map_err(write_err)?;
+
+    // Lanes stop on the user's interrupt or when writing results fails.
+    let lanes_stop = stop.child_token();
+    let end = plan.load.warmup + plan.load.duration;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let lanes_per_target = opts
+        .lanes_per_target
+        .unwrap_or_else(|| default_lanes(specs.len()));
+    let mut lane_count = 0;
+    for (target, spec) in specs.iter().enumerate() {
+        let client = Arc::new(TargetClient::new(spec).map_err(|e| RunError::Target {
+            target: names[target].clone(),
+            message: format!("invalid Host header: {e}"),
+        })?);
+        let split = match plan.load.model {
+            LoadModel::Rate { per_target } => SplitOf::Rate(per_target.per_second()),
+            LoadModel::Concurrency { users, think_time } => SplitOf::Users {
+                users: users.get(),
+                think: think_time,
+            },
+        };
+        let schedules = Schedule::split(split, lanes_per_target as u64);
+        let lanes = schedules.len();
+        for schedule in schedules {
+            let lane = LaneSpec {
+                lane: lane_count,
+                target: target as u16,
+                schedule,
+                end,
+                max_in_flight: MAX_IN_FLIGHT_PER_TARGET / lanes,
+            };
+            tokio::spawn(run_lane(
+                lane,
+                client.clone(),
+                clock,
+                tx.clone(),
+                lanes_stop.clone(),
+            ));
+            lane_count += 1;
+        }
+    }
+    drop(tx);
+
+    let mut recorder = Recorder::new(
+        names.len(),
+        lane_count,
+        second_of(plan.load.warmup.as_micros() as u64),
+    );
+    let faults_stop = lanes_stop.child_token();
+    let faults = drive_faults(&plan.faults, sim, clock, faults_stop.clone(), opts.quiet);
+    let record = async {
+        let mut failure = None;
+        while let Some(report) = rx.recv().await {
+            if failure.is_none()
+                && let Err(e) = recorder.accept(report, &mut writers)
+            {
+                failure = Some(e);
+                lanes_stop.cancel();
+            }
+        }
+        faults_stop.cancel();
+        failure
+    };
+    let (fault_records, failure) = tokio::join!(faults, record);
+    if let Some(e) = failure {
+        return Err(write_err(e));
+    }
+
+    let interrupted = stop.is_cancelled();
+    let planned_seconds = end.as_secs_f64().ceil() as u32;
+    let end_second = if interrupted {
+        planned_seconds.min(second_of(clock.elapsed_us()) + 1)
+    } else {
+        planned_seconds
+    };
+    let totals = recorder
+        .finish(end_second, &mut writers)
+        .map_err(write_err)?;
+
+    let mut all = SecondStats::new();
+    let mut all_warmup = SecondStats::new();
+    let mut targets = Vec::new();
+    for (i, info) in infos.iter().enumerate() {
+        all.merge(&totals.measured[i]);
+        all_warmup.merge(&totals.warmup[i]);
+        targets.push(TargetSummary::new(
+            info,
+            &totals.measured[i],
+            &totals.warmup[i],
+        ));
+        let text = report::hgrm::render(&totals.measured[i].latency);
+        std::fs::write(out_dir.join(report::hgrm_file(&info.name)), text).map_err(write_err)?;
+    }
+    std::fs::write(
+        out_dir.join(report::hgrm_file("all")),
+        report::hgrm::render(&all.latency),
+    )
+    .map_err(write_err)?;
+    let all_info = TargetInfo {
+        name: "all".into(),
+        endpoint: String::new(),
+        dialed: String::new(),
+        host: String::new(),
+        connection: "",
+        requested_rate: infos.iter().map(|i| i.requested_rate).sum(),
+    };
+    let summary = Summary {
+        meshdrill_version: env!("CARGO_PKG_VERSION"),
+        scenario: scenario_info(plan),
+        start_unix_ms: clock.epoch_ms(),
+        start_utc: humantime::format_rfc3339_millis(clock.epoch).to_string(),
+        interrupted,
+        seconds: totals.seconds,
+        abandoned_in_flight: totals.abandoned,
+        outcomes_after_row_written: totals.after_row_written,
+        all: TargetSummary::new(&all_info, &all, &all_warmup),
+        targets,
+        faults: fault_records,
+    };
+    let json = serde_json::to_vec_pretty(&summary).expect("summary serializes");
+    std::fs::write(out_dir.join(report::summary::FILE), json).map_err(write_err)?;
+    Ok(RunOutput { out_dir, summary })
+}
+
+fn client_specs(
+    plan: &Plan,
+    sim: Option<&Sim>,
+) -> Result<(Vec<ClientSpec>, Vec<TargetInfo>), RunError> {
+    let mut specs = Vec::new();
+    let mut infos = Vec::new();
+    for t in &plan.targets {
+        let (dial, host, endpoint) = match &t.endpoint {
+            Endpoint::Http(h) => {
+                let dial = match h.connect {
+                    Some(addr) => with_authority(&h.url, &addr.to_string()),
+                    None => h.url.clone(),
+                };
+                (dial, h.host_header.clone(), h.url.to_string())
+            }
+            Endpoint::Sim { cluster, path } => {
+                let sim = sim.expect("the simulator runs when a target uses it");
+                let addr = sim.addr(*cluster).to_string();
+                let dial =
+                    format!("http://{addr}{path}")
+                        .parse()
+                        .map_err(|e| RunError::Target {
+                            target: t.name.clone(),
+                            message: format!("{e}"),
+                        })?;
+                (dial, addr, format!("sim:{}{path}", cluster.name()))
+            }
+        };
+        infos.push(TargetInfo {
+            name: t.name.clone(),
+            endpoint,
+            dialed: dial.to_string(),
+            host: host.clone(),
+            connection: match t.connection {
+                ConnectionPolicy::KeepAlive => "keep-alive",
+                ConnectionPolicy::New => "new",
+            },
+            requested_rate: match plan.load.model {
+                LoadModel::Rate { per_target } => Some(per_target.per_second()),
+                LoadModel::Concurrency { .. } => None,
+            },
+        });
+        specs.push(ClientSpec {
+            dial,
+            host,
+            policy: t.connection,
+            timeout: plan.load.timeout,
+            connect_timeout: plan.load.connect_timeout,
+            max_body_bytes: plan.load.max_body_bytes,
+        });
+    }
+    Ok((specs, infos))
+}
+
+fn with_authority(url: &hyper::Uri, authority: &str) -> hyper::Uri {
+    let mut parts = url.clone().into_parts();
+    parts.authority = Some(
+        authority
+            .parse()
+            .expect("a socket address is a valid authority"),
+    );
+    hyper::Uri::from_parts(parts).expect("scheme and path kept")
+}
+
+fn default_lanes(targets: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / targets.max(1)).max(1)
+}
+
+fn default_out_dir(name: &str) -> PathBuf {
+    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .replace([':', '-'], "");
+    Path::new("results").join(format!("{stamp}-{name}"))
+}
+
+fn scenario_info(plan: &Plan) -> ScenarioInfo {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let (model, rate, users, think) = match plan.load.model {
+        LoadModel::Rate { per_target } => ("rate", Some(per_target.per_second()), None, None),
+        LoadModel::Concurrency { users, think_time } => {
+            ("concurrency", None, Some(users.get()), Some(ms(think_time)))
+        }
+    };
+    ScenarioInfo {
+        name: plan.name.clone(),
+        file: plan.source.display().to_string(),
+        model,
+        rate_per_target: rate,
+        users_per_target: users,
+        think_time_ms: think,
+        duration_s: plan.load.duration.as_secs_f64(),
+        warmup_s: plan.load.warmup.as_secs_f64(),
+        timeout_ms: ms(plan.load.timeout),
+        connect_timeout_ms: ms(plan.load.connect_timeout),
+    }
+}

@@ -1,0 +1,120 @@
+//! Builders shared by the integration tests: plans made in code (no TOML),
+//! run in-process against the simulator on 127.0.0.1:0.
+#![allow(dead_code)] // each test binary uses a different part of this file
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::time::Duration;
+
+use meshdrill::run::{RunOptions, RunOutput, run};
+use meshdrill::scenario::{
+    ConnectionPolicy, Endpoint, FaultAction, FaultPlan, HttpEndpoint, LoadModel, LoadPlan, Plan,
+    Rate, SimSettings, TargetPlan,
+};
+use meshdrill::sim::{Cluster, SimFault};
+use tokio_util::sync::CancellationToken;
+
+pub fn sim_target(name: &str, cluster: Cluster) -> TargetPlan {
+    TargetPlan {
+        name: name.to_string(),
+        endpoint: Endpoint::Sim {
+            cluster,
+            path: "/productpage".to_string(),
+        },
+        connection: ConnectionPolicy::KeepAlive,
+    }
+}
+
+pub fn http_target(name: &str, addr: SocketAddr) -> TargetPlan {
+    TargetPlan {
+        name: name.to_string(),
+        endpoint: Endpoint::Http(HttpEndpoint {
+            url: format!("http://{addr}/productpage").parse().unwrap(),
+            host_header: addr.to_string(),
+            connect: None,
+        }),
+        connection: ConnectionPolicy::KeepAlive,
+    }
+}
+
+pub fn rate(per_target: f64) -> LoadModel {
+    LoadModel::Rate {
+        per_target: Rate::new(per_target).unwrap(),
+    }
+}
+
+pub fn users(n: u32) -> LoadModel {
+    LoadModel::Concurrency {
+        users: NonZeroU32::new(n).unwrap(),
+        think_time: Duration::ZERO,
+    }
+}
+
+pub fn plan(name: &str, targets: Vec<TargetPlan>, model: LoadModel, duration: Duration) -> Plan {
+    Plan {
+        name: name.to_string(),
+        source: format!("{name}.toml").into(),
+        targets,
+        load: LoadPlan {
+            model,
+            duration,
+            warmup: Duration::ZERO,
+            timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(1),
+            max_body_bytes: 1 << 20,
+        },
+        faults: Vec::new(),
+        sim: SimSettings::default(),
+    }
+}
+
+pub fn sim_fault(
+    name: &str,
+    cluster: Cluster,
+    fault: SimFault,
+    at_ms: u64,
+    restore_ms: Option<u64>,
+) -> FaultPlan {
+    FaultPlan {
+        name: name.to_string(),
+        at: Duration::from_millis(at_ms),
+        action: FaultAction::Sim { cluster, fault },
+        restore_at: restore_ms.map(Duration::from_millis),
+    }
+}
+
+pub async fn run_in(plan: Plan, dir: &Path) -> RunOutput {
+    let options = RunOptions {
+        plan,
+        out_dir: Some(dir.to_path_buf()),
+        quiet: true,
+        lanes_per_target: None,
+    };
+    run(options, CancellationToken::new())
+        .await
+        .expect("run succeeds")
+}
+
+/// Rows of timeline.csv as (second, target, column → value).
+pub fn timeline(dir: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(dir.join("timeline.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+pub fn num(row: &std::collections::HashMap<String, String>, column: &str) -> u64 {
+    row[column]
+        .parse()
+        .unwrap_or_else(|_| panic!("{column} = {:?}", row[column]))
+}

@@ -1,0 +1,129 @@
+//! The files a run writes parse back with standard readers and agree with
+//! each other: timeline sums = summary totals, histogram counts = requests.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::time::Duration;
+
+use base64::Engine;
+use common::*;
+use hdrhistogram::serialization::Deserializer;
+use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use meshdrill::outcome::Kind;
+use meshdrill::sim::{Cluster, SimFault};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_parse_back_and_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = plan(
+        "outputs",
+        vec![
+            sim_target("primary", Cluster::Primary),
+            sim_target("secondary", Cluster::Secondary),
+        ],
+        rate(100.0),
+        Duration::from_secs(4),
+    );
+    p.load.warmup = Duration::from_secs(1);
+    p.faults = vec![sim_fault(
+        "down",
+        Cluster::Primary,
+        SimFault::Down,
+        1950,
+        Some(3050),
+    )];
+    let out = run_in(p, dir.path()).await;
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+
+    // timeline.csv: 5 seconds (1 warmup + 4), 2 targets + all each.
+    let rows = timeline(dir.path());
+    assert_eq!(rows.len(), 5 * 3);
+    assert_eq!(summary["seconds"], 5);
+    let measured: Vec<&HashMap<String, String>> =
+        rows.iter().filter(|r| r["phase"] == "measure").collect();
+    assert_eq!(measured.len(), 4 * 3);
+    for (i, target) in ["primary", "secondary"].iter().enumerate() {
+        let t = &summary["targets"][i];
+        assert_eq!(t["name"], *target);
+        let mine: Vec<_> = measured.iter().filter(|r| r["target"] == *target).collect();
+        let sum = |c: &str| mine.iter().map(|r| num(r, c)).sum::<u64>();
+        assert_eq!(
+            sum("sent"),
+            t["requests"].as_u64().unwrap(),
+            "{target} sent"
+        );
+        assert_eq!(sum("ok"), t["ok"].as_u64().unwrap(), "{target} ok");
+        assert_eq!(
+            sum("failed"),
+            t["failed"].as_u64().unwrap(),
+            "{target} failed"
+        );
+        for k in Kind::ALL {
+            assert_eq!(
+                sum(k.name()),
+                t["outcomes"][k.name()].as_u64().unwrap(),
+                "{target} {}",
+                k.name()
+            );
+        }
+        assert_eq!(t["requests"], 400);
+        assert_eq!(t["warmup_requests"], 100);
+        // Every row's kinds add up to its `sent`.
+        for r in &mine {
+            let kinds: u64 = Kind::ALL.iter().map(|k| num(r, k.name())).sum();
+            assert_eq!(kinds, num(r, "sent"));
+        }
+    }
+    // The primary was down from 1.95 s to 3.05 s: all of second 2.
+    let primary = |second: &str| {
+        rows.iter()
+            .find(|r| r["target"] == "primary" && r["second"] == second)
+            .unwrap()
+    };
+    assert_eq!(primary("2")["availability_pct"], "0.00");
+    assert_eq!(primary("0")["availability_pct"], "100.00");
+    assert_eq!(primary("4")["availability_pct"], "100.00");
+    assert_eq!(primary("0")["phase"], "warmup");
+    // The all row is the sum of the targets.
+    for second in 0..5 {
+        let s = second.to_string();
+        let of = |t: &str| {
+            rows.iter()
+                .find(|r| r["target"] == t && r["second"] == s)
+                .unwrap()
+        };
+        assert_eq!(
+            num(of("all"), "sent"),
+            num(of("primary"), "sent") + num(of("secondary"), "sent")
+        );
+    }
+    assert_eq!(out.summary.all.requests, 800);
+
+    // latency.hlog: one interval per second per target; counts = timeline sent.
+    let log = std::fs::read(dir.path().join("latency.hlog")).unwrap();
+    let mut counts: HashMap<(String, u64), u64> = HashMap::new();
+    let mut deserializer = Deserializer::new();
+    for entry in IntervalLogIterator::new(&log) {
+        if let LogEntry::Interval(interval) = entry.expect("valid log entry") {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(interval.encoded_histogram())
+                .unwrap();
+            let h: hdrhistogram::Histogram<u64> =
+                deserializer.deserialize(&mut Cursor::new(bytes)).unwrap();
+            let tag = interval.tag().unwrap().as_str().to_string();
+            counts.insert((tag, interval.start_timestamp().as_secs()), h.len());
+        }
+    }
+    assert_eq!(counts.len(), 5 * 2);
+    for r in rows.iter().filter(|r| r["target"] != "all") {
+        let key = (r["target"].clone(), num(r, "second"));
+        assert_eq!(counts[&key], num(r, "sent"), "{key:?}");
+    }
+    // The .hgrm total is the measured request count.
+    let hgrm = std::fs::read_to_string(dir.path().join("latency-primary.hgrm")).unwrap();
+    assert!(hgrm.contains("Total count    =          400]"), "{hgrm}");
+    assert!(dir.path().join("latency-all.hgrm").exists());
+}
