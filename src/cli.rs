@@ -1,5 +1,226 @@
-//! Command line. (Sketch.)
+//! Command line: `run` and `sim`. Maps every failure to a documented exit code:
+//! 0 finished, 2 bad usage or scenario, 3 run error, 130 interrupted.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::run::{RunOptions, run};
+use crate::scenario::{self, Overrides};
+use crate::sim::{Sim, SimConfig};
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_RUN_ERROR: u8 = 3;
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+const EXAMPLES: &str = "\
+Examples:
+  meshdrill run scenarios/demo.toml
+  meshdrill run scenarios/demo.toml --duration 10s --rate 50 --out /tmp/drill
+  meshdrill run drill.toml --target primary=http://127.0.0.1:9080/productpage
+  meshdrill sim --primary 127.0.0.1:9080 --secondary 127.0.0.1:9081
+
+Exit codes: 0 finished, 2 bad usage or scenario, 3 run error, 130 interrupted (results still written).";
+
+#[derive(Debug, Parser)]
+#[command(name = "meshdrill", version, about = "Paced synthetic traffic and measured failover for multi-cluster service-mesh drills", after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario: traffic at every target at once, results written as it goes.
+    #[command(after_help = EXAMPLES)]
+    Run(RunArgs),
+    /// Serve the embedded two-cluster Bookinfo simulator until Ctrl-C.
+    #[command(
+        after_help = "Example:\n  meshdrill sim --scenario scenarios/demo.toml   # with the scenario's [sim] settings and faults\n  curl http://127.0.0.1:9080/productpage"
+    )]
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Override load.duration, e.g. 45s or 2m.
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Override the load: open model at this many requests/s per target.
+    #[arg(long, conflicts_with = "concurrency")]
+    pub rate: Option<f64>,
+    /// Override the load: closed model with this many users per target.
+    #[arg(long)]
+    pub concurrency: Option<u32>,
+    /// Point target NAME at URL (repeatable). Clears the target's `host` and
+    /// `connect`, so traffic goes exactly to URL; an unknown NAME adds a target.
+    #[arg(long = "target", value_name = "NAME=URL", value_parser = parse_target)]
+    pub targets: Vec<(String, String)>,
+    /// Results folder (default results/<UTC timestamp>-<scenario name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No per-second lines on stderr (the final table is still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Listen address of the primary cluster's ingress.
+    #[arg(long, default_value = "127.0.0.1:9080")]
+    pub primary: SocketAddr,
+    /// Listen address of the secondary cluster's ingress.
+    #[arg(long, default_value = "127.0.0.1:9081")]
+    pub secondary: SocketAddr,
+    /// Take [sim] settings and the [[fault]] schedule from this scenario
+    /// (fault times count from the simulator's start).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+}
+
+fn parse_target(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, url)) if !name.is_empty() && !url.is_empty() => {
+            Ok((name.to_string(), url.to_string()))
+        }
+        _ => Err(format!("expected NAME=URL, got {s:?}")),
+    }
+}
+
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("meshdrill: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_RUN_ERROR);
+        }
+    };
+    let code = match cli.command {
+        Command::Run(args) => runtime.block_on(run_command(args)),
+        Command::Sim(args) => runtime.block_on(sim_command(args)),
+    };
+    ExitCode::from(code)
+}
+
+async fn run_command(args: RunArgs) -> u8 {
+    let overrides = Overrides {
+        duration: args.duration,
+        rate: args.rate,
+        concurrency: args.concurrency,
+        targets: args.targets,
+    };
+    let plan = match scenario::load(&args.scenario, &overrides) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    let stop = CancellationToken::new();
+    watch_interrupts(stop.clone());
+    let options = RunOptions {
+        plan,
+        out_dir: args.out,
+        quiet: args.quiet,
+        lanes_per_target: None,
+    };
+    match run(options, stop).await {
+        Ok(output) => {
+            let table = crate::report::summary::table(
+                &output.summary,
+                &output.out_dir.display().to_string(),
+            );
+            // A closed stdout (piped into `head`) is not a failed drill.
+            let _ = std::io::stdout().write_all(table.as_bytes());
+            if output.summary.interrupted {
+                EXIT_INTERRUPTED
+            } else {
+                EXIT_OK
+            }
+        }
+        Err(e) => {
+            eprintln!("meshdrill: {e}");
+            EXIT_RUN_ERROR
+        }
+    }
+}
+
+async fn sim_command(args: SimArgs) -> u8 {
+    let plan = match &args.scenario {
+        Some(path) => match scenario::load(path, &Overrides::default()) {
+            Ok(plan) => Some(plan),
+            Err(e) => {
+                eprintln!("{e}");
+                return EXIT_USAGE;
+            }
+        },
+        None => None,
+    };
+    let config = plan
+        .as_ref()
+        .map_or_else(SimConfig::default, |p| SimConfig {
+            reviews_mix: p.sim.reviews_mix,
+            base_latency: p.sim.base_latency,
+            template: p.sim.template,
+        });
+    let sim = match Sim::start(config, args.primary, args.secondary).await {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("meshdrill: cannot start the simulator: {e}");
+            return EXIT_RUN_ERROR;
+        }
+    };
+    for cluster in crate::sim::Cluster::ALL {
+        eprintln!(
+            "{} ingress: http://{}/productpage",
+            cluster.name(),
+            sim.addr(cluster)
+        );
+    }
+    eprintln!("Ctrl-C to stop");
+    let stop = CancellationToken::new();
+    watch_interrupts(stop.clone());
+    if let Some(plan) = &plan {
+        let clock = crate::engine::clock::RunClock::starting_in(std::time::Duration::ZERO);
+        crate::drill::drive_faults(&plan.faults, Some(&sim), clock, stop.clone(), false).await;
+    }
+    stop.cancelled().await;
+    sim.shutdown().await;
+    EXIT_OK
+}
+
+/// First Ctrl-C (or SIGTERM) stops the run cleanly, results still written;
+/// a second one exits at once.
+fn watch_interrupts(stop: CancellationToken) {
+    tokio::spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let terminated = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminated => {}
+        }
+        eprintln!("meshdrill: interrupted — finishing the files (Ctrl-C again to quit at once)");
+        stop.cancel();
+        let _ = tokio::signal::ctrl_c().await;
+        std::process::exit(i32::from(EXIT_INTERRUPTED));
+    });
 }
