@@ -36,12 +36,15 @@ pub enum Kind {
     Unreachable,
     /// The body exceeded the configured cap; not read further.
     BodyTooLarge,
+    /// This machine ran out of something (file descriptors, ephemeral ports,
+    /// buffers): the generator failed, not the target. Reported loudly.
+    LocalError,
     /// Any other transport failure (protocol error, I/O error of another kind).
     OtherError,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Ok,
         Kind::Degraded,
         Kind::Unrecognized,
@@ -54,6 +57,7 @@ impl Kind {
         Kind::Reset,
         Kind::Unreachable,
         Kind::BodyTooLarge,
+        Kind::LocalError,
         Kind::OtherError,
     ];
     pub const COUNT: usize = Self::ALL.len();
@@ -73,6 +77,7 @@ impl Kind {
             Kind::Reset => "reset",
             Kind::Unreachable => "unreachable",
             Kind::BodyTooLarge => "body_too_large",
+            Kind::LocalError => "local_error",
             Kind::OtherError => "other_error",
         }
     }

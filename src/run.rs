@@ -15,6 +15,7 @@ use crate::drill::drive_faults;
 use crate::engine::client::{ClientSpec, TargetClient};
 use crate::engine::clock::RunClock;
 use crate::engine::lane::{LaneSpec, run_lane};
+use crate::engine::limits;
 use crate::engine::schedule::{Schedule, SplitOf};
 use crate::record::{Recorder, SecondStats, second_of};
 use crate::report::summary::{ScenarioInfo, Summary, TargetInfo, TargetSummary};
@@ -95,7 +96,7 @@ async fn run_with(
         source,
     };
 
-    let (specs, infos) = client_specs(plan, sim)?;
+    let (mut specs, infos) = client_specs(plan, sim)?;
     let names: Vec<String> = plan.targets.iter().map(|t| t.name.clone()).collect();
     let clock = RunClock::starting_in(CLOCK_LEAD);
     let mut writers =
@@ -108,6 +109,25 @@ async fn run_with(
     let lanes_per_target = opts
         .lanes_per_target
         .unwrap_or_else(|| default_lanes(specs.len()));
+    let fds_per_request: Vec<u64> = plan
+        .targets
+        .iter()
+        .map(|t| {
+            if matches!(t.endpoint, Endpoint::Sim { .. }) {
+                2
+            } else {
+                1
+            }
+        })
+        .collect();
+    let caps = limits::in_flight_caps(
+        limits::raise_open_files_limit(),
+        &fds_per_request,
+        MAX_IN_FLIGHT_PER_TARGET,
+    );
+    for (spec, cap) in specs.iter_mut().zip(&caps) {
+        spec.max_idle = *cap;
+    }
     let mut lane_count = 0;
     for (target, spec) in specs.iter().enumerate() {
         let client = Arc::new(TargetClient::new(spec).map_err(|e| RunError::Target {
@@ -129,7 +149,7 @@ async fn run_with(
                 target: target as u16,
                 schedule,
                 end,
-                max_in_flight: MAX_IN_FLIGHT_PER_TARGET / lanes,
+                max_in_flight: (caps[target] / lanes).max(1),
             };
             tokio::spawn(run_lane(
                 lane,
@@ -273,6 +293,7 @@ fn client_specs(
             timeout: plan.load.timeout,
             connect_timeout: plan.load.connect_timeout,
             max_body_bytes: plan.load.max_body_bytes,
+            max_idle: MAX_IN_FLIGHT_PER_TARGET,
         });
     }
     Ok((specs, infos))

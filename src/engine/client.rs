@@ -32,6 +32,9 @@ pub struct ClientSpec {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub max_body_bytes: usize,
+    /// Most idle pooled connections kept (keep-alive): with the in-flight cap
+    /// this bounds the descriptors a target can hold.
+    pub max_idle: usize,
 }
 
 /// What came back from one exchange, before classification.
@@ -65,7 +68,9 @@ impl TargetClient {
             // No idle connection is ever kept, so each request dials afresh.
             builder.pool_max_idle_per_host(0);
         } else {
-            builder.pool_idle_timeout(Duration::from_secs(90));
+            builder
+                .pool_idle_timeout(Duration::from_secs(90))
+                .pool_max_idle_per_host(spec.max_idle);
         }
         Ok(TargetClient {
             http: builder.build(connector),
@@ -153,9 +158,12 @@ fn io_kind(io: &io::Error, connecting: bool) -> Kind {
         TimedOut if connecting => Kind::ConnectTimeout,
         TimedOut => Kind::Timeout,
         NetworkUnreachable | HostUnreachable | NetworkDown => Kind::Unreachable,
+        AddrNotAvailable | OutOfMemory => Kind::LocalError,
         _ => match io.raw_os_error() {
             // ENETUNREACH, EHOSTUNREACH on Linux when the kind is not mapped.
             Some(101) | Some(113) => Kind::Unreachable,
+            // ENFILE, EMFILE, ENOBUFS: this machine's limits, not the target.
+            Some(23) | Some(24) | Some(105) => Kind::LocalError,
             _ => Kind::OtherError,
         },
     }

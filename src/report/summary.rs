@@ -228,6 +228,24 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
         }
         t.push('\n');
     }
+    let local = summary
+        .all
+        .outcomes
+        .get(Kind::LocalError.name())
+        .copied()
+        .unwrap_or(0);
+    if local > 0 {
+        t.push_str(&format!(
+            "WARNING: {local} requests failed on THIS machine (local_error: out of file descriptors, ports or buffers), not at the target; lower the rate or raise `ulimit -n`\n"
+        ));
+    }
+    let late = summary.all.late_sends;
+    if late * 100 > summary.all.requests {
+        t.push_str(&format!(
+            "WARNING: {late} of {} requests were sent ≥ 10 ms after their intended time: the generator could not hold the rate on this machine; their latency includes that wait\n",
+            summary.all.requests
+        ));
+    }
     if summary.abandoned_in_flight > 0 {
         t.push_str(&format!(
             "{} requests were in flight at the interrupt and are not counted\n",
