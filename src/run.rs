@@ -16,6 +16,7 @@ use crate::engine::client::{ClientSpec, TargetClient};
 use crate::engine::clock::RunClock;
 use crate::engine::lane::{LaneSpec, run_lane};
 use crate::engine::limits;
+use crate::engine::pacer::{PacedLane, spawn_pacer};
 use crate::engine::schedule::{Schedule, SplitOf};
 use crate::record::{Recorder, SecondStats, second_of};
 use crate::report::summary::{ScenarioInfo, Summary, TargetInfo, TargetSummary};
@@ -53,6 +54,8 @@ pub enum RunError {
     Sim(io::Error),
     #[error("target {target}: {message}")]
     Target { target: String, message: String },
+    #[error("cannot start the pacer thread: {0}")]
+    Pacer(String),
     #[error("writing results in {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
 }
@@ -129,6 +132,7 @@ async fn run_with(
         spec.max_idle = *cap;
     }
     let mut lane_count = 0;
+    let mut paced = Vec::new();
     for (target, spec) in specs.iter().enumerate() {
         let client = Arc::new(TargetClient::new(spec).map_err(|e| RunError::Target {
             target: names[target].clone(),
@@ -144,12 +148,30 @@ async fn run_with(
         let schedules = Schedule::split(split, lanes_per_target as u64);
         let lanes = schedules.len();
         for schedule in schedules {
+            let slots = match schedule {
+                Schedule::Open {
+                    first,
+                    stride,
+                    rate,
+                } => {
+                    let (slots, rx) = mpsc::unbounded_channel();
+                    paced.push(PacedLane {
+                        first,
+                        stride,
+                        rate,
+                        slots,
+                    });
+                    Some(rx)
+                }
+                Schedule::Closed { .. } => None,
+            };
             let lane = LaneSpec {
                 lane: lane_count,
                 target: target as u16,
                 schedule,
                 end,
                 max_in_flight: (caps[target] / lanes).max(1),
+                slots,
             };
             tokio::spawn(run_lane(
                 lane,
@@ -162,6 +184,15 @@ async fn run_with(
         }
     }
     drop(tx);
+    let pacer = if paced.is_empty() {
+        None
+    } else {
+        let spawned = spawn_pacer(paced, clock.start.into_std(), end, lanes_stop.clone());
+        Some(spawned.map_err(|e| {
+            lanes_stop.cancel(); // the lanes would wait for slots forever
+            RunError::Pacer(e.to_string())
+        })?)
+    };
 
     let mut recorder = Recorder::new(
         names.len(),
@@ -184,6 +215,11 @@ async fn run_with(
         failure
     };
     let (fault_records, failure) = tokio::join!(faults, record);
+    if let Some(pacer) = pacer {
+        // Every lane has ended, so the pacer has sent its last slot or seen
+        // the stop; this returns within one nap.
+        let _ = tokio::task::spawn_blocking(move || pacer.join()).await;
+    }
     if let Some(e) = failure {
         return Err(write_err(e));
     }

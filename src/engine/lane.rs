@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
@@ -36,6 +36,8 @@ pub struct LaneSpec {
     /// More in flight than this and the lane stops sending; the slots it
     /// then sends late are counted as late, never skipped.
     pub max_in_flight: usize,
+    /// Open model: slot numbers from the pacer, each sent when it is due.
+    pub slots: Option<UnboundedReceiver<u64>>,
 }
 
 enum Start {
@@ -70,7 +72,8 @@ pub async fn run_lane(
     let mut tick = tokio::time::interval_at(clock.start + TICK, TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
-    // Open model: the next slot this lane sends, and when.
+    // Open model: the next slot this lane expects from the pacer, and when
+    // it is intended (which bounds the lane's watermark).
     let (mut slot, stride, rate) = match spec.schedule {
         Schedule::Open {
             first,
@@ -91,9 +94,7 @@ pub async fn run_lane(
         Schedule::Closed { users, think } => (users, think),
         Schedule::Open { .. } => (0, Duration::ZERO),
     };
-    let far = clock.start + Duration::from_secs(86_400 * 365);
-    let sleep = tokio::time::sleep_until(next_at.unwrap_or(far));
-    tokio::pin!(sleep);
+    let mut slots = spec.slots;
 
     // A macro, not a closure: the loop below also needs `inflight` and `floors`.
     macro_rules! push {
@@ -139,13 +140,16 @@ pub async fn run_lane(
         tokio::select! {
             biased;
             _ = stop.cancelled() => break,
-            _ = &mut sleep, if can_send => {
-                let at = next_at.expect("guarded by can_send");
-                push!(Start::At(at), second_of(clock.us(at)));
-                slot += stride;
-                next_at = slot_at(slot);
-                sleep.as_mut().reset(next_at.unwrap_or(far));
-            }
+            due = next_slot(&mut slots), if can_send => match due {
+                Some(due) => {
+                    let at = clock.at(Schedule::slot_offset(rate, due));
+                    push!(Start::At(at), second_of(clock.us(at)));
+                    slot = due + stride;
+                    next_at = slot_at(slot);
+                }
+                // The pacer is gone (interrupted): nothing more to send.
+                None => next_at = None,
+            },
             Some(done) = inflight.next(), if !inflight.is_empty() => {
                 floors.remove(done.floor);
                 if let Some(outcome) = done.outcome {
@@ -194,6 +198,13 @@ pub async fn run_lane(
         complete_before: u32::MAX,
         abandoned,
     });
+}
+
+async fn next_slot(slots: &mut Option<UnboundedReceiver<u64>>) -> Option<u64> {
+    match slots {
+        Some(rx) => rx.recv().await,
+        None => None,
+    }
 }
 
 async fn request(

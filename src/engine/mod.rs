@@ -5,4 +5,5 @@ pub mod client;
 pub mod clock;
 pub mod lane;
 pub mod limits;
+pub mod pacer;
 pub mod schedule;
