@@ -218,7 +218,7 @@ fn watch_interrupts(stop: CancellationToken) {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminated => {}
         }
-        eprintln!("meshdrill: interrupted — finishing the files (Ctrl-C again to quit at once)");
+        eprintln!("meshdrill: interrupted — stopping cleanly (Ctrl-C again to quit at once)");
         stop.cancel();
         let _ = tokio::signal::ctrl_c().await;
         std::process::exit(i32::from(EXIT_INTERRUPTED));

@@ -174,6 +174,41 @@ async fn each_sim_fault_yields_its_outcome_kind() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_latency_fault_shows_in_that_second_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = plan(
+        "slow",
+        vec![sim_target("primary", Cluster::Primary)],
+        rate(50.0),
+        Duration::from_secs(3),
+    );
+    p.faults = vec![sim_fault(
+        "slow",
+        Cluster::Primary,
+        SimFault::Latency(Duration::from_millis(200)),
+        950,
+        Some(2050),
+    )];
+    let out = run_in(p, dir.path()).await;
+    assert_eq!(out.summary.targets[0].ok, 150, "slow is not failed");
+    let rows = timeline(dir.path());
+    let p50 = |second: &str| -> f64 {
+        let row = rows
+            .iter()
+            .find(|r| r["second"] == second && r["target"] == "primary")
+            .unwrap();
+        row["p50_ms"].parse().unwrap()
+    };
+    assert!(p50("1") >= 200.0, "second 1 p50 {}", p50("1"));
+    assert!(
+        p50("0") < 50.0 && p50("2") < 50.0,
+        "{} {}",
+        p50("0"),
+        p50("2")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_down_from_the_start_is_measured_as_down() {
     // Bind then drop a listener: nothing listens on that port any more.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
