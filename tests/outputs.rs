@@ -87,6 +87,26 @@ async fn files_parse_back_and_agree() {
     assert_eq!(primary("0")["availability_pct"], "100.00");
     assert_eq!(primary("4")["availability_pct"], "100.00");
     assert_eq!(primary("0")["phase"], "warmup");
+    // The outage's edges, to the request (10 ms apart at 100/s): down at
+    // 1950 ms, back at 3050 ms (fault steps land within a timer tick).
+    let ms = |second: &str, column: &str| num(primary(second), column);
+    assert!(
+        (1950..=1965).contains(&ms("1", "first_failure_ms")),
+        "{}",
+        ms("1", "first_failure_ms")
+    );
+    assert_eq!(primary("0")["first_failure_ms"], "");
+    assert!(
+        (3040..=3065).contains(&ms("3", "last_failure_ms")),
+        "{}",
+        ms("3", "last_failure_ms")
+    );
+    let back = ms("3", "first_success_after_last_failure_ms");
+    assert_eq!(
+        back,
+        ms("3", "last_failure_ms") + 10,
+        "the next request after the last failure succeeded"
+    );
     // The all row is the sum of the targets.
     for second in 0..5 {
         let s = second.to_string();

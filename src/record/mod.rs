@@ -2,10 +2,12 @@
 //! hand finished seconds to the [`Recorder`], which merges them once per
 //! second, off the request path, and feeds the writers in order.
 
+mod marks;
 mod recorder;
 mod second;
 mod shard;
 
+pub use marks::Marks;
 pub use recorder::{LaneReport, Phase, Recorder, RowSink, SecondRow, Totals};
 pub use second::{LATE_SEND_US, MAX_TRACKED_US, SecondStats, StatusCounts, new_histogram};
 pub use shard::{Shard, second_of};

@@ -6,6 +6,7 @@
 use hdrhistogram::Histogram;
 
 use crate::outcome::{Kind, Outcome};
+use crate::record::Marks;
 
 /// Highest latency tracked exactly, in microseconds (one hour). Larger
 /// values are clamped by `saturating_record`, never dropped.
@@ -30,6 +31,9 @@ pub struct SecondStats {
     /// measured from real sends, not from the schedule.
     pub first_sent_us: u64,
     pub last_sent_us: u64,
+    /// Which milliseconds of the second (by intended time) saw a success
+    /// or a failure: places the first failure and the recovery exactly.
+    pub marks: Marks,
 }
 
 impl Default for SecondStats {
@@ -48,6 +52,7 @@ impl SecondStats {
             service: new_histogram(),
             first_sent_us: u64::MAX,
             last_sent_us: 0,
+            marks: Marks::default(),
         }
     }
 
@@ -64,6 +69,8 @@ impl SecondStats {
         let sent_us = outcome.intended_us.saturating_add(outcome.send_lag_us);
         self.first_sent_us = self.first_sent_us.min(sent_us);
         self.last_sent_us = self.last_sent_us.max(sent_us);
+        let ms_in_second = (outcome.intended_us % 1_000_000 / 1000) as u32;
+        self.marks.mark(ms_in_second, outcome.kind.is_success());
     }
 
     pub fn merge(&mut self, other: &SecondStats) {
@@ -74,6 +81,7 @@ impl SecondStats {
         self.statuses.merge(&other.statuses);
         self.first_sent_us = self.first_sent_us.min(other.first_sent_us);
         self.last_sent_us = self.last_sent_us.max(other.last_sent_us);
+        self.marks.merge(&other.marks);
         // Same bounds on both sides, so `add` cannot fail.
         self.latency
             .add(&other.latency)

@@ -29,6 +29,10 @@ pub fn header() -> Vec<&'static str> {
         "p90_ms",
         "p99_ms",
         "max_ms",
+        "first_failure_ms",
+        "last_failure_ms",
+        "first_success_ms",
+        "first_success_after_last_failure_ms",
     ]);
     h
 }
@@ -86,6 +90,16 @@ fn fields(row: &SecondRow<'_>, wall: &str, target: &str, s: &SecondStats) -> Vec
     } else {
         ms(s.latency.max())
     });
+    // Run-clock milliseconds (second × 1000 + the millisecond within it).
+    let at = |m: Option<u32>| {
+        m.map_or(String::new(), |m| {
+            (u64::from(row.second) * 1000 + u64::from(m)).to_string()
+        })
+    };
+    f.push(at(s.marks.first_failure()));
+    f.push(at(s.marks.last_failure()));
+    f.push(at(s.marks.first_success()));
+    f.push(at(s.marks.first_success_after_last_failure()));
     f
 }
 
