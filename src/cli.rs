@@ -193,7 +193,11 @@ async fn sim_command(args: SimArgs) -> u8 {
     watch_interrupts(stop.clone());
     if let Some(plan) = &plan {
         let clock = crate::engine::clock::RunClock::starting_in(std::time::Duration::ZERO);
-        crate::drill::drive_faults(&plan.faults, Some(&sim), clock, stop.clone(), false).await;
+        let log = crate::drill::FaultLog {
+            journal: None,
+            quiet: false,
+        };
+        crate::drill::drive_faults(&plan.faults, Some(&sim), clock, stop.clone(), log).await;
     }
     stop.cancelled().await;
     sim.shutdown().await;

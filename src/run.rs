@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::drill::drive_faults;
+use crate::drill::{FaultLog, drive_faults};
 use crate::engine::client::{ClientSpec, TargetClient};
 use crate::engine::clock::RunClock;
 use crate::engine::lane::{LaneSpec, run_lane};
@@ -200,7 +200,12 @@ async fn run_with(
         second_of(plan.load.warmup.as_micros() as u64),
     );
     let faults_stop = lanes_stop.child_token();
-    let faults = drive_faults(&plan.faults, sim, clock, faults_stop.clone(), opts.quiet);
+    let journal = out_dir.join(crate::drill::JOURNAL);
+    let log = FaultLog {
+        journal: Some(&journal),
+        quiet: opts.quiet,
+    };
+    let faults = drive_faults(&plan.faults, sim, clock, faults_stop.clone(), log);
     let record = async {
         let mut failure = None;
         while let Some(report) = rx.recv().await {

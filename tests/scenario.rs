@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use meshdrill::scenario::{
-    ConnectionPolicy, Endpoint, FaultAction, FaultPlan, HttpEndpoint, LoadModel, LoadPlan,
-    Overrides, Plan, Rate, ScenarioError, SimSettings, TargetPlan, load, parse,
+    ConnectionPolicy, Endpoint, FaultAction, FaultPlan, HookCommand, HttpEndpoint, LoadModel,
+    LoadPlan, Overrides, Plan, Rate, ScenarioError, SimSettings, TargetPlan, load, parse,
 };
 use meshdrill::sim::{Cluster, SimFault, Template};
 
@@ -697,7 +697,7 @@ sim = "down"
         ),
         &[
             r#"demo.toml:15: fault[0].target "db" is not a target (expected one of: "primary", "secondary", "prod")"#,
-            r#"demo.toml:20: fault[1].target "prod" is an http target: faults on real targets need the inject/restore command hooks coming in a later version (today a fault can only drive a sim: target)"#,
+            r#"demo.toml:20: fault[1].target "prod" is an http target: sim faults drive only sim: targets (to break a real cluster, use inject = [...] with your kubectl command)"#,
         ],
     );
 }
@@ -762,7 +762,7 @@ sim = "explode"
 "#
         ),
         &[
-            r#"demo.toml:13: fault[0]: nothing to inject (expected sim = "down" | "blackhole" | "http503" | "latency" | "degraded" | "cross-cluster" | "restore")"#,
+            r#"demo.toml:13: fault[0]: nothing to inject (expected sim = "down" | "blackhole" | "http503" | "latency" | "degraded" | "cross-cluster" | "restore", or inject = ["command", ...])"#,
             r#"demo.toml:17: fault[1].latency is required with sim = "latency" (e.g. latency = "200ms")"#,
             r#"demo.toml:27: fault[2].latency is only used with sim = "latency""#,
             r#"demo.toml:29: fault[3].name "down" is already used by fault[2]"#,
@@ -987,5 +987,112 @@ fn override_problems_name_the_flag() {
     assert_eq!(
         problems_with(REAL_MESH, &both),
         ["--rate: cannot be combined with --concurrency (choose one load model)"]
+    );
+}
+
+#[test]
+fn hook_faults_run_commands_on_real_targets() {
+    let text = format!(
+        "{FAULT_BASE}{}",
+        r#"[[fault]]
+name = "istiod-down"
+target = "prod"
+at = "5s"
+inject = ["kubectl", "--context=${CTX}", "scale", "deploy/istiod", "-n", "istio-system", "--replicas=0"]
+restore = ["kubectl", "--context=${CTX}", "scale", "deploy/istiod", "-n", "istio-system", "--replicas=1"]
+restore_at = "20s"
+timeout = "90s"
+[[fault]]
+name = "gw-pod"
+at = "2s"
+inject = "kubectl delete pod -l app=istio-ingressgateway | tee /dev/stderr"
+shell = true
+"#
+    );
+    let env = |name: &str| (name == "CTX").then(|| "primary-cluster-context".to_string());
+    let plan = parse(&text, Path::new("demo.toml"), &Overrides::default(), &env).unwrap();
+    assert_eq!(plan.faults.len(), 2);
+    assert_eq!(plan.faults[0].name, "gw-pod", "sorted by at");
+    assert_eq!(
+        plan.faults[0].action,
+        FaultAction::Hook {
+            inject: HookCommand::Shell(
+                "kubectl delete pod -l app=istio-ingressgateway | tee /dev/stderr".into()
+            ),
+            restore: None,
+            timeout: Duration::from_secs(60),
+            target: None,
+        }
+    );
+    let scale = |n: &str| {
+        HookCommand::Argv(
+            [
+                "kubectl",
+                "--context=primary-cluster-context",
+                "scale",
+                "deploy/istiod",
+                "-n",
+                "istio-system",
+                n,
+            ]
+            .map(String::from)
+            .to_vec(),
+        )
+    };
+    assert_eq!(
+        plan.faults[1].action,
+        FaultAction::Hook {
+            inject: scale("--replicas=0"),
+            restore: Some(scale("--replicas=1")),
+            timeout: Duration::from_secs(90),
+            target: Some("prod".into()),
+        }
+    );
+    assert_eq!(plan.faults[1].restore_at, Some(Duration::from_secs(20)));
+}
+
+#[test]
+fn hook_faults_report_every_misuse() {
+    fails(
+        &format!(
+            "{FAULT_BASE}{}",
+            r#"[[fault]]
+name = "a"
+at = "1s"
+inject = "kubectl delete pod x"
+[[fault]]
+name = "b"
+at = "1s"
+inject = ["kubectl"]
+sim = "down"
+target = "primary"
+[[fault]]
+name = "c"
+at = "1s"
+inject = [""]
+restore = ["true"]
+[[fault]]
+name = "d"
+at = "1s"
+inject = 42
+restore_at = "5s"
+shell = "yes"
+[[fault]]
+name = "e"
+at = "1s"
+sim = "down"
+target = "primary"
+timeout = "5s"
+"#
+        ),
+        &[
+            r#"demo.toml:16: fault[0].inject "kubectl delete pod x" is a string: set shell = true to run it with sh -c, or write it as an argv array"#,
+            r#"demo.toml:20: fault[1].inject cannot be combined with sim (a fault either drives the simulator or runs a command)"#,
+            r#"demo.toml:26: fault[2].inject starts with an empty program name (expected an argv array such as ["kubectl", "delete", "pod", "-l", "app=reviews"], or a string with shell = true)"#,
+            r#"demo.toml:27: fault[2].restore needs restore_at (when to run it, e.g. restore_at = "18s")"#,
+            r#"demo.toml:32: fault[3].restore_at has nothing to run: add restore = [...] (the command that heals)"#,
+            r#"demo.toml:33: fault[3].shell "yes" is not true or false"#,
+            r#"demo.toml:39: fault[4].timeout is only used with inject (a command hook), not with sim (timeout)"#,
+        ],
     );
 }

@@ -1,95 +1,146 @@
 //! Runs a plan's faults at their offsets on the run clock and records when
 //! each really started and finished: those instants, not the planned ones,
-//! are the truth a measured RTO is compared with.
+//! are the truth a measured RTO is compared with. Steps run concurrently (a
+//! slow `kubectl` never delays the next step); each finished step is
+//! appended to `faults.jsonl` at once, so an interrupted drill keeps it.
+//! On an interrupt, no new fault is injected, and every injected fault with
+//! a restore pending is restored right away: a drill must not leave a
+//! cluster broken because someone pressed Ctrl-C.
 
+use std::fs::File;
 use std::io::Write;
+use std::path::Path;
 use std::time::Duration;
 
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde::Serialize;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::drill::hooks::{HookRun, run_hook};
 use crate::engine::clock::RunClock;
 use crate::scenario::{FaultAction, FaultPlan};
 use crate::sim::{Sim, SimFault};
+
+pub const JOURNAL: &str = "faults.jsonl";
 
 /// One fault as it happened. Times are milliseconds on the run clock.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct FaultRecord {
     pub name: String,
-    /// What was done, e.g. `sim down on primary`.
+    /// What was done, e.g. `sim down on primary` or the inject command.
     pub action: String,
+    /// The target it aims at, when known.
+    pub target: Option<String>,
     pub planned_at_ms: f64,
     pub injected_at_ms: Option<f64>,
     pub inject_done_ms: Option<f64>,
     pub planned_restore_ms: Option<f64>,
     pub restored_at_ms: Option<f64>,
     pub restore_done_ms: Option<f64>,
+    /// The restore ran early because the run was interrupted.
+    pub restored_early: bool,
+    pub inject_hook: Option<HookRun>,
+    pub restore_hook: Option<HookRun>,
     /// Why injecting or restoring failed; the run goes on and says so.
     pub error: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
 enum Step {
     Inject,
     Restore,
 }
 
+/// One finished step, as `faults.jsonl` holds it.
+#[derive(Serialize)]
+struct JournalLine<'a> {
+    fault: &'a str,
+    step: Step,
+    started_ms: f64,
+    done_ms: f64,
+    ok: bool,
+    error: Option<&'a str>,
+    hook: Option<&'a HookRun>,
+}
+
+/// Where step results go besides the returned records.
+pub struct FaultLog<'a> {
+    pub journal: Option<&'a Path>,
+    pub quiet: bool,
+}
+
 /// Runs every inject and restore at its time until done or `stop`.
-/// Progress lines go to stderr unless `quiet`.
 pub async fn drive_faults(
     faults: &[FaultPlan],
     sim: Option<&Sim>,
     clock: RunClock,
     stop: CancellationToken,
-    quiet: bool,
+    log: FaultLog<'_>,
 ) -> Vec<FaultRecord> {
-    let mut records: Vec<FaultRecord> = faults
-        .iter()
-        .map(|f| FaultRecord {
-            name: f.name.clone(),
-            action: describe(&f.action),
-            planned_at_ms: ms(f.at),
-            planned_restore_ms: f.restore_at.map(ms),
-            ..FaultRecord::default()
-        })
-        .collect();
-    let mut steps: Vec<(Duration, Step, usize)> = Vec::new();
-    for (i, f) in faults.iter().enumerate() {
-        steps.push((f.at, Step::Inject, i));
-        if let Some(r) = f.restore_at {
-            steps.push((r, Step::Restore, i));
-        }
+    let mut records: Vec<FaultRecord> = faults.iter().map(record_for).collect();
+    let mut journal = log
+        .journal
+        .and_then(|p| File::options().create(true).append(true).open(p).ok());
+    let mut pending = FuturesUnordered::new();
+    for (i, fault) in faults.iter().enumerate() {
+        pending.push(step(
+            fault,
+            i,
+            Step::Inject,
+            fault.at,
+            sim,
+            clock,
+            stop.clone(),
+        ));
     }
-    steps.sort();
-    for (at, step, i) in steps {
-        tokio::select! {
-            _ = stop.cancelled() => break,
-            _ = tokio::time::sleep_until(clock.at(at)) => {}
-        }
-        let started = Instant::now();
-        let result = apply(&faults[i].action, step, sim).await;
-        let done = Instant::now();
+    let mut restores_left: Vec<bool> = faults.iter().map(|f| f.restore_at.is_some()).collect();
+    while let Some((i, step_done, outcome)) = pending.next().await {
+        let Some((started, done, result, hook)) = outcome else {
+            continue;
+        };
         let record = &mut records[i];
-        let (start_ms, done_ms) = (
-            clock.us(started) as f64 / 1000.0,
-            clock.us(done) as f64 / 1000.0,
-        );
-        match step {
+        let (start_ms, done_ms) = (ms(clock, started), ms(clock, done));
+        match step_done {
             Step::Inject => {
                 record.injected_at_ms = Some(start_ms);
                 record.inject_done_ms = Some(done_ms);
+                record.inject_hook = hook;
+                if let Some(restore_at) = faults[i].restore_at {
+                    // The restore is scheduled only once the inject has run.
+                    pending.push(step(
+                        &faults[i],
+                        i,
+                        Step::Restore,
+                        restore_at,
+                        sim,
+                        clock,
+                        stop.clone(),
+                    ));
+                }
             }
             Step::Restore => {
+                restores_left[i] = false;
                 record.restored_at_ms = Some(start_ms);
                 record.restore_done_ms = Some(done_ms);
+                record.restored_early = stop.is_cancelled()
+                    && faults[i].restore_at.is_some_and(|r| clock.at(r) > started);
+                record.restore_hook = hook;
             }
         }
-        let verb = if step == Step::Inject {
+        let verb = if step_done == Step::Inject {
             "inject"
         } else {
             "restore"
         };
+        if let Err(e) = &result {
+            let message = format!("{verb} failed: {e}");
+            record.error = Some(match record.error.take() {
+                Some(earlier) => format!("{earlier}; {message}"),
+                None => message,
+            });
+        }
         let line = match &result {
             Ok(()) => format!(
                 "[{:>8.3}s] fault {}: {verb} {}\n",
@@ -97,53 +148,159 @@ pub async fn drive_faults(
                 record.name,
                 record.action
             ),
-            Err(e) => {
-                record.error = Some(format!("{verb} failed: {e}"));
-                format!(
-                    "[{:>8.3}s] FAULT {} {verb} FAILED: {e}\n",
-                    start_ms / 1000.0,
-                    record.name
-                )
-            }
+            Err(e) => format!(
+                "[{:>8.3}s] FAULT {} {verb} FAILED: {e}\n",
+                start_ms / 1000.0,
+                record.name
+            ),
         };
-        if !quiet || result.is_err() {
+        if !log.quiet || result.is_err() {
             let _ = std::io::stderr().write_all(line.as_bytes());
+        }
+        if let Some(file) = journal.as_mut() {
+            let hook = if step_done == Step::Inject {
+                record.inject_hook.as_ref()
+            } else {
+                record.restore_hook.as_ref()
+            };
+            let entry = JournalLine {
+                fault: &record.name,
+                step: step_done,
+                started_ms: start_ms,
+                done_ms,
+                ok: result.is_ok(),
+                error: result.as_ref().err().map(String::as_str),
+                hook,
+            };
+            if let Ok(mut text) = serde_json::to_string(&entry) {
+                text.push('\n');
+                let _ = file.write_all(text.as_bytes());
+            }
+        }
+    }
+    for (i, left) in restores_left.iter().enumerate() {
+        if *left && records[i].injected_at_ms.is_some() && records[i].restored_at_ms.is_none() {
+            let message = "restore did not run".to_string();
+            records[i].error.get_or_insert(message);
         }
     }
     records
 }
 
-async fn apply(action: &FaultAction, step: Step, sim: Option<&Sim>) -> Result<(), String> {
-    match action {
-        FaultAction::Sim { cluster, fault } => {
-            let sim = sim.ok_or("the simulator is not running")?;
-            let fault = if step == Step::Inject {
-                *fault
+type StepResult = (Instant, Instant, Result<(), String>, Option<HookRun>);
+
+/// Waits for the step's time, then runs it. An inject not yet started when
+/// `stop` fires is skipped (`None`); a restore runs at once instead.
+async fn step(
+    fault: &FaultPlan,
+    index: usize,
+    which: Step,
+    at: Duration,
+    sim: Option<&Sim>,
+    clock: RunClock,
+    stop: CancellationToken,
+) -> (usize, Step, Option<StepResult>) {
+    tokio::select! {
+        _ = stop.cancelled() => {
+            if which == Step::Inject {
+                return (index, which, None);
+            }
+        }
+        _ = tokio::time::sleep_until(clock.at(at)) => {}
+    }
+    let started = Instant::now();
+    let (result, hook) = apply(fault, which, sim, clock).await;
+    (index, which, Some((started, Instant::now(), result, hook)))
+}
+
+async fn apply(
+    fault: &FaultPlan,
+    step: Step,
+    sim: Option<&Sim>,
+    clock: RunClock,
+) -> (Result<(), String>, Option<HookRun>) {
+    match &fault.action {
+        FaultAction::Sim { cluster, fault: f } => {
+            let Some(sim) = sim else {
+                return (Err("the simulator is not running".into()), None);
+            };
+            let f = if step == Step::Inject {
+                *f
             } else {
                 SimFault::Restore
             };
-            sim.apply(*cluster, fault).await.map_err(|e| e.to_string())
+            (
+                sim.apply(*cluster, f).await.map_err(|e| e.to_string()),
+                None,
+            )
         }
-    }
-}
-
-fn describe(action: &FaultAction) -> String {
-    match action {
-        FaultAction::Sim { cluster, fault } => {
-            let what = match fault {
-                SimFault::Down => "down".to_string(),
-                SimFault::Blackhole => "blackhole".to_string(),
-                SimFault::Http503 => "http503".to_string(),
-                SimFault::Latency(d) => format!("latency +{}ms", d.as_millis()),
-                SimFault::Degraded => "degraded".to_string(),
-                SimFault::CrossCluster => "cross-cluster".to_string(),
-                SimFault::Restore => "restore".to_string(),
+        FaultAction::Hook {
+            inject,
+            restore,
+            timeout,
+            ..
+        } => {
+            let command = match step {
+                Step::Inject => inject,
+                Step::Restore => match restore {
+                    Some(r) => r,
+                    None => return (Ok(()), None),
+                },
             };
-            format!("sim {what} on {}", cluster.name())
+            let step_name = if step == Step::Inject {
+                "inject"
+            } else {
+                "restore"
+            };
+            let env = [
+                ("MESHDRILL_FAULT", fault.name.as_str()),
+                ("MESHDRILL_STEP", step_name),
+            ];
+            let run = run_hook(command, *timeout, clock, &env).await;
+            let result = if run.succeeded() {
+                Ok(())
+            } else {
+                let detail = run
+                    .stderr
+                    .lines()
+                    .last()
+                    .map(|l| format!(": {l}"))
+                    .unwrap_or_default();
+                Err(format!("`{}` {}{detail}", run.command, run.status()))
+            };
+            (result, Some(run))
         }
     }
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+fn record_for(f: &FaultPlan) -> FaultRecord {
+    let (action, target) = match &f.action {
+        FaultAction::Sim { cluster, fault } => (describe_sim(*fault, cluster.name()), None),
+        FaultAction::Hook { inject, target, .. } => (inject.display(), target.clone()),
+    };
+    FaultRecord {
+        name: f.name.clone(),
+        action,
+        target,
+        planned_at_ms: f.at.as_secs_f64() * 1000.0,
+        planned_restore_ms: f.restore_at.map(|d| d.as_secs_f64() * 1000.0),
+        ..FaultRecord::default()
+    }
+}
+
+fn describe_sim(fault: SimFault, cluster: &str) -> String {
+    let what = match fault {
+        SimFault::Down => "down".to_string(),
+        SimFault::Blackhole => "blackhole".to_string(),
+        SimFault::Http503 => "http503".to_string(),
+        SimFault::Latency(d) => format!("latency +{}ms", d.as_millis()),
+        SimFault::Degraded => "degraded".to_string(),
+        SimFault::CrossCluster => "cross-cluster".to_string(),
+        SimFault::Restore => "restore".to_string(),
+    };
+    format!("sim {what} on {cluster}")
+}
+
+fn ms(clock: RunClock, t: Instant) -> f64 {
+    clock.us(t) as f64 / 1000.0
 }

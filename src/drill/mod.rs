@@ -1,6 +1,8 @@
-//! Drills: the faults a scenario schedules, run on the run clock and
-//! stamped with when they really took effect.
+//! Drills: the faults a scenario schedules (simulator faults or command
+//! hooks), run on the run clock and stamped with when they took effect.
 
 pub mod faults;
+pub mod hooks;
 
-pub use faults::{FaultRecord, drive_faults};
+pub use faults::{FaultLog, FaultRecord, JOURNAL, drive_faults};
+pub use hooks::{HookRun, run_hook};

@@ -8,8 +8,8 @@ use crate::sim::SimFault;
 
 use super::compile::Cx;
 use super::duration;
-use super::plan::{Endpoint, FaultAction, FaultPlan};
-use super::raw::{Origin, RawFault};
+use super::plan::{Endpoint, FaultAction, FaultPlan, HookCommand};
+use super::raw::{Item, Origin, RawFault, Value};
 use super::target::{CompiledTarget, owner};
 
 /// The `sim` words; `latency` takes its duration from the `latency` key.
@@ -66,6 +66,11 @@ pub(super) fn compile(
     Some(faults)
 }
 
+/// A hook with no `timeout` is killed after this long.
+pub(super) const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(60);
+
+const COMMAND_EXPECTED: &str = r#"expected an argv array such as ["kubectl", "delete", "pod", "-l", "app=reviews"], or a string with shell = true"#;
+
 fn compile_one(
     raw: &RawFault,
     targets: &[CompiledTarget],
@@ -82,39 +87,13 @@ fn compile_one(
             }
             Some(name.value)
         });
-    let cluster = cx
-        .required(&raw.target, &raw.origin, "target", r#"target = "primary""#)
-        .and_then(|item| cx.text(item, r#"a target name such as "primary""#))
-        .and_then(|target| {
-            let problem = match targets.iter().find(|t| t.name.as_ref() == Some(&target.value)) {
-                // Its endpoint is wrong and already reported.
-                Some(CompiledTarget { endpoint: None, .. }) => return None,
-                Some(CompiledTarget {
-                    endpoint: Some(Endpoint::Sim { cluster, .. }),
-                    ..
-                }) => return Some(*cluster),
-                Some(_) => format!(
-                    "{} is an http target: faults on real targets need the inject/restore command hooks coming in a later version (today a fault can only drive a sim: target)",
-                    target.quoted()
-                ),
-                None => {
-                    let mut names: Vec<_> = Vec::new();
-                    for name in targets.iter().filter_map(|t| t.name.as_ref()) {
-                        let quoted = format!("{name:?}");
-                        if !names.contains(&quoted) {
-                            names.push(quoted);
-                        }
-                    }
-                    format!(
-                        "{} is not a target (expected one of: {})",
-                        target.quoted(),
-                        names.join(", ")
-                    )
-                }
-            };
-            cx.problem(&target.origin, problem);
-            None
-        });
+    let hook = raw.inject.is_some();
+    if let (Some(_), Some(inject)) = (&raw.sim, &raw.inject) {
+        cx.problem(
+            &inject.origin,
+            "cannot be combined with sim (a fault either drives the simulator or runs a command)",
+        );
+    }
     let at = cx
         .required(&raw.at, &raw.origin, "at", r#"at = "10s""#)
         .and_then(|item| {
@@ -130,6 +109,99 @@ fn compile_one(
             }
             Some(at)
         });
+    let restore_at = restore_at(raw, at, end, cx);
+    let action = if hook {
+        hook_action(raw, targets, restore_at.flatten().is_some(), cx)
+    } else {
+        sim_action(raw, targets, cx)
+    };
+    let plan = (|| {
+        Some(FaultPlan {
+            name: name.clone()?,
+            at: at?,
+            action: action?,
+            restore_at: restore_at?,
+        })
+    })();
+    (name, plan)
+}
+
+/// `Some(None)`: no restore; `None`: wrong (reported).
+fn restore_at(
+    raw: &RawFault,
+    at: Option<Duration>,
+    end: Option<Duration>,
+    cx: &mut Cx<'_>,
+) -> Option<Option<Duration>> {
+    let item = match &raw.restore_at {
+        None => return Some(None),
+        Some(item) => item,
+    };
+    if raw.inject.is_none() && is_sim_restore(raw) {
+        cx.problem(
+            &item.origin,
+            r#"is not used with sim = "restore" (it undoes nothing)"#,
+        );
+        return None;
+    }
+    let restore_at = cx.duration(item)?;
+    let message = if at.is_some_and(|at| restore_at <= at) {
+        format!(
+            "{} must be after {}.at ({})",
+            item.value,
+            owner(&raw.origin),
+            duration::show(at.unwrap_or_default())
+        )
+    } else if let Some(end) = end.filter(|&end| restore_at > end) {
+        format!(
+            "{} is after the end of traffic at {} (warmup + duration)",
+            item.value,
+            duration::show(end)
+        )
+    } else {
+        return Some(Some(restore_at));
+    };
+    cx.problem(&item.origin, message);
+    None
+}
+
+fn is_sim_restore(raw: &RawFault) -> bool {
+    matches!(&raw.sim, Some(item) if item.value == Value::Str("restore".into()))
+}
+
+fn sim_action(raw: &RawFault, targets: &[CompiledTarget], cx: &mut Cx<'_>) -> Option<FaultAction> {
+    for (item, key) in [
+        (&raw.restore, "restore"),
+        (&raw.shell, "shell"),
+        (&raw.timeout, "timeout"),
+    ] {
+        if let Some(item) = item {
+            cx.problem(
+                &item.origin,
+                format!("is only used with inject (a command hook), not with sim ({key})"),
+            );
+        }
+    }
+    let cluster = cx
+        .required(&raw.target, &raw.origin, "target", r#"target = "primary""#)
+        .and_then(|item| cx.text(item, r#"a target name such as "primary""#))
+        .and_then(|target| {
+            let problem = match targets.iter().find(|t| t.name.as_ref() == Some(&target.value)) {
+                // Its endpoint is wrong and already reported.
+                Some(CompiledTarget { endpoint: None, .. }) => return None,
+                Some(CompiledTarget {
+                    endpoint: Some(Endpoint::Sim { cluster, .. }),
+                    ..
+                }) => return Some(*cluster),
+                Some(_) => format!(
+                    "{} is an http target: sim faults drive only sim: targets (to break a real cluster, use inject = [...] with your kubectl command)",
+                    target.quoted()
+                ),
+                None => unknown_target(&target.quoted(), targets),
+            };
+            cx.problem(&target.origin, problem);
+            None
+        });
     let kind = match &raw.sim {
         Some(item) => cx.choice(item, "a simulator fault", KINDS),
         None => {
@@ -138,7 +210,9 @@ fn compile_one(
                 .map(|(word, _)| format!("{word:?}"))
                 .collect::<Vec<_>>()
                 .join(" | ");
-            let message = format!("nothing to inject (expected sim = {expected})");
+            let message = format!(
+                "nothing to inject (expected sim = {expected}, or inject = [\"command\", ...])"
+            );
             cx.problem(&raw.origin, message);
             None
         }
@@ -159,59 +233,156 @@ fn compile_one(
         }
         (_, _) => None,
     };
-    let restore_at = match &raw.restore_at {
+    let fault = match kind? {
+        Kind::Down => SimFault::Down,
+        Kind::Blackhole => SimFault::Blackhole,
+        Kind::Http503 => SimFault::Http503,
+        Kind::Latency => SimFault::Latency(latency?),
+        Kind::Degraded => SimFault::Degraded,
+        Kind::CrossCluster => SimFault::CrossCluster,
+        Kind::Restore => SimFault::Restore,
+    };
+    Some(FaultAction::Sim {
+        cluster: cluster?,
+        fault,
+    })
+}
+
+fn hook_action(
+    raw: &RawFault,
+    targets: &[CompiledTarget],
+    has_restore_at: bool,
+    cx: &mut Cx<'_>,
+) -> Option<FaultAction> {
+    if let Some(item) = &raw.latency {
+        cx.problem(&item.origin, r#"is only used with sim = "latency""#);
+    }
+    let shell = match &raw.shell {
+        None => Some(false),
+        Some(Item {
+            value: Value::Bool(b),
+            ..
+        }) => Some(*b),
+        Some(item) => {
+            cx.problem(&item.origin, format!("{} is not true or false", item.value));
+            None
+        }
+    };
+    let target = match &raw.target {
         None => Some(None),
-        Some(item) if kind == Some(Kind::Restore) => {
+        Some(item) => cx
+            .text(item, r#"a target name such as "primary""#)
+            .and_then(|target| {
+                if targets
+                    .iter()
+                    .any(|t| t.name.as_ref() == Some(&target.value))
+                {
+                    Some(Some(target.value))
+                } else {
+                    let message = unknown_target(&target.quoted(), targets);
+                    cx.problem(&target.origin, message);
+                    None
+                }
+            }),
+    };
+    let inject = raw
+        .inject
+        .as_ref()
+        .and_then(|item| command(item, shell?, cx));
+    let restore = match &raw.restore {
+        None => Some(None),
+        Some(item) => {
+            if !has_restore_at && raw.restore_at.is_none() {
+                cx.problem(
+                    &item.origin,
+                    r#"needs restore_at (when to run it, e.g. restore_at = "18s")"#,
+                );
+            }
+            shell.and_then(|shell| command(item, shell, cx)).map(Some)
+        }
+    };
+    if raw.restore.is_none()
+        && let Some(item) = &raw.restore_at
+    {
+        cx.problem(
+            &item.origin,
+            "has nothing to run: add restore = [...] (the command that heals)",
+        );
+    }
+    let timeout = match &raw.timeout {
+        None => Some(DEFAULT_HOOK_TIMEOUT),
+        Some(item) => cx.positive_duration(item),
+    };
+    Some(FaultAction::Hook {
+        inject: inject?,
+        restore: restore?,
+        timeout: timeout?,
+        target: target?,
+    })
+}
+
+fn command(item: &Item, shell: bool, cx: &mut Cx<'_>) -> Option<HookCommand> {
+    match &item.value {
+        Value::Str(_) if shell => {
+            let line = cx.text(item, "a command line")?;
+            if line.value.trim().is_empty() {
+                cx.problem(&item.origin, format!("is empty ({COMMAND_EXPECTED})"));
+                return None;
+            }
+            Some(HookCommand::Shell(line.value))
+        }
+        Value::Str(_) => {
+            let message = format!(
+                "{} is a string: set shell = true to run it with sh -c, or write it as an argv array",
+                item.value
+            );
+            cx.problem(&item.origin, message);
+            None
+        }
+        Value::Array(values) if !values.is_empty() => {
+            let mut argv = Vec::with_capacity(values.len());
+            let mut ok = true;
+            for value in values {
+                let element = Item {
+                    value: value.clone(),
+                    origin: item.origin.clone(),
+                };
+                match cx.text(&element, "a string (one argument)") {
+                    Some(arg) => argv.push(arg.value),
+                    None => ok = false,
+                }
+            }
+            if ok && argv[0].trim().is_empty() {
+                cx.problem(
+                    &item.origin,
+                    format!("starts with an empty program name ({COMMAND_EXPECTED})"),
+                );
+                return None;
+            }
+            ok.then_some(HookCommand::Argv(argv))
+        }
+        _ => {
             cx.problem(
                 &item.origin,
-                r#"is not used with sim = "restore" (it undoes nothing)"#,
+                format!("{} is not a command ({COMMAND_EXPECTED})", item.value),
             );
             None
         }
-        Some(item) => cx.duration(item).and_then(|restore_at| {
-            let message = if at.is_some_and(|at| restore_at <= at) {
-                format!(
-                    "{} must be after {}.at ({})",
-                    item.value,
-                    owner(&raw.origin),
-                    duration::show(at.unwrap_or_default())
-                )
-            } else if let Some(end) = end.filter(|&end| restore_at > end) {
-                format!(
-                    "{} is after the end of traffic at {} (warmup + duration)",
-                    item.value,
-                    duration::show(end)
-                )
-            } else {
-                return Some(Some(restore_at));
-            };
-            cx.problem(&item.origin, message);
-            None
-        }),
-    };
-    let fault = kind.and_then(|kind| {
-        Some(match kind {
-            Kind::Down => SimFault::Down,
-            Kind::Blackhole => SimFault::Blackhole,
-            Kind::Http503 => SimFault::Http503,
-            Kind::Latency => SimFault::Latency(latency?),
-            Kind::Degraded => SimFault::Degraded,
-            Kind::CrossCluster => SimFault::CrossCluster,
-            Kind::Restore => SimFault::Restore,
-        })
-    });
-    let plan = (|| {
-        Some(FaultPlan {
-            name: name.clone()?,
-            at: at?,
-            action: FaultAction::Sim {
-                cluster: cluster?,
-                fault: fault?,
-            },
-            restore_at: restore_at?,
-        })
-    })();
-    (name, plan)
+    }
+}
+
+fn unknown_target(quoted: &str, targets: &[CompiledTarget]) -> String {
+    let mut names: Vec<_> = Vec::new();
+    for name in targets.iter().filter_map(|t| t.name.as_ref()) {
+        let quoted = format!("{name:?}");
+        if !names.contains(&quoted) {
+            names.push(quoted);
+        }
+    }
+    format!(
+        "{quoted} is not a target (expected one of: {})",
+        names.join(", ")
+    )
 }
 
 #[cfg(test)]

@@ -126,6 +126,48 @@ pub struct FaultPlan {
 pub enum FaultAction {
     /// A simulator fault on the cluster behind a `sim:` target.
     Sim { cluster: Cluster, fault: SimFault },
+    /// Commands meshdrill runs itself (kubectl, a script), on the run clock:
+    /// how a real drill breaks and heals a cluster.
+    Hook {
+        inject: HookCommand,
+        /// Run at `restore_at` (required with it).
+        restore: Option<HookCommand>,
+        /// A hook still running after this is killed and reported as failed.
+        timeout: Duration,
+        /// The target the fault is aimed at, if the file names one (for the report).
+        target: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HookCommand {
+    /// Program and arguments, run directly (no shell).
+    Argv(Vec<String>),
+    /// A command line run with `sh -c` (`shell = true` in the file).
+    Shell(String),
+}
+
+impl HookCommand {
+    /// As a person would type it, for logs and the report.
+    pub fn display(&self) -> String {
+        match self {
+            HookCommand::Shell(line) => line.clone(),
+            HookCommand::Argv(argv) => argv
+                .iter()
+                .map(|a| {
+                    if !a.is_empty()
+                        && a.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+                    {
+                        a.clone()
+                    } else {
+                        format!("'{}'", a.replace('\'', r"'\''"))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

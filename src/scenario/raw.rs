@@ -42,12 +42,20 @@
 //!
 //! [[fault]]                     # optional, any number; run in order of `at`
 //! name = "primary-down"         # required, unique
-//! target = "primary"            # required: a target whose url is sim:...
+//! target = "primary"            # required with sim (a target whose url is sim:...);
+//!                               # optional with inject (names what it aims at)
 //! at = "10s"                    # offset from the start of traffic (warmup
 //!                               # included); < warmup + duration
 //! sim = "down"                  # "down" | "blackhole" | "http503" | "latency" |
 //!                               # "degraded" | "cross-cluster" | "restore"
 //! latency = "200ms"             # required with sim = "latency", rejected otherwise
+//! inject = ["kubectl", "delete", "pod", "-l", "app=reviews"]
+//!                               # instead of sim: a command meshdrill runs (argv
+//!                               # array, or a string with shell = true)
+//! restore = ["kubectl", "scale", "deploy/istiod", "--replicas=1"]
+//!                               # optional, same forms; needs restore_at
+//! shell = false                 # true: inject/restore strings run with sh -c
+//! timeout = "60s"               # a hook still running then is killed: default 60s
 //! restore_at = "18s"            # optional; > at and <= warmup + duration
 //! ```
 //!
@@ -205,4 +213,8 @@ pub(super) struct RawFault {
     pub sim: Option<Item>,
     pub latency: Option<Item>,
     pub restore_at: Option<Item>,
+    pub inject: Option<Item>,
+    pub restore: Option<Item>,
+    pub shell: Option<Item>,
+    pub timeout: Option<Item>,
 }

@@ -114,6 +114,10 @@ fn read_fault(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> R
         sim: t.value("sim", lines),
         latency: t.value("latency", lines),
         restore_at: t.value("restore_at", lines),
+        inject: t.value("inject", lines),
+        restore: t.value("restore", lines),
+        shell: t.value("shell", lines),
+        timeout: t.value("timeout", lines),
     };
     t.finish(lines, problems);
     raw
@@ -418,7 +422,7 @@ mod tests {
             ),
             [
                 "t.toml:1: load.burst is not a known key (allowed: model, rate, concurrency, think_time, duration, warmup, timeout, connect_timeout, connection, max_body)",
-                "t.toml:4: fault[0].hooks is not a known key (allowed: name, target, at, sim, latency, restore_at)",
+                "t.toml:4: fault[0].hooks is not a known key (allowed: name, target, at, sim, latency, restore_at, inject, restore, shell, timeout)",
                 "t.toml:6: sim.mix is not a known key (allowed: reviews_mix, latency, template)",
             ]
         );
