@@ -134,6 +134,7 @@ async fn run_command(args: RunArgs) -> u8 {
         out_dir: args.out,
         quiet: args.quiet,
         lanes_per_target: None,
+        markers: true,
     };
     match run(options, stop).await {
         Ok(output) => {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::drill::{FaultLog, drive_faults};
+use crate::drill::{FaultLog, MarkerLog, drive_faults, watch_markers};
 use crate::engine::client::{ClientSpec, TargetClient};
 use crate::engine::clock::RunClock;
 use crate::engine::lane::{LaneSpec, run_lane};
@@ -39,6 +39,22 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Lanes per target; default: the machine's parallelism shared by the targets.
     pub lanes_per_target: Option<usize>,
+    /// Listen for manual markers (SIGUSR1, and `m` + Enter on stdin). Off
+    /// for in-process callers: it installs a signal handler and reads stdin.
+    pub markers: bool,
+}
+
+impl RunOptions {
+    /// Defaults: results under `results/`, per-second lines on, no markers.
+    pub fn new(plan: Plan) -> RunOptions {
+        RunOptions {
+            plan,
+            out_dir: None,
+            quiet: false,
+            lanes_per_target: None,
+            markers: false,
+        }
+    }
 }
 
 pub struct RunOutput {
@@ -219,7 +235,33 @@ async fn run_with(
         faults_stop.cancel();
         failure
     };
-    let (fault_records, failure) = tokio::join!(faults, record);
+    let mut marker_log = MarkerLog::new(clock);
+    let markers = async {
+        if !opts.markers {
+            return;
+        }
+        let mut signals = watch_markers(true);
+        loop {
+            tokio::select! {
+                _ = faults_stop.cancelled() => break,
+                Some(signal) = signals.recv() => {
+                    let marker = marker_log.add(signal);
+                    if !opts.quiet {
+                        eprintln!("[{:>8.3}s] marker {} ({})", marker.at_ms / 1000.0, marker.number, marker.source);
+                    }
+                    if let Ok(mut line) = serde_json::to_string(&serde_json::json!({ "marker": marker })) {
+                        line.push('\n');
+                        let _ = std::fs::OpenOptions::new()
+                            .create(true)
+                            .append(true)
+                            .open(&journal)
+                            .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+                    }
+                }
+            }
+        }
+    };
+    let (fault_records, failure, ()) = tokio::join!(faults, record, markers);
     if let Some(pacer) = pacer {
         // Every lane has ended, so the pacer has sent its last slot or seen
         // the stop; this returns within one nap.
@@ -279,6 +321,7 @@ async fn run_with(
         all: TargetSummary::new(&all_info, &all, &all_warmup),
         targets,
         faults: fault_records,
+        markers: marker_log.markers,
     };
     let json = serde_json::to_vec_pretty(&summary).expect("summary serializes");
     std::fs::write(out_dir.join(report::summary::FILE), json).map_err(write_err)?;

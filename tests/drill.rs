@@ -116,6 +116,7 @@ async fn an_interrupt_restores_what_was_broken() {
         out_dir: Some(dir.path().to_path_buf()),
         quiet: true,
         lanes_per_target: None,
+        markers: false,
     };
     let interrupt = stop.clone();
     // The operator presses Ctrl-C one second into a 30 s drill.

@@ -3,6 +3,8 @@
 
 pub mod faults;
 pub mod hooks;
+pub mod markers;
 
 pub use faults::{FaultLog, FaultRecord, JOURNAL, drive_faults};
 pub use hooks::{HookRun, run_hook};
+pub use markers::{Marker, MarkerLog, watch_markers};

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::drill::FaultRecord;
+use crate::drill::{FaultRecord, Marker};
 use crate::outcome::Kind;
 use crate::record::SecondStats;
 
@@ -35,6 +35,8 @@ pub struct Summary {
     /// All targets together.
     pub all: TargetSummary,
     pub faults: Vec<FaultRecord>,
+    /// Manual markers (m + Enter, SIGUSR1), on the run clock.
+    pub markers: Vec<Marker>,
 }
 
 #[derive(Debug, Serialize)]
@@ -244,6 +246,14 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
         t.push_str(&format!(
             "WARNING: {late} of {} requests were sent ≥ 10 ms after their intended time: the generator could not hold the rate on this machine; their latency includes that wait\n",
             summary.all.requests
+        ));
+    }
+    for m in &summary.markers {
+        t.push_str(&format!(
+            "marker {} ({}) at {:.3}s\n",
+            m.number,
+            m.source,
+            m.at_ms / 1000.0
         ));
     }
     if summary.abandoned_in_flight > 0 {

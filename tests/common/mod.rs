@@ -90,6 +90,7 @@ pub async fn run_in(plan: Plan, dir: &Path) -> RunOutput {
         out_dir: Some(dir.to_path_buf()),
         quiet: true,
         lanes_per_target: None,
+        markers: false,
     };
     run(options, CancellationToken::new())
         .await
