@@ -194,35 +194,23 @@ pub fn evaluate(spec: &SloSpec, scope: &str, measured: &Measured) -> Vec<Criteri
         let threshold = format!("≤ {}", humantime::format_duration(max));
         push("rto_max", threshold, shown, pass);
     }
-    for (name, expected, served) in [
-        ("expect_versions", &spec.expect_versions, &measured.versions),
-        ("expect_clusters", &spec.expect_clusters, &measured.clusters),
+    for (expect_name, expected, only_name, allowed, served) in [
+        (
+            "expect_versions",
+            &spec.expect_versions,
+            "only_versions",
+            &spec.only_versions,
+            &measured.versions,
+        ),
+        (
+            "expect_clusters",
+            &spec.expect_clusters,
+            "only_clusters",
+            &spec.only_clusters,
+            &measured.clusters,
+        ),
     ] {
-        if expected.is_empty() {
-            continue;
-        }
-        let count = |name: &str| -> u64 {
-            served
-                .iter()
-                .filter(|(n, _)| n == name)
-                .map(|(_, c)| c)
-                .sum()
-        };
-        let shown: Vec<String> = expected
-            .iter()
-            .map(|e| format!("{e}: {}", count(e)))
-            .collect();
-        let pass = expected.iter().all(|e| count(e) > 0);
-        let threshold = format!("{} each ≥ 1 ok", expected.join(", "));
-        push(name, threshold, shown.join(", "), pass);
-    }
-    for (name, allowed, served) in [
-        ("only_versions", &spec.only_versions, &measured.versions),
-        ("only_clusters", &spec.only_clusters, &measured.clusters),
-    ] {
-        if allowed.is_empty() {
-            continue;
-        }
+        // Ok responses per name, merged and in name order, zeros dropped.
         let mut seen: Vec<(&str, u64)> = Vec::new();
         for (n, c) in served.iter().filter(|(_, c)| *c > 0) {
             match seen.iter_mut().find(|(s, _)| s == n) {
@@ -231,24 +219,41 @@ pub fn evaluate(spec: &SloSpec, scope: &str, measured: &Measured) -> Vec<Criteri
             }
         }
         seen.sort();
-        let stray = |n: &str| !allowed.iter().any(|a| a == n);
-        let shown: Vec<String> = seen
-            .iter()
-            .map(|&(n, c)| {
-                if stray(n) {
-                    format!("{n}: {c} (not allowed)")
-                } else {
-                    format!("{n}: {c}")
-                }
-            })
-            .collect();
-        let pass = !seen.iter().any(|&(n, _)| stray(n));
-        let shown = if shown.is_empty() {
-            "no ok responses".to_string()
-        } else {
-            shown.join(", ")
-        };
-        push(name, format!("only {}", allowed.join(", ")), shown, pass);
+        let count = |name: &str| seen.iter().find(|(n, _)| *n == name).map_or(0, |s| s.1);
+        if !expected.is_empty() {
+            let shown: Vec<String> = expected
+                .iter()
+                .map(|e| format!("{e}: {}", count(e)))
+                .collect();
+            let pass = expected.iter().all(|e| count(e) > 0);
+            let threshold = format!("{} each ≥ 1 ok", expected.join(", "));
+            push(expect_name, threshold, shown.join(", "), pass);
+        }
+        if !allowed.is_empty() {
+            let stray = |n: &str| !allowed.iter().any(|a| a == n);
+            let shown: Vec<String> = seen
+                .iter()
+                .map(|&(n, c)| {
+                    if stray(n) {
+                        format!("{n}: {c} (not allowed)")
+                    } else {
+                        format!("{n}: {c}")
+                    }
+                })
+                .collect();
+            let pass = !seen.iter().any(|&(n, _)| stray(n));
+            let shown = if shown.is_empty() {
+                "no ok responses".to_string()
+            } else {
+                shown.join(", ")
+            };
+            push(
+                only_name,
+                format!("only {}", allowed.join(", ")),
+                shown,
+                pass,
+            );
+        }
     }
     out
 }
