@@ -14,8 +14,8 @@
 //! - **availability(second)** = `ok / sent · 100`.
 //! - A **failing second** has `sent > 0` and availability `<` the threshold.
 //!   A **good second** has `sent > 0` and availability `≥` the threshold
-//!   (compared as `ok · 100 < threshold · sent`, so 99 % of 1000 with a
-//!   99 % threshold is good, exactly). An **empty second** (`sent = 0`) is
+//!   (compared as `ok · 100 < threshold · sent` with 1e-9 points of slack
+//!   for f64 rounding, so 999 of 1000 with a 99.9 % threshold is good). An **empty second** (`sent = 0`) is
 //!   neither: it is not an outage, but it is no evidence of health either, so
 //!   it *breaks* a good window (the count of consecutive good seconds starts
 //!   over after it). A gap in the samples' `second` numbers counts as empty.
@@ -128,6 +128,10 @@ impl Default for RecoveryRule {
     }
 }
 
+/// Percentage points of slack in the threshold comparison, so that f64
+/// rounding of e.g. `99.9 · 1000` cannot turn an exact 99.9 % second failing.
+const PCT_SLACK: f64 = 1e-9;
+
 /// What a second says about health; see the module doc.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Health {
@@ -141,7 +145,7 @@ impl RecoveryRule {
     pub fn health(&self, s: &SecondSample) -> Health {
         if s.sent == 0 {
             Health::Empty
-        } else if (s.ok as f64) * 100.0 < self.threshold_pct * s.sent as f64 {
+        } else if (s.ok as f64) * 100.0 < (self.threshold_pct - PCT_SLACK) * s.sent as f64 {
             Health::Failing
         } else {
             Health::Good
