@@ -7,9 +7,10 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use meshdrill::drill::RecoveryRule;
 use meshdrill::scenario::{
     ConnectionPolicy, Endpoint, FaultAction, FaultPlan, HookCommand, HttpEndpoint, LoadModel,
-    LoadPlan, Overrides, Plan, Rate, ScenarioError, SimSettings, TargetPlan, load, parse,
+    LoadPlan, Overrides, Plan, Rate, ScenarioError, SimSettings, SloPlan, TargetPlan, load, parse,
 };
 use meshdrill::sim::{Cluster, SimFault, Template};
 
@@ -116,6 +117,8 @@ fn shipped_demo_compiles_to_the_documented_drill() {
                 restore_at: Some(secs(18)),
             }],
             sim: SimSettings::default(),
+            recovery: RecoveryRule::default(),
+            slo: SloPlan::default(),
         }
     );
     assert!(plan.uses_sim());
@@ -151,6 +154,8 @@ duration = "1m"
                 base_latency: ms(2),
                 template: Template::Current,
             },
+            recovery: RecoveryRule::default(),
+            slo: SloPlan::default(),
         }
     );
 }
@@ -260,6 +265,8 @@ sim = "http503"
                 base_latency: ms(5),
                 template: Template::Legacy,
             },
+            recovery: RecoveryRule::default(),
+            slo: SloPlan::default(),
         }
     );
     assert!(plan.uses_sim());
@@ -389,7 +396,7 @@ duration = "30s"
 "#,
         &[
             "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection)",
-            "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault)",
+            "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo)",
         ],
     );
 }
@@ -823,7 +830,7 @@ sim = "down"
     assert_eq!(
         display.lines().next(),
         Some(
-            "demo.toml:2: colour is not a known key (allowed: name, description, target, load, sim, fault)"
+            "demo.toml:2: colour is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo)"
         )
     );
 }

@@ -1,10 +1,20 @@
 //! Drills: the faults a scenario schedules (simulator faults or command
-//! hooks), run on the run clock and stamped with when they took effect.
+//! hooks) and manual markers, run on the run clock and stamped with when
+//! they really took effect ([`faults`], [`hooks`], [`markers`]); what they
+//! did to the targets, measured from the per-second timeline ([`rto`]); and
+//! whether that meets the scenario's SLOs ([`slo`]).
 
 pub mod faults;
 pub mod hooks;
 pub mod markers;
+pub mod rto;
+pub mod slo;
 
 pub use faults::{FaultLog, FaultRecord, JOURNAL, drive_faults};
 pub use hooks::{HookRun, run_hook};
 pub use markers::{Marker, MarkerLog, watch_markers};
+pub use rto::{
+    Health, OutageReport, Recovery, RecoveryRule, Region, SecondSample, Span, T0Source, analyse,
+    regions,
+};
+pub use slo::{Criterion, Measured, MeasuredRto, SloSpec, evaluate};

@@ -17,8 +17,10 @@ mod overrides;
 pub mod plan;
 mod raw;
 mod read;
+mod recovery;
 mod sim_settings;
 mod size;
+mod slo;
 mod target;
 
 use std::path::Path;

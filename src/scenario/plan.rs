@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::drill::{RecoveryRule, SloSpec};
 use crate::sim::{Cluster, SimFault, Template};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -20,6 +21,10 @@ pub struct Plan {
     pub faults: Vec<FaultPlan>,
     /// How the embedded simulator behaves when any target is `sim:...`.
     pub sim: SimSettings,
+    /// `[recovery]`: when a target counts as recovered (default 5 s at 99 %).
+    pub recovery: RecoveryRule,
+    /// `[slo]`: the pass/fail criteria (default: none).
+    pub slo: SloPlan,
 }
 
 impl Plan {
@@ -187,4 +192,15 @@ impl Default for SimSettings {
             template: Template::Current,
         }
     }
+}
+
+/// `[slo]` and its `[slo.target.NAME]` tables.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SloPlan {
+    /// Criteria for all targets together (the `all` rows); `None` when
+    /// `[slo]` sets none of its own.
+    pub all: Option<SloSpec>,
+    /// Criteria for single targets, in file order; each name is one of the
+    /// plan's targets.
+    pub targets: Vec<(String, SloSpec)>,
 }

@@ -57,6 +57,26 @@
 //! shell = false                 # true: inject/restore strings run with sh -c
 //! timeout = "60s"               # a hook still running then is killed: default 60s
 //! restore_at = "18s"            # optional; > at and <= warmup + duration
+//!
+//! [recovery]                    # optional: when a target counts as recovered
+//! window = "5s"                 # good seconds in a row; whole seconds >= 1s; default 5s
+//! threshold = 99.0              # a second is good at availability >= this percent;
+//!                               # > 0 and <= 100; default 99
+//!
+//! [slo]                         # optional: criteria for all targets together ("all")
+//! availability_min = 99.9       # percent, 0..=100
+//! max_failed_requests = 0       # integer >= 0
+//! error_rate_max = 1.0          # percent, 0..=100
+//! p99_max = "500ms"             # duration > 0
+//! p50_max = "200ms"             # duration > 0
+//! rto_max = "15m"               # duration; the worst fault's RTO; not recovered fails
+//! expect_versions = ["v2", "v3"]  # each of "v1" / "v2" / "v3" served >= 1 ok page
+//! only_versions = ["v2", "v3"]    # no ok page from any other version
+//! expect_clusters = ["primary"]   # cluster names ([A-Za-z0-9_.-]+), as expect_versions
+//! only_clusters = ["primary"]     # as only_versions
+//!
+//! [slo.target.primary]          # the same keys, for one target (an existing name)
+//! error_rate_max = 1.0
 //! ```
 //!
 //! Durations are strings in humantime form ("30s", "2m", "500ms", "1m30s").
@@ -165,6 +185,8 @@ pub(super) struct RawScenario {
     pub load: RawLoad,
     pub sim: RawSim,
     pub faults: Vec<RawFault>,
+    pub recovery: RawRecovery,
+    pub slo: RawSlo,
 }
 
 #[derive(Clone, Debug)]
@@ -217,4 +239,37 @@ pub(super) struct RawFault {
     pub restore: Option<Item>,
     pub shell: Option<Item>,
     pub timeout: Option<Item>,
+}
+
+/// `[recovery]`; an absent table reads as one with no keys.
+#[derive(Clone, Debug)]
+pub(super) struct RawRecovery {
+    pub window: Option<Item>,
+    pub threshold: Option<Item>,
+}
+
+/// `[slo]`; an absent table reads as one with no keys and no targets.
+#[derive(Clone, Debug)]
+pub(super) struct RawSlo {
+    /// The criteria for all targets together.
+    pub all: RawSloSpec,
+    /// `[slo.target.NAME]`, in file order: the name as written, and its criteria.
+    pub targets: Vec<(String, RawSloSpec)>,
+}
+
+/// The criteria keys of `[slo]` and `[slo.target.NAME]`.
+#[derive(Clone, Debug)]
+pub(super) struct RawSloSpec {
+    /// The table itself (`slo`, `slo.target.primary`), at its header line.
+    pub origin: Origin,
+    pub availability_min: Option<Item>,
+    pub max_failed_requests: Option<Item>,
+    pub error_rate_max: Option<Item>,
+    pub p99_max: Option<Item>,
+    pub p50_max: Option<Item>,
+    pub rto_max: Option<Item>,
+    pub expect_versions: Option<Item>,
+    pub only_versions: Option<Item>,
+    pub expect_clusters: Option<Item>,
+    pub only_clusters: Option<Item>,
 }

@@ -5,7 +5,10 @@
 use toml_edit::{ImDocument, TableLike};
 
 use super::error::Problems;
-use super::raw::{Item, Origin, RawFault, RawLoad, RawScenario, RawSim, RawTarget, Value};
+use super::raw::{
+    Item, Origin, RawFault, RawLoad, RawRecovery, RawScenario, RawSim, RawSlo, RawSloSpec,
+    RawTarget, Value,
+};
 
 /// `None` on a TOML syntax error (reported alone: nothing after it can be
 /// trusted). Otherwise the raw scenario, with any unknown keys and misshapen
@@ -52,6 +55,10 @@ pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenari
         .into_iter()
         .map(|t| read_fault(t, &lines, problems))
         .collect();
+    let recovery = root.table("recovery", &lines, problems);
+    let recovery = read_recovery(recovery, &lines, problems);
+    let slo = root.table("slo", &lines, problems);
+    let slo = read_slo(slo, &lines, problems);
     root.finish(&lines, problems);
     Some(RawScenario {
         name,
@@ -61,6 +68,8 @@ pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenari
         load,
         sim,
         faults,
+        recovery,
+        slo,
     })
 }
 
@@ -121,6 +130,48 @@ fn read_fault(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> R
     };
     t.finish(lines, problems);
     raw
+}
+
+fn read_recovery(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> RawRecovery {
+    let raw = RawRecovery {
+        window: t.value("window", lines),
+        threshold: t.value("threshold", lines),
+    };
+    t.finish(lines, problems);
+    raw
+}
+
+/// `[slo]`: its own criteria, then one `[slo.target.NAME]` per target.
+fn read_slo(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> RawSlo {
+    let all = read_slo_spec(&mut t, lines);
+    let targets = t
+        .table("target", lines, problems)
+        .named_tables(lines, problems)
+        .into_iter()
+        .map(|(name, mut table)| {
+            let spec = read_slo_spec(&mut table, lines);
+            table.finish(lines, problems);
+            (name, spec)
+        })
+        .collect();
+    t.finish(lines, problems);
+    RawSlo { all, targets }
+}
+
+fn read_slo_spec(t: &mut Table<'_>, lines: &Lines) -> RawSloSpec {
+    RawSloSpec {
+        origin: t.origin.clone(),
+        availability_min: t.value("availability_min", lines),
+        max_failed_requests: t.value("max_failed_requests", lines),
+        error_rate_max: t.value("error_rate_max", lines),
+        p99_max: t.value("p99_max", lines),
+        p50_max: t.value("p50_max", lines),
+        rto_max: t.value("rto_max", lines),
+        expect_versions: t.value("expect_versions", lines),
+        only_versions: t.value("only_versions", lines),
+        expect_clusters: t.value("expect_clusters", lines),
+        only_clusters: t.value("only_clusters", lines),
+    }
 }
 
 /// One table of the document being read. Records which keys the format asked
@@ -275,6 +326,36 @@ impl<'d> Table<'d> {
         None
     }
 
+    /// A table whose keys are names the file chooses (`[slo.target.NAME]`):
+    /// each entry must itself be a table; every key is taken, so none is
+    /// "unknown" here.
+    fn named_tables(self, lines: &Lines, problems: &mut Problems<'_>) -> Vec<(String, Table<'d>)> {
+        let Some(table) = self.table else {
+            return Vec::new();
+        };
+        let mut tables = Vec::new();
+        for (key, item) in table.iter() {
+            let line = item
+                .span()
+                .or_else(|| table.get_key_value(key).and_then(|(k, _)| k.span()))
+                .map(|span| lines.line_of(span.start))
+                .or_else(|| self.line());
+            let origin = self.key_origin(&dotted_key(key), line);
+            match item.as_table_like() {
+                Some(t) => tables.push((key.to_string(), Table::new(t, origin))),
+                None => {
+                    let message = format!(
+                        "{} is not a table (expected a [{}.NAME] table per name)",
+                        convert_item(item),
+                        owner_key(&self.origin)
+                    );
+                    problems.push(&origin, message);
+                }
+            }
+        }
+        tables
+    }
+
     /// Reports every key the format did not ask for, on its own line.
     fn finish(self, lines: &Lines, problems: &mut Problems<'_>) {
         let Some(table) = self.table else { return };
@@ -293,6 +374,26 @@ impl<'d> Table<'d> {
                 format!("is not a known key (allowed: {})", self.asked.join(", ")),
             );
         }
+    }
+}
+
+/// A key as it is written in a dotted path: bare when it can be, else quoted.
+fn dotted_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if bare {
+        key.to_string()
+    } else {
+        format!("{key:?}")
+    }
+}
+
+fn owner_key(origin: &Origin) -> &str {
+    match origin {
+        Origin::File { key, .. } => key,
+        Origin::Flag(flag) => flag,
     }
 }
 

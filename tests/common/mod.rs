@@ -7,10 +7,11 @@ use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
 
+use meshdrill::drill::RecoveryRule;
 use meshdrill::run::{RunOptions, RunOutput, run};
 use meshdrill::scenario::{
     ConnectionPolicy, Endpoint, FaultAction, FaultPlan, HttpEndpoint, LoadModel, LoadPlan, Plan,
-    Rate, SimSettings, TargetPlan,
+    Rate, SimSettings, SloPlan, TargetPlan,
 };
 use meshdrill::sim::{Cluster, SimFault};
 use tokio_util::sync::CancellationToken;
@@ -66,6 +67,8 @@ pub fn plan(name: &str, targets: Vec<TargetPlan>, model: LoadModel, duration: Du
         },
         faults: Vec::new(),
         sim: SimSettings::default(),
+        recovery: RecoveryRule::default(),
+        slo: SloPlan::default(),
     }
 }
 
