@@ -1,5 +1,5 @@
 //! Command line: `run` and `sim`. Maps every failure to a documented exit code:
-//! 0 finished, 2 bad usage or scenario, 3 run error, 130 interrupted.
+//! 0 finished (SLOs met), 1 an SLO failed, 2 bad usage or scenario, 3 run error, 130 interrupted.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -9,11 +9,13 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
+use crate::drill::RecoveryRule;
 use crate::run::{RunOptions, run};
-use crate::scenario::{self, Overrides};
+use crate::scenario::{self, Overrides, SloPlan};
 use crate::sim::{Sim, SimConfig};
 
 pub const EXIT_OK: u8 = 0;
+pub const EXIT_SLO_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_RUN_ERROR: u8 = 3;
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -25,7 +27,8 @@ Examples:
   meshdrill run drill.toml --target primary=http://127.0.0.1:9080/productpage
   meshdrill sim --primary 127.0.0.1:9080 --secondary 127.0.0.1:9081
 
-Exit codes: 0 finished, 2 bad usage or scenario, 3 run error, 130 interrupted (results still written).";
+Exit codes: 0 finished and every SLO met, 1 an SLO failed (or a fault hook failed), 2 bad usage or scenario,
+3 run error, 130 interrupted (results still written).";
 
 #[derive(Debug, Parser)]
 #[command(name = "meshdrill", version, about = "Paced synthetic traffic and measured failover for multi-cluster service-mesh drills", after_help = EXAMPLES)]
@@ -39,6 +42,12 @@ pub enum Command {
     /// Run a scenario: traffic at every target at once, results written as it goes.
     #[command(after_help = EXAMPLES)]
     Run(RunArgs),
+    /// Recompute the outages and the SLO verdict of a results folder, without
+    /// sending traffic (e.g. with another recovery window).
+    #[command(
+        after_help = "Example:\n  meshdrill report results/20261121T203454Z-demo --window 10s --threshold 99.5\n\nExit codes: 0 SLOs met, 1 an SLO failed, 3 the folder cannot be read."
+    )]
+    Report(ReportArgs),
     /// Serve the embedded two-cluster Bookinfo simulator until Ctrl-C.
     #[command(
         after_help = "Example:\n  meshdrill sim --scenario scenarios/demo.toml   # with the scenario's [sim] settings and faults\n  curl http://127.0.0.1:9080/productpage"
@@ -69,6 +78,21 @@ pub struct RunArgs {
     /// No per-second lines on stderr (the final table is still printed).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Validate the scenario (and overrides) and exit: no traffic, no hooks.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A folder written by `meshdrill run`.
+    pub dir: PathBuf,
+    /// Recovery window (whole seconds of good availability), e.g. 10s.
+    #[arg(long)]
+    pub window: Option<String>,
+    /// Availability (percent) a second needs to count as good.
+    #[arg(long)]
+    pub threshold: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +133,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => runtime.block_on(run_command(args)),
         Command::Sim(args) => runtime.block_on(sim_command(args)),
+        Command::Report(args) => report_command(args),
     };
     ExitCode::from(code)
 }
@@ -127,6 +152,16 @@ async fn run_command(args: RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    if args.check {
+        println!(
+            "{}: ok — {} target(s), {} fault(s), {:?} of traffic",
+            args.scenario.display(),
+            plan.targets.len(),
+            plan.faults.len(),
+            plan.load.warmup + plan.load.duration
+        );
+        return EXIT_OK;
+    }
     let stop = CancellationToken::new();
     watch_interrupts(stop.clone());
     let options = RunOptions {
@@ -146,8 +181,63 @@ async fn run_command(args: RunArgs) -> u8 {
             let _ = std::io::stdout().write_all(table.as_bytes());
             if output.summary.interrupted {
                 EXIT_INTERRUPTED
+            } else if output.summary.verdict.as_ref().is_some_and(|v| !v.pass) {
+                EXIT_SLO_FAILED
             } else {
                 EXIT_OK
+            }
+        }
+        Err(e) => {
+            eprintln!("meshdrill: {e}");
+            EXIT_RUN_ERROR
+        }
+    }
+}
+
+fn report_command(args: ReportArgs) -> u8 {
+    let summary_path = args.dir.join(crate::report::summary::FILE);
+    let settings: Result<serde_json::Value, String> = std::fs::read(&summary_path)
+        .map_err(|e| format!("cannot read {}: {e}", summary_path.display()))
+        .and_then(|b| {
+            serde_json::from_slice(&b).map_err(|e| format!("{}: {e}", summary_path.display()))
+        });
+    let settings = match settings {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("meshdrill: {e}");
+            return EXIT_RUN_ERROR;
+        }
+    };
+    let mut rule: RecoveryRule =
+        serde_json::from_value(settings["recovery"].clone()).unwrap_or_default();
+    let slo: SloPlan = serde_json::from_value(settings["slo"].clone()).unwrap_or_default();
+    if let Some(window) = &args.window {
+        match humantime::parse_duration(window) {
+            Ok(d) if d.as_secs() >= 1 && d.subsec_nanos() == 0 => rule.window = d.as_secs() as u32,
+            _ => {
+                eprintln!(
+                    "meshdrill: --window {window:?} is not whole seconds ≥ 1s (e.g. 5s, 30s, 2m)"
+                );
+                return EXIT_USAGE;
+            }
+        }
+    }
+    if let Some(t) = args.threshold {
+        if !(t > 0.0 && t <= 100.0) {
+            eprintln!("meshdrill: --threshold {t} is not a percentage in (0, 100]");
+            return EXIT_USAGE;
+        }
+        rule.threshold_pct = t;
+    }
+    match crate::drill::assess_dir(&args.dir, &rule, &slo) {
+        Ok(assessment) => {
+            let mut text = crate::report::summary::outage_lines(&assessment.outages, rule);
+            text.push_str(&crate::report::summary::verdict_lines(&assessment.verdict));
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            if assessment.verdict.pass {
+                EXIT_OK
+            } else {
+                EXIT_SLO_FAILED
             }
         }
         Err(e) => {

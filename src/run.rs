@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::drill::{FaultLog, MarkerLog, drive_faults, watch_markers};
+use crate::drill::{FaultLog, MarkerLog, assess_dir, drive_faults, watch_markers};
 use crate::engine::client::{ClientSpec, TargetClient};
 use crate::engine::clock::RunClock;
 use crate::engine::lane::{LaneSpec, run_lane};
@@ -309,7 +309,7 @@ async fn run_with(
         connection: "",
         requested_rate: infos.iter().map(|i| i.requested_rate).sum(),
     };
-    let summary = Summary {
+    let mut summary = Summary {
         meshdrill_version: env!("CARGO_PKG_VERSION"),
         scenario: scenario_info(plan),
         start_unix_ms: clock.epoch_ms(),
@@ -322,9 +322,23 @@ async fn run_with(
         targets,
         faults: fault_records,
         markers: marker_log.markers,
+        recovery: plan.recovery,
+        slo: plan.slo.clone(),
+        outages: Vec::new(),
+        verdict: None,
     };
-    let json = serde_json::to_vec_pretty(&summary).expect("summary serializes");
-    std::fs::write(out_dir.join(report::summary::FILE), json).map_err(write_err)?;
+    let summary_path = out_dir.join(report::summary::FILE);
+    let write_summary = |summary: &Summary| {
+        let json = serde_json::to_vec_pretty(summary).expect("summary serializes");
+        std::fs::write(&summary_path, json)
+    };
+    write_summary(&summary).map_err(write_err)?;
+    // Judged from the files just written, exactly as `meshdrill report` will.
+    let assessment = assess_dir(&out_dir, &plan.recovery, &plan.slo)
+        .map_err(|e| write_err(io::Error::other(e.to_string())))?;
+    summary.outages = assessment.outages;
+    summary.verdict = Some(assessment.verdict);
+    write_summary(&summary).map_err(write_err)?;
     Ok(RunOutput { out_dir, summary })
 }
 

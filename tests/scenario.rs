@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use meshdrill::drill::RecoveryRule;
+use meshdrill::drill::{RecoveryRule, SloSpec};
 use meshdrill::scenario::{
     ConnectionPolicy, Endpoint, FaultAction, FaultPlan, HookCommand, HttpEndpoint, LoadModel,
     LoadPlan, Overrides, Plan, Rate, ScenarioError, SimSettings, SloPlan, TargetPlan, load, parse,
@@ -118,7 +118,27 @@ fn shipped_demo_compiles_to_the_documented_drill() {
             }],
             sim: SimSettings::default(),
             recovery: RecoveryRule::default(),
-            slo: SloPlan::default(),
+            slo: SloPlan {
+                all: None,
+                targets: vec![
+                    (
+                        "primary".into(),
+                        SloSpec {
+                            rto_max: Some(Duration::from_secs(10)),
+                            ..SloSpec::default()
+                        },
+                    ),
+                    (
+                        "secondary".into(),
+                        SloSpec {
+                            availability_min_pct: Some(100.0),
+                            max_failed_requests: Some(0),
+                            p99_max_ms: Some(100.0),
+                            ..SloSpec::default()
+                        },
+                    ),
+                ],
+            },
         }
     );
     assert!(plan.uses_sim());

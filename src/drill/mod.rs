@@ -4,12 +4,14 @@
 //! did to the targets, measured from the per-second timeline ([`rto`]); and
 //! whether that meets the scenario's SLOs ([`slo`]).
 
+pub mod assess;
 pub mod faults;
 pub mod hooks;
 pub mod markers;
 pub mod rto;
 pub mod slo;
 
+pub use assess::{Assessment, FaultOutage, ScopedOutage, Verdict, assess_dir};
 pub use faults::{FaultLog, FaultRecord, JOURNAL, drive_faults};
 pub use hooks::{HookRun, run_hook};
 pub use markers::{Marker, MarkerLog, watch_markers};

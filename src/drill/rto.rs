@@ -110,7 +110,7 @@ impl SecondSample {
 }
 
 /// `[recovery]` of the scenario: when a target counts as healthy again.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct RecoveryRule {
     /// Consecutive good seconds that make a recovery; ≥ 1 (0 is read as 1).
     pub window: u32,

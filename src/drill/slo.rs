@@ -13,13 +13,14 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::rto::{OutageReport, Recovery};
 
 /// One scope's SLO (`[slo]` for `all`, `[slo.target.NAME]` for a target).
-/// `None` / empty: not checked.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// `None` / empty: not checked. Kept in summary.json so `meshdrill report`
+/// judges a results folder by the same criteria.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SloSpec {
     /// Availability (ok / requests) at least this, in percent.
     pub availability_min_pct: Option<f64>,

@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::drill::{FaultRecord, Marker};
+use crate::drill::assess::seconds;
+use crate::drill::{FaultOutage, FaultRecord, Marker, Recovery, RecoveryRule, Verdict};
 use crate::outcome::Kind;
 use crate::record::SecondStats;
+use crate::scenario::SloPlan;
 
 pub const FILE: &str = "summary.json";
 
@@ -37,6 +39,14 @@ pub struct Summary {
     pub faults: Vec<FaultRecord>,
     /// Manual markers (m + Enter, SIGUSR1), on the run clock.
     pub markers: Vec<Marker>,
+    /// The scenario's `[recovery]` rule and `[slo]` criteria, so that
+    /// `meshdrill report DIR` judges these files by the same standard.
+    pub recovery: RecoveryRule,
+    pub slo: SloPlan,
+    /// Per fault (or marker, or first failure): the outage per target and all.
+    pub outages: Vec<FaultOutage>,
+    /// The SLO verdict; absent until the run's files are assessed.
+    pub verdict: Option<Verdict>,
 }
 
 #[derive(Debug, Serialize)]
@@ -262,6 +272,75 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
             summary.abandoned_in_flight
         ));
     }
+    t.push_str(&outage_lines(&summary.outages, summary.recovery));
+    if let Some(verdict) = &summary.verdict {
+        t.push_str(&verdict_lines(verdict));
+    }
     t.push_str(&format!("results: {out_dir}\n"));
+    t
+}
+
+/// `RTO primary-down (hook at 10.000 s): primary 8.012 s, secondary no outage, all 8.012 s`
+pub fn outage_lines(outages: &[FaultOutage], rule: RecoveryRule) -> String {
+    let mut t = String::new();
+    if !outages.is_empty() {
+        t.push_str(&format!(
+            "\nmeasured RTO (recovered = {} s in a row at ≥ {}% availability):\n",
+            rule.window, rule.threshold_pct
+        ));
+    }
+    for o in outages {
+        let start = match o.t0_ms {
+            Some(ms) => format!("T0 {} ({:?})", seconds(ms), o.source).to_lowercase(),
+            None => "no failure".to_string(),
+        };
+        let parts: Vec<String> = o
+            .scopes
+            .iter()
+            .map(|s| {
+                let what = match s.report.recovery {
+                    Recovery::NoOutage => "no outage".to_string(),
+                    Recovery::Recovered { .. } => format!(
+                        "{} ({} failed)",
+                        seconds(s.report.rto_ms.unwrap_or(0)),
+                        s.report.failed
+                    ),
+                    Recovery::NotRecovered { lower_bound_ms } => {
+                        format!("NOT RECOVERED (> {})", seconds(lower_bound_ms))
+                    }
+                };
+                format!("{} {what}", s.scope)
+            })
+            .collect();
+        t.push_str(&format!("  {} [{start}]: {}\n", o.fault, parts.join(", ")));
+    }
+    t
+}
+
+/// The criteria table and the verdict line; empty when nothing was checked.
+pub fn verdict_lines(verdict: &Verdict) -> String {
+    let mut t = String::new();
+    if verdict.criteria.is_empty() {
+        return t;
+    }
+    t.push_str(&format!(
+        "\n{:<24} {:<12} {:<34} {:<34} {}\n",
+        "criterion", "scope", "threshold", "measured", "result"
+    ));
+    for c in &verdict.criteria {
+        t.push_str(&format!(
+            "{:<24} {:<12} {:<34} {:<34} {}\n",
+            c.name,
+            c.scope,
+            c.threshold,
+            c.measured,
+            if c.pass { "pass" } else { "FAIL" }
+        ));
+    }
+    t.push_str(if verdict.pass {
+        "verdict: PASS\n"
+    } else {
+        "verdict: FAIL\n"
+    });
     t
 }

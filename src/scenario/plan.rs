@@ -195,7 +195,7 @@ impl Default for SimSettings {
 }
 
 /// `[slo]` and its `[slo.target.NAME]` tables.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SloPlan {
     /// Criteria for all targets together (the `all` rows); `None` when
     /// `[slo]` sets none of its own.

@@ -1,0 +1,311 @@
+//! Judges a results folder: reads `timeline.csv` and `summary.json`, finds
+//! each fault's outage per target and for all targets ([`super::rto`]), and
+//! checks the SLOs ([`super::slo`]). A run calls this on the files it has
+//! just written and `meshdrill report DIR` calls it later (perhaps with
+//! another recovery window): one code path, so the verdict a run printed is
+//! the verdict its files reproduce.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::rto::{OutageReport, RecoveryRule, SecondSample, T0Source, analyse, regions};
+use super::slo::{Criterion, Measured, MeasuredRto, SloSpec, evaluate};
+use crate::outcome::Kind;
+use crate::scenario::SloPlan;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Assessment {
+    pub outages: Vec<FaultOutage>,
+    pub verdict: Verdict,
+}
+
+/// One fault (or marker, or the first failure when there was neither) and
+/// what it did to each target and to all of them together.
+#[derive(Clone, Debug, Serialize)]
+pub struct FaultOutage {
+    pub fault: String,
+    pub source: T0Source,
+    pub t0_ms: Option<u64>,
+    /// Per target in plan order, then `all`.
+    pub scopes: Vec<ScopedOutage>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ScopedOutage {
+    pub scope: String,
+    #[serde(flatten)]
+    pub report: OutageReport,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    /// Every criterion passed (true when there are none).
+    pub pass: bool,
+    pub criteria: Vec<Criterion>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssessError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+pub fn assess_dir(
+    dir: &Path,
+    rule: &RecoveryRule,
+    slo: &SloPlan,
+) -> Result<Assessment, AssessError> {
+    let summary_path = dir.join(crate::report::summary::FILE);
+    let text = std::fs::read(&summary_path).map_err(|source| AssessError::Read {
+        path: summary_path.clone(),
+        source,
+    })?;
+    let summary: Value = serde_json::from_slice(&text).map_err(|e| AssessError::Invalid {
+        path: summary_path.clone(),
+        message: e.to_string(),
+    })?;
+    let timeline = read_timeline(&dir.join(crate::report::timeline::FILE))?;
+    Ok(assess(&summary, &timeline, rule, slo))
+}
+
+/// Per-second samples per scope (targets and `all`), in file order.
+pub struct Timeline {
+    pub scopes: Vec<(String, Vec<SecondSample>)>,
+}
+
+pub fn read_timeline(path: &Path) -> Result<Timeline, AssessError> {
+    let invalid = |message: String| AssessError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| match e.into_kind() {
+        csv::ErrorKind::Io(source) => AssessError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => invalid(format!("{other:?}")),
+    })?;
+    let headers = reader
+        .headers()
+        .map_err(|e| invalid(e.to_string()))?
+        .clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| invalid(format!("no column {name}")))
+    };
+    let (second, target, sent) = (column("second")?, column("target")?, column("sent")?);
+    let kinds: Vec<usize> = Kind::ALL
+        .iter()
+        .map(|k| column(k.name()))
+        .collect::<Result<_, _>>()?;
+    let marks = [
+        column("first_failure_ms")?,
+        column("last_failure_ms")?,
+        column("first_success_ms")?,
+        column("first_success_after_last_failure_ms")?,
+    ];
+    let mut scopes: Vec<(String, Vec<SecondSample>)> = Vec::new();
+    for (line, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| invalid(e.to_string()))?;
+        let number = |i: usize| -> Result<u64, AssessError> {
+            record[i]
+                .parse()
+                .map_err(|_| invalid(format!("row {}: {:?} is not a count", line + 2, &record[i])))
+        };
+        let optional = |i: usize| -> Result<Option<u64>, AssessError> {
+            if record[i].is_empty() {
+                Ok(None)
+            } else {
+                number(i).map(Some)
+            }
+        };
+        let mut by_kind = [0u64; Kind::COUNT];
+        for (k, &i) in kinds.iter().enumerate() {
+            by_kind[k] = number(i)?;
+        }
+        let sample = SecondSample {
+            second: u32::try_from(number(second)?)
+                .map_err(|_| invalid("second out of range".into()))?,
+            sent: number(sent)?,
+            ok: Kind::ALL
+                .iter()
+                .filter(|k| k.is_success())
+                .map(|k| by_kind[k.index()])
+                .sum(),
+            by_kind,
+            first_failure_ms: optional(marks[0])?,
+            last_failure_ms: optional(marks[1])?,
+            first_success_ms: optional(marks[2])?,
+            first_success_after_last_failure_ms: optional(marks[3])?,
+        };
+        let name = &record[target];
+        match scopes.iter_mut().find(|(n, _)| n == name) {
+            Some((_, samples)) => samples.push(sample),
+            None => scopes.push((name.to_string(), vec![sample])),
+        }
+    }
+    Ok(Timeline { scopes })
+}
+
+/// The assessment of a run from its summary (faults, markers, totals) and
+/// its timeline.
+pub fn assess(
+    summary: &Value,
+    timeline: &Timeline,
+    rule: &RecoveryRule,
+    slo: &SloPlan,
+) -> Assessment {
+    let run_end_ms = summary["seconds"].as_u64().unwrap_or(0) * 1000;
+    // Faults and markers in order of T0; a fault that never ran is placed
+    // at its planned time and measured as nothing.
+    let mut starts: Vec<(String, Option<u64>, T0Source, f64)> = Vec::new();
+    for f in summary["faults"].as_array().into_iter().flatten() {
+        let t0 = f["injected_at_ms"].as_f64().map(|ms| ms as u64);
+        let planned = f["planned_at_ms"].as_f64().unwrap_or(0.0);
+        let name = f["name"].as_str().unwrap_or("fault").to_string();
+        starts.push((name, t0, T0Source::Hook, t0.map_or(planned, |t| t as f64)));
+    }
+    for m in summary["markers"].as_array().into_iter().flatten() {
+        let at = m["at_ms"].as_f64().unwrap_or(0.0);
+        starts.push((
+            format!("marker {}", m["number"]),
+            Some(at as u64),
+            T0Source::Marker,
+            at,
+        ));
+    }
+    starts.sort_by(|a, b| a.3.total_cmp(&b.3));
+    let t0s: Vec<(Option<u64>, T0Source)> = starts.iter().map(|s| (s.1, s.2)).collect();
+    let names: Vec<String> = if starts.is_empty() {
+        vec!["first failure".to_string()]
+    } else {
+        starts.iter().map(|s| s.0.clone()).collect()
+    };
+    let outages: Vec<FaultOutage> = regions(&t0s, run_end_ms)
+        .into_iter()
+        .zip(names)
+        .map(|(region, fault)| FaultOutage {
+            fault,
+            source: region.source,
+            t0_ms: region.t0_ms,
+            scopes: timeline
+                .scopes
+                .iter()
+                .map(|(scope, samples)| ScopedOutage {
+                    scope: scope.clone(),
+                    report: analyse(samples, &region, rule),
+                })
+                .collect(),
+        })
+        .collect();
+
+    let mut criteria = Vec::new();
+    if let Some(spec) = &slo.all {
+        criteria.extend(evaluate(
+            spec,
+            "all",
+            &measured(&summary["all"], "all", &outages),
+        ));
+    }
+    for (target, spec) in &slo.targets {
+        let totals = summary["targets"]
+            .as_array()
+            .and_then(|ts| ts.iter().find(|t| t["name"] == target.as_str()))
+            .unwrap_or(&Value::Null);
+        criteria.extend(evaluate(spec, target, &measured(totals, target, &outages)));
+    }
+    if let Some(c) = hooks_criterion(summary) {
+        criteria.push(c);
+    }
+    Assessment {
+        verdict: Verdict {
+            pass: criteria.iter().all(|c| c.pass),
+            criteria,
+        },
+        outages,
+    }
+}
+
+fn measured(totals: &Value, scope: &str, outages: &[FaultOutage]) -> Measured {
+    let requests = totals["requests"].as_u64().unwrap_or(0);
+    let failed = totals["failed"].as_u64().unwrap_or(0);
+    let counts = |key: &str| -> Vec<(String, u64)> {
+        totals[key]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let reports: Vec<&OutageReport> = outages
+        .iter()
+        .flat_map(|o| {
+            o.scopes
+                .iter()
+                .filter(|s| s.scope == scope)
+                .map(|s| &s.report)
+        })
+        .collect();
+    Measured {
+        requests,
+        failed,
+        availability_pct: totals["availability_pct"].as_f64(),
+        error_rate_pct: (requests > 0).then(|| 100.0 * failed as f64 / requests as f64),
+        p50_ms: totals["latency_ms"]["p50"].as_f64(),
+        p99_ms: totals["latency_ms"]["p99"].as_f64(),
+        worst_rto: MeasuredRto::worst(reports),
+        versions: counts("ok_by_version"),
+        clusters: counts("ok_by_cluster"),
+    }
+}
+
+/// A drill whose fault did not happen as planned cannot pass: every hook
+/// fault adds this criterion.
+fn hooks_criterion(summary: &Value) -> Option<Criterion> {
+    let faults = summary["faults"].as_array()?;
+    if faults.is_empty() {
+        return None;
+    }
+    let failed: BTreeMap<&str, &str> = faults
+        .iter()
+        .filter_map(|f| Some((f["name"].as_str()?, f["error"].as_str()?)))
+        .collect();
+    Some(Criterion {
+        name: "faults_ran".into(),
+        scope: "all".into(),
+        threshold: "every inject and restore succeeded".into(),
+        measured: if failed.is_empty() {
+            format!("{} of {} ran", faults.len(), faults.len())
+        } else {
+            failed
+                .iter()
+                .map(|(n, e)| format!("{n}: {e}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+        pass: failed.is_empty(),
+    })
+}
+
+/// `5s` style for tables.
+pub fn seconds(ms: u64) -> String {
+    format!("{:.3} s", Duration::from_millis(ms).as_secs_f64())
+}
+
+/// Every SLO spec of the plan, for callers that only need to know if any is set.
+pub fn has_criteria(slo: &SloPlan) -> bool {
+    slo.all.as_ref().is_some_and(|s: &SloSpec| !s.is_empty()) || !slo.targets.is_empty()
+}
