@@ -116,6 +116,7 @@ fn shipped_demo_compiles_to_the_documented_drill() {
                 restore_at: Some(secs(18)),
             }],
             sim: SimSettings::default(),
+            clusters: Vec::new(),
         }
     );
     assert!(plan.uses_sim());
@@ -151,6 +152,7 @@ duration = "1m"
                 base_latency: ms(2),
                 template: Template::Current,
             },
+            clusters: Vec::new(),
         }
     );
 }
@@ -260,6 +262,7 @@ sim = "http503"
                 base_latency: ms(5),
                 template: Template::Legacy,
             },
+            clusters: Vec::new(),
         }
     );
     assert!(plan.uses_sim());
@@ -389,7 +392,7 @@ duration = "30s"
 "#,
         &[
             "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection)",
-            "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault)",
+            "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, clusters)",
         ],
     );
 }
@@ -823,7 +826,7 @@ sim = "down"
     assert_eq!(
         display.lines().next(),
         Some(
-            "demo.toml:2: colour is not a known key (allowed: name, description, target, load, sim, fault)"
+            "demo.toml:2: colour is not a known key (allowed: name, description, target, load, sim, fault, clusters)"
         )
     );
 }

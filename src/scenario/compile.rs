@@ -1,8 +1,8 @@
 //! [`RawScenario`] → [`Plan`]: gives every raw value its meaning, checks it,
 //! and keeps going after a problem so the file's problems come out together.
 //! Each table has its own file ([`super::load`], [`super::target`],
-//! [`super::fault`], [`super::sim_settings`]); this one holds the shared
-//! readers ([`Cx`]) and assembles the plan.
+//! [`super::fault`], [`super::sim_settings`], [`super::clusters`]); this one
+//! holds the shared readers ([`Cx`]) and assembles the plan.
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use super::error::Problems;
 use super::interpolate::interpolate;
 use super::plan::Plan;
 use super::raw::{Item, Origin, RawScenario, Value};
-use super::{duration, fault, load, sim_settings, target};
+use super::{clusters, duration, fault, load, sim_settings, target};
 
 /// Compiles the whole scenario. `None` when anything was wrong; the reasons
 /// are in `cx.problems`.
@@ -41,6 +41,7 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
     );
     let faults = fault::compile(&raw.faults, &targets, load.end_of_traffic, cx);
     let sim = sim_settings::compile(&raw.sim, cx);
+    let clusters = clusters::compile(&raw.clusters, cx);
 
     let targets: Option<Vec<_>> = targets.into_iter().map(|t| t.plan).collect();
     let plan = Plan {
@@ -50,6 +51,7 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
         load: load.plan?,
         faults: faults?,
         sim: sim?,
+        clusters: clusters?,
     };
     cx.problems.is_empty().then_some(plan)
 }

@@ -20,6 +20,10 @@ pub struct Plan {
     pub faults: Vec<FaultPlan>,
     /// How the embedded simulator behaves when any target is `sim:...`.
     pub sim: SimSettings,
+    /// `[clusters]`: cluster names and the reviews pod names that belong to
+    /// each, in file order (the first matching rule wins), for pages that
+    /// do not name their cluster.
+    pub clusters: Vec<ClusterRule>,
 }
 
 impl Plan {
@@ -145,4 +149,14 @@ impl Default for SimSettings {
             template: Template::Current,
         }
     }
+}
+
+/// One `[clusters]` entry: `name = ["reviews-v1-8cf7b9cc5-*", ...]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterRule {
+    /// As pages show it after "on cluster"; `[A-Za-z0-9_.-]`, 1 to 63 bytes.
+    pub name: String,
+    /// Pod-name globs: lowercase letters, digits, `-`, `.`, and `*` for any
+    /// run of characters. May be empty (the name is then only known).
+    pub patterns: Vec<String>,
 }

@@ -5,7 +5,9 @@
 use toml_edit::{ImDocument, TableLike};
 
 use super::error::Problems;
-use super::raw::{Item, Origin, RawFault, RawLoad, RawScenario, RawSim, RawTarget, Value};
+use super::raw::{
+    Item, Origin, RawCluster, RawFault, RawLoad, RawScenario, RawSim, RawTarget, Value,
+};
 
 /// `None` on a TOML syntax error (reported alone: nothing after it can be
 /// trusted). Otherwise the raw scenario, with any unknown keys and misshapen
@@ -52,6 +54,11 @@ pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenari
         .into_iter()
         .map(|t| read_fault(t, &lines, problems))
         .collect();
+    let clusters = root.table("clusters", &lines, problems).entries(&lines);
+    let clusters = clusters
+        .into_iter()
+        .map(|(name, patterns)| RawCluster { name, patterns })
+        .collect();
     root.finish(&lines, problems);
     Some(RawScenario {
         name,
@@ -61,6 +68,7 @@ pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenari
         load,
         sim,
         faults,
+        clusters,
     })
 }
 
@@ -269,6 +277,30 @@ impl<'d> Table<'d> {
         };
         problems.push(&origin, message);
         None
+    }
+
+    /// Every key of a table whose keys are names chosen by the user (such
+    /// as `[clusters]`), with its value, in file order.
+    fn entries(self, lines: &Lines) -> Vec<(String, Item)> {
+        let Some(table) = self.table else {
+            return Vec::new();
+        };
+        table
+            .iter()
+            .map(|(key, item)| {
+                let line = table
+                    .get_key_value(key)
+                    .and_then(|(k, _)| k.span())
+                    .or_else(|| item.span())
+                    .map(|span| lines.line_of(span.start))
+                    .or_else(|| self.line());
+                let value = Item {
+                    value: convert_item(item),
+                    origin: self.key_origin(key, line),
+                };
+                (key.to_string(), value)
+            })
+            .collect()
     }
 
     /// Reports every key the format did not ask for, on its own line.

@@ -66,6 +66,7 @@ pub fn plan(name: &str, targets: Vec<TargetPlan>, model: LoadModel, duration: Du
         },
         faults: Vec::new(),
         sim: SimSettings::default(),
+        clusters: Vec::new(),
     }
 }
 
