@@ -5,7 +5,7 @@
 
 use super::compile::Cx;
 use super::plan::ClusterRule;
-use super::raw::{Item, RawCluster, Value};
+use super::raw::{Item, Origin, RawCluster, Value};
 
 /// Most entries in `[clusters]` (the classifier keeps cluster ids in a byte,
 /// next to the simulator's names and names pages show).
@@ -18,6 +18,7 @@ const NAME_EXPECTED: &str =
     "expected letters, digits, '_', '.' or '-', at most 63, as pages show it after \"on cluster\"";
 const LIST_EXPECTED: &str =
     "expected a list of reviews pod name patterns, e.g. [\"reviews-v1-8cf7b9cc5-*\"]";
+const PATTERN_AS_STRING: &str = "a pod name pattern in quotes, e.g. \"reviews-v2-*\"";
 const PATTERN_EXPECTED: &str = "expected lowercase letters, digits, '-', '.', and '*' for any run of characters, e.g. \"reviews-v2-*-abc*\"";
 
 pub(super) fn compile(raw: &[RawCluster], cx: &mut Cx<'_>) -> Option<Vec<ClusterRule>> {
@@ -32,7 +33,15 @@ pub(super) fn compile(raw: &[RawCluster], cx: &mut Cx<'_>) -> Option<Vec<Cluster
     for cluster in raw {
         let origin = &cluster.patterns.origin;
         if !valid_name(&cluster.name) {
-            cx.problem(origin, format!("is not a cluster name ({NAME_EXPECTED})"));
+            // Quoted as TOML would need it, so a space or a dot shows.
+            let quoted = match origin {
+                Origin::File { line, .. } => Origin::File {
+                    key: format!("clusters.{:?}", cluster.name),
+                    line: *line,
+                },
+                flag => flag.clone(),
+            };
+            cx.problem(&quoted, format!("is not a cluster name ({NAME_EXPECTED})"));
             ok = false;
         }
         let Value::Array(values) = &cluster.patterns.value else {
@@ -47,7 +56,7 @@ pub(super) fn compile(raw: &[RawCluster], cx: &mut Cx<'_>) -> Option<Vec<Cluster
                 value: value.clone(),
                 origin: origin.clone(),
             };
-            let Some(text) = cx.text(&item, LIST_EXPECTED) else {
+            let Some(text) = cx.text(&item, PATTERN_AS_STRING) else {
                 ok = false;
                 continue;
             };
