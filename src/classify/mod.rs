@@ -89,8 +89,11 @@ impl Classifier {
             };
             return (kind, page);
         }
+        if status != 200 {
+            return (Kind::Unrecognized, Page::default());
+        }
         let scan = productpage::scan(body);
-        if status != 200 || !scan.recognized || !scan.complete {
+        if !scan.recognized || !scan.complete {
             return (Kind::Unrecognized, Page::default());
         }
         let page = self.page(&scan);

@@ -8,7 +8,7 @@
 //! it (head, details, reviews, tail) and bounds every search to the stretch
 //! the marker can be in, so a page costs about one pass over its bytes.
 
-use super::markers::{self, Finders, either, find_in, finders};
+use super::markers::{self, Finders, find_in, finders};
 use super::page::{Backends, StarColor, Stars, Template};
 
 /// How far after the title the stylesheet link may be.
@@ -66,13 +66,13 @@ pub(super) fn scan(body: &[u8]) -> Scan<'_> {
         return s;
     };
 
-    let Some((details, shown)) = either(&f.details_ok, &f.details_error, body, head_end) else {
+    let Some((details, shown)) = f.details.find(body, head_end) else {
         return s;
     };
     if !shown {
         s.degraded.insert(Backends::DETAILS);
     }
-    let Some((reviews, shown)) = either(&f.reviews_ok, &f.reviews_error, body, details) else {
+    let Some((reviews, shown)) = f.reviews.find(body, details) else {
         return s;
     };
     let reviews_end = if shown {
@@ -98,100 +98,108 @@ pub(super) fn scan(body: &[u8]) -> Scan<'_> {
 
 /// Current template: one `<section>` per review (star row or ratings error
 /// before the quote, pod and cluster after it), then the row's `</div>`.
-/// Returns where the reviews end, `None` when cut short.
+/// Returns where the reviews end, `None` when cut short. Each stretch is
+/// searched once: up to the quote, then from it to `</section>`.
 fn current_reviews<'a>(
     f: &Finders,
     body: &'a [u8],
     mut at: usize,
     s: &mut Scan<'a>,
 ) -> Option<usize> {
-    let mut complete = true;
     while let Some(start) = find_in(&f.section, body, at, body.len()) {
-        let Some(end) = find_in(&f.section_end, body, start, body.len()) else {
-            complete = false;
-            break;
-        };
-        let section = &body[start..end];
-        let Some(quote) = f.blockquote.find(section) else {
-            at = end + markers::SECTION_END.len();
+        let quote = find_in(&f.blockquote, body, start, body.len())?;
+        let end = find_in(&f.section_end, body, quote, body.len())?;
+        at = end + markers::SECTION_END.len();
+        if find_in(&f.section, body, start + 1, quote).is_some() {
+            // A section without a quote is not a review; this quote is the next one's.
+            at = quote;
             continue;
-        };
+        }
         s.reviews = s.reviews.saturating_add(1);
-        let before = &section[..quote];
+        let before = &body[start..quote];
         if let Some(row) = f.star_row.find(before) {
             let rest = &before[row + markers::STAR_ROW.len()..];
-            let color = if rest.starts_with(b"black-500") {
-                StarColor::Black
-            } else if rest.starts_with(b"red-500") {
-                StarColor::Red
-            } else {
-                StarColor::None
-            };
-            let row_end = f.div_end.find(rest).unwrap_or(rest.len());
-            star_row(s, color, count_svg_stars(f, &rest[..row_end]));
+            let color = color_word(rest, b"black-500", b"red-500", b"\" ");
+            star_row(s, color, count_svg_stars(f, rest));
         } else if f.ratings_error.find(before).is_some() {
             s.ratings_errors += 1;
         }
-        if let Some(served) = f.served_by.find(&section[quote..]) {
-            served_by(s, &section[quote + served + markers::SERVED_BY.len()..]);
+        if let Some(served) = find_in(&f.served_by, body, quote, end) {
+            let after = served + markers::SERVED_BY.len();
+            served_by(s, &body[after..end]);
         }
-        at = end + markers::SECTION_END.len();
     }
-    if !complete || s.reviews == 0 {
+    if s.reviews == 0 {
         return None;
     }
     find_in(&f.div_end, body, at, at + NEAR).map(|i| i + markers::DIV_END.len())
 }
 
-/// Full stars in a current star row: `<svg` tags with `fill="currentColor"`
-/// (empty stars are outlines, `fill="none"`).
+/// `black`/`red` (as `black_word`/`red_word`) at the start of `rest`,
+/// followed by one of `ends`: a whole class or attribute value.
+fn color_word(rest: &[u8], black_word: &[u8], red_word: &[u8], ends: &[u8]) -> StarColor {
+    let is = |word: &[u8]| {
+        rest.starts_with(word) && rest.get(word.len()).is_some_and(|b| ends.contains(b))
+    };
+    if is(black_word) {
+        StarColor::Black
+    } else if is(red_word) {
+        StarColor::Red
+    } else {
+        StarColor::None
+    }
+}
+
+/// Full stars in a current star row (up to the review's quote): `<svg`
+/// tags with `fill="currentColor"`; empty stars are outlines, `fill="none"`.
 fn count_svg_stars(f: &Finders, row: &[u8]) -> u8 {
     let mut full = 0u8;
-    for svg in f.svg.find_iter(row) {
-        let tag = &row[svg..];
-        let tag = &tag[..memchr::memchr(b'>', tag).unwrap_or(tag.len())];
-        if f.fill_current.find(tag).is_some() {
+    for fill in f.fill_current.find_iter(row) {
+        // Counted only as an attribute of the `<svg>` tag itself.
+        let tag = memchr::memrchr(b'<', &row[..fill]).map(|lt| &row[lt..fill]);
+        if tag.is_some_and(|t| t.starts_with(markers::SVG) && !t.contains(&b'>')) {
             full = full.saturating_add(1);
         }
     }
     full
 }
 
-/// Legacy template: `<blockquote>` per review (stars in `<font color>` or
-/// the ratings error after the reviewer), then one `<dl>` with "Reviews
-/// served by:" (absent before 2022). Returns where the reviews end.
+/// Legacy template: `<blockquote>` per review, one after the other (stars
+/// in `<font color>` or the ratings error after the reviewer), then one
+/// `<dl>` with "Reviews served by:" (absent before 2022). Returns where the
+/// reviews end.
 fn legacy_reviews<'a>(f: &Finders, body: &'a [u8], from: usize, s: &mut Scan<'a>) -> Option<usize> {
-    // The pod line follows every review, so it bounds the search for them.
-    let served = find_in(&f.served_by, body, from, body.len());
-    let limit = served.unwrap_or(body.len());
-    let mut at = from;
-    while let Some(start) = find_in(&f.blockquote, body, at, limit) {
-        let end = find_in(&f.blockquote_end, body, start, limit)?;
-        let quote = &body[start..end];
+    let mut at = find_in(&f.blockquote, body, from, from + NEAR)?;
+    loop {
+        let end = find_in(&f.blockquote_end, body, at, body.len())?;
+        let quote = &body[at..end];
         s.reviews = s.reviews.saturating_add(1);
         if let Some(font) = f.font_color.find(quote) {
             let rest = &quote[font + markers::FONT_COLOR.len()..];
-            let color = if rest.starts_with(b"black\"") {
-                StarColor::Black
-            } else if rest.starts_with(b"red\"") {
-                StarColor::Red
-            } else {
-                StarColor::None
-            };
-            let font_end = f.font_end.find(rest).unwrap_or(rest.len());
-            let full = f.glyph_star.find_iter(&rest[..font_end]).count();
+            let color = color_word(rest, b"black", b"red", b"\"");
+            let full = f.glyph_star.find_iter(rest).count();
             star_row(s, color, u8::try_from(full).unwrap_or(u8::MAX));
         } else if f.ratings_error.find(quote).is_some() {
             s.ratings_errors += 1;
         }
         at = end + markers::BLOCKQUOTE_END.len();
+        // The next review follows at once, or the reviews are over.
+        let next = at
+            + body[at..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+        if !body[next..].starts_with(markers::BLOCKQUOTE) {
+            break;
+        }
+        at = next;
     }
-    match served {
+    match find_in(&f.served_by, body, at, at + NEAR) {
         Some(served) => {
             let after = served + markers::SERVED_BY.len();
             Some(after + served_by(s, &body[after..]))
         }
-        None => (s.reviews > 0).then_some(at),
+        None => Some(at),
     }
 }
 
