@@ -1,5 +1,6 @@
-//! Command line: `run` and `sim`. Maps every failure to a documented exit code:
-//! 0 finished (SLOs met), 1 an SLO failed, 2 bad usage or scenario, 3 run error, 130 interrupted.
+//! Command line: `run`, `report`, `sim` and `classify`. Maps every failure to a
+//! documented exit code: 0 finished (SLOs met), 1 an SLO failed, 2 bad usage or
+//! scenario, 3 run error, 130 interrupted.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -53,6 +54,50 @@ pub enum Command {
         after_help = "Example:\n  meshdrill sim --scenario scenarios/demo.toml   # with the scenario's [sim] settings and faults\n  curl http://127.0.0.1:9080/productpage"
     )]
     Sim(SimArgs),
+    /// Classify saved responses (files, or - for stdin) as a run would.
+    #[command(after_help = CLASSIFY_EXAMPLES)]
+    Classify(ClassifyArgs),
+}
+
+const CLASSIFY_EXAMPLES: &str = "\
+Examples:
+  curl -s http://$INGRESS/productpage > page.html && meshdrill classify page.html
+  curl -s http://$INGRESS/productpage | meshdrill classify --json -
+  meshdrill classify --status 503 --header 'server: envoy' reply.txt
+
+Exit codes: 0 every file classified, 2 bad usage or a file that cannot be read.";
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Response bodies; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The HTTP status the responses came with.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u16).range(100..=999))]
+    pub status: u16,
+    /// A response header, as `name: value` (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
+    pub headers: Vec<(hyper::header::HeaderName, hyper::header::HeaderValue)>,
+    /// One JSON object per file and line, with the fixtures' manifest field names.
+    #[arg(long)]
+    pub json: bool,
+    /// Cluster names and pod patterns from this scenario's [clusters] table
+    /// (and "primary"/"secondary" when it has sim: targets).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+}
+
+fn parse_header(
+    s: &str,
+) -> Result<(hyper::header::HeaderName, hyper::header::HeaderValue), String> {
+    let (name, value) = s
+        .split_once(':')
+        .ok_or_else(|| format!("expected 'name: value', got {s:?}"))?;
+    let name = hyper::header::HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|e| format!("header name {:?}: {e}", name.trim()))?;
+    let value = hyper::header::HeaderValue::from_str(value.trim())
+        .map_err(|e| format!("header value {:?}: {e}", value.trim()))?;
+    Ok((name, value))
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +179,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => runtime.block_on(run_command(args)),
         Command::Sim(args) => runtime.block_on(sim_command(args)),
         Command::Report(args) => report_command(args),
+        Command::Classify(args) => classify_command(args),
     };
     ExitCode::from(code)
 }
@@ -293,6 +339,82 @@ async fn sim_command(args: SimArgs) -> u8 {
     stop.cancelled().await;
     sim.shutdown().await;
     EXIT_OK
+}
+
+fn classify_command(args: ClassifyArgs) -> u8 {
+    use crate::classify::{Classifier, ClassifyConfig, Reading};
+    let config = match &args.scenario {
+        Some(path) => match scenario::load(path, &Overrides::default()) {
+            Ok(plan) => ClassifyConfig::from_plan(&plan),
+            Err(e) => {
+                eprintln!("{e}");
+                return EXIT_USAGE;
+            }
+        },
+        None => ClassifyConfig::default(),
+    };
+    let mut headers = hyper::HeaderMap::new();
+    for (name, value) in args.headers {
+        headers.append(name, value);
+    }
+    // One classifier for all files, like one lane: a pod seen twice is one entry.
+    let mut classifier = Classifier::new(&config);
+    let mut code = EXIT_OK;
+    let mut out = std::io::stdout().lock();
+    for file in &args.files {
+        let shown = file.display().to_string();
+        let body = if shown == "-" {
+            let mut body = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut body).map(|_| body)
+        } else {
+            std::fs::read(file)
+        };
+        let body = match body {
+            Ok(body) => body,
+            Err(e) => {
+                eprintln!("meshdrill: cannot read {shown}: {e}");
+                code = EXIT_USAGE;
+                continue;
+            }
+        };
+        let (kind, page) = classifier.classify(args.status, &headers, &body);
+        let reading = Reading::new(shown, kind, &page, &classifier);
+        let line = if args.json {
+            serde_json::to_string(&reading).expect("a Reading always serializes")
+        } else {
+            reading_line(&reading)
+        };
+        // A closed stdout (piped into `head`) ends the listing, not in error.
+        if writeln!(out, "{line}").is_err() {
+            break;
+        }
+    }
+    code
+}
+
+/// `FILE: class  version=v2 stars=5,4 color=black pod=... cluster=- ...`
+fn reading_line(r: &crate::classify::Reading) -> String {
+    let or_dash = |s: Option<&str>| s.unwrap_or("-").to_string();
+    let list = |items: Vec<String>| {
+        if items.is_empty() {
+            "-".to_string()
+        } else {
+            items.join(",")
+        }
+    };
+    format!(
+        "{}: {}  version={} stars={} color={} pod={} cluster={} degraded={} template={} envoy={}",
+        r.file,
+        r.class,
+        or_dash(r.reviews_version),
+        list(r.stars.iter().map(u8::to_string).collect()),
+        or_dash(r.star_color),
+        or_dash(r.reviews_pod.as_deref()),
+        or_dash(r.cluster.as_deref()),
+        list(r.degraded.iter().map(|d| d.to_string()).collect()),
+        or_dash(r.template),
+        or_dash(r.envoy_reason.as_deref()),
+    )
 }
 
 /// First Ctrl-C (or SIGTERM) stops the run cleanly, results still written;

@@ -139,6 +139,7 @@ fn shipped_demo_compiles_to_the_documented_drill() {
                     ),
                 ],
             },
+            clusters: Vec::new(),
         }
     );
     assert!(plan.uses_sim());
@@ -176,6 +177,7 @@ duration = "1m"
             },
             recovery: RecoveryRule::default(),
             slo: SloPlan::default(),
+            clusters: Vec::new(),
         }
     );
 }
@@ -287,6 +289,7 @@ sim = "http503"
             },
             recovery: RecoveryRule::default(),
             slo: SloPlan::default(),
+            clusters: Vec::new(),
         }
     );
     assert!(plan.uses_sim());
@@ -416,7 +419,7 @@ duration = "30s"
 "#,
         &[
             "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection)",
-            "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo)",
+            "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters)",
         ],
     );
 }
@@ -850,7 +853,7 @@ sim = "down"
     assert_eq!(
         display.lines().next(),
         Some(
-            "demo.toml:2: colour is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo)"
+            "demo.toml:2: colour is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters)"
         )
     );
 }

@@ -1,77 +1,201 @@
-//! Response → outcome kind. Scans bytes with `memchr::memmem` finders built
-//! once; never builds a DOM and never allocates per response.
+//! Response → outcome [`Kind`] and [`Page`], the way an operator reads a
+//! productpage: complete, degraded (a backend's error text under HTTP 200),
+//! something else under 2xx, or an HTTP error with Envoy's reason; and on a
+//! page, which reviews version answered (star rows and their colour, or the
+//! pod name when ratings are down), the stars of each review, the pod and
+//! the cluster.
 //!
-//! This first cut answers the question every drill needs: was it a complete
-//! productpage, a degraded one (a backend's error text shown under HTTP 200),
-//! something else under 2xx, or an HTTP error. Reviews version, stars, pod and
-//! cluster extraction fill [`Page`].
+//! Fed by the engine's lane with each complete response (status, headers,
+//! body). Bytes are scanned with `memchr::memmem` finders built once; no
+//! DOM, no regex, and no allocation except the first time a lane sees a pod
+//! or an unconfigured cluster name.
+//!
+//! - `page.rs`: the `Copy` value types ([`Page`] and its fields).
+//! - `markers.rs`: the byte strings looked for, with their finders.
+//! - `productpage.rs`: body → what the page showed.
+//! - `envoy.rs`: gateway local replies → Envoy's response flag.
+//! - `pods.rs`, `clusters.rs`: the lane's pod table; configured and seen
+//!   cluster names ([`ClassifyConfig`]).
+//! - `reading.rs`: a classification with names, for people and tools.
 
-use std::sync::OnceLock;
+mod clusters;
+mod envoy;
+mod markers;
+mod page;
+mod pods;
+mod productpage;
+mod reading;
 
-use memchr::memmem::Finder;
+use hyper::HeaderMap;
 
 use crate::outcome::Kind;
 
-/// What the page body said; filled by the classifier.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Page {}
+pub use clusters::{ClassifyConfig, MAX_CLUSTERS, MAX_OTHER_CLUSTERS};
+pub use page::{
+    Backends, ClusterId, Envoy, EnvoyReason, Page, PodId, ReviewsVersion, StarColor, Stars,
+    Template,
+};
+pub use pods::MAX_PODS;
+pub use reading::Reading;
 
-struct Markers {
-    title: Finder<'static>,
-    reviews_error: Finder<'static>,
-    details_error: Finder<'static>,
-    ratings_error: Finder<'static>,
+use clusters::OtherClusters;
+use pods::PodTable;
+use productpage::Scan;
+
+/// One lane's classifier: the configured clusters plus the lane's own
+/// tables of pod names and unconfigured cluster names, so ids in a [`Page`]
+/// are only meaningful with the classifier that made them.
+#[derive(Debug)]
+pub struct Classifier {
+    config: ClassifyConfig,
+    pods: PodTable,
+    other_clusters: OtherClusters,
 }
 
-fn markers() -> &'static Markers {
-    static MARKERS: OnceLock<Markers> = OnceLock::new();
-    MARKERS.get_or_init(|| Markers {
-        title: Finder::new("<title>Simple Bookstore App</title>"),
-        reviews_error: Finder::new("Error fetching product reviews"),
-        details_error: Finder::new("Error fetching product details"),
-        ratings_error: Finder::new("Ratings service is currently unavailable"),
-    })
-}
-
-/// Classifies one complete response.
-pub fn classify(status: u16, body: &[u8]) -> (Kind, Page) {
-    let kind = match status {
-        200..=299 => page_kind(body),
-        400..=499 => Kind::Http4xx,
-        500..=599 => Kind::Http5xx,
-        _ => Kind::HttpOther,
-    };
-    (kind, Page::default())
-}
-
-fn page_kind(body: &[u8]) -> Kind {
-    let m = markers();
-    if m.title.find(body).is_none() {
-        return Kind::Unrecognized;
+impl Classifier {
+    pub fn new(config: &ClassifyConfig) -> Classifier {
+        Classifier {
+            config: config.clone(),
+            pods: PodTable::default(),
+            other_clusters: OtherClusters::default(),
+        }
     }
-    let degraded = m.reviews_error.find(body).is_some()
-        || m.details_error.find(body).is_some()
-        || m.ratings_error.find(body).is_some();
-    if degraded { Kind::Degraded } else { Kind::Ok }
+
+    /// Classifies one complete response.
+    ///
+    /// Only HTTP 200 with a whole productpage is `Ok` (or `Degraded` when it
+    /// shows a backend's error); any other 2xx is `Unrecognized`, and so is a
+    /// 200 that is not a productpage of a known template, or is cut short.
+    /// `Page` fields are filled only for a recognised productpage, and the
+    /// Envoy reason only for 4xx/5xx.
+    pub fn classify(&mut self, status: u16, headers: &HeaderMap, body: &[u8]) -> (Kind, Page) {
+        let kind = match status {
+            200..=299 => Kind::Unrecognized,
+            400..=499 => Kind::Http4xx,
+            500..=599 => Kind::Http5xx,
+            _ => Kind::HttpOther,
+        };
+        if kind != Kind::Unrecognized {
+            let envoy = envoy::reason(status, headers, body);
+            let degraded = if envoy.reason.upstream_failed() {
+                Backends::PRODUCTPAGE
+            } else {
+                Backends::NONE
+            };
+            let page = Page {
+                envoy,
+                degraded,
+                ..Page::default()
+            };
+            return (kind, page);
+        }
+        if status != 200 {
+            return (Kind::Unrecognized, Page::default());
+        }
+        let scan = productpage::scan(body);
+        if !scan.recognized || !scan.complete {
+            return (Kind::Unrecognized, Page::default());
+        }
+        let page = self.page(&scan);
+        let kind = if page.degraded.is_empty() {
+            Kind::Ok
+        } else {
+            Kind::Degraded
+        };
+        (kind, page)
+    }
+
+    /// A recognised page's `Page`: interns the pod and the cluster.
+    fn page(&mut self, scan: &Scan<'_>) -> Page {
+        let (pod, pod_cluster) = match scan.pod {
+            Some(name) => {
+                let config = &self.config;
+                self.pods.intern(name, |pod| config.cluster_of_pod(pod))
+            }
+            None if scan.pod_malformed => (PodId::OTHER, ClusterId::UNKNOWN),
+            None => (PodId::NONE, ClusterId::UNKNOWN),
+        };
+        let cluster = match scan.cluster {
+            Some(name) => self.config.configured(name).unwrap_or_else(|| {
+                let configured = self.config.cluster_names().len();
+                self.other_clusters.intern(name, configured)
+            }),
+            None => pod_cluster,
+        };
+        Page {
+            version: version(scan),
+            stars: scan.stars,
+            star_color: scan.star_color,
+            pod,
+            cluster,
+            degraded: if scan.ratings_errors > 0 {
+                scan.degraded.union(Backends::RATINGS)
+            } else {
+                scan.degraded
+            },
+            template: scan.template,
+            envoy: Envoy::NONE,
+        }
+    }
+
+    /// The name of a pod this classifier interned.
+    pub fn pod_name(&self, id: PodId) -> Option<&str> {
+        self.pods.name(id)
+    }
+
+    /// Every pod this lane has seen; index = [`PodId`]. Append-only, so a
+    /// reporter can send `pod_names()[already_sent..]`.
+    pub fn pod_names(&self) -> &[Box<str>] {
+        self.pods.names()
+    }
+
+    /// The name of a cluster: configured, or one a page showed.
+    pub fn cluster_name(&self, id: ClusterId) -> Option<&str> {
+        let i = id.index()?;
+        let configured = self.config.cluster_names();
+        match configured.get(i) {
+            Some(name) => Some(name),
+            None => self
+                .other_clusters
+                .names()
+                .get(i - configured.len())
+                .map(|n| &**n),
+        }
+    }
+
+    /// Unconfigured cluster names pages showed to this lane; the first has
+    /// id `config().cluster_names().len()`. Append-only, like [`Self::pod_names`].
+    pub fn other_cluster_names(&self) -> &[Box<str>] {
+        self.other_clusters.names()
+    }
+
+    pub fn config(&self) -> &ClassifyConfig {
+        &self.config
+    }
+}
+
+/// Star rows decide (black v2, red v3); no rows and no ratings error is v1;
+/// with ratings down, only the pod's name (`reviews-v2-...`) can tell.
+fn version(scan: &Scan<'_>) -> ReviewsVersion {
+    if scan.reviews == 0 {
+        return ReviewsVersion::Unknown;
+    }
+    if scan.star_rows > 0 {
+        return match scan.star_color {
+            StarColor::Black => ReviewsVersion::V2,
+            StarColor::Red => ReviewsVersion::V3,
+            StarColor::None => ReviewsVersion::Unknown,
+        };
+    }
+    if scan.ratings_errors == 0 {
+        return ReviewsVersion::V1;
+    }
+    match scan.pod.and_then(|pod| pod.strip_prefix(b"reviews-v")) {
+        Some([b'2', b'-', ..]) => ReviewsVersion::V2,
+        Some([b'3', b'-', ..]) => ReviewsVersion::V3,
+        _ => ReviewsVersion::Unknown,
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn statuses_and_bodies() {
-        let page = b"<title>Simple Bookstore App</title> Book Reviews";
-        assert_eq!(classify(200, page).0, Kind::Ok);
-        let degraded = b"<title>Simple Bookstore App</title><p>Error fetching product reviews</p>";
-        assert_eq!(classify(200, degraded).0, Kind::Degraded);
-        assert_eq!(
-            classify(200, b"<html>welcome to nginx</html>").0,
-            Kind::Unrecognized
-        );
-        assert_eq!(classify(200, b"").0, Kind::Unrecognized);
-        assert_eq!(classify(503, b"no healthy upstream").0, Kind::Http5xx);
-        assert_eq!(classify(404, b"").0, Kind::Http4xx);
-        assert_eq!(classify(301, b"").0, Kind::HttpOther);
-    }
-}
+mod tests;

@@ -1,8 +1,8 @@
 //! [`RawScenario`] → [`Plan`]: gives every raw value its meaning, checks it,
 //! and keeps going after a problem so the file's problems come out together.
 //! Each table has its own file ([`super::load`], [`super::target`],
-//! [`super::fault`], [`super::sim_settings`], [`super::recovery`],
-//! [`super::slo`]); this one holds the shared
+//! [`super::fault`], [`super::sim_settings`], [`super::clusters`],
+//! [`super::recovery`], [`super::slo`]); this one holds the shared
 //! readers ([`Cx`]) and assembles the plan.
 
 use std::path::Path;
@@ -12,7 +12,7 @@ use super::error::Problems;
 use super::interpolate::interpolate;
 use super::plan::Plan;
 use super::raw::{Item, Origin, RawScenario, Value};
-use super::{duration, fault, load, recovery, sim_settings, slo, target};
+use super::{clusters, duration, fault, load, recovery, sim_settings, slo, target};
 
 /// Compiles the whole scenario. `None` when anything was wrong; the reasons
 /// are in `cx.problems`.
@@ -44,6 +44,7 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
     let sim = sim_settings::compile(&raw.sim, cx);
     let recovery = recovery::compile(&raw.recovery, cx);
     let slo = slo::compile(&raw.slo, &targets, cx);
+    let clusters = clusters::compile(&raw.clusters, cx);
 
     let targets: Option<Vec<_>> = targets.into_iter().map(|t| t.plan).collect();
     let plan = Plan {
@@ -55,6 +56,7 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
         sim: sim?,
         recovery: recovery?,
         slo: slo?,
+        clusters: clusters?,
     };
     cx.problems.is_empty().then_some(plan)
 }

@@ -25,6 +25,10 @@ pub struct Plan {
     pub recovery: RecoveryRule,
     /// `[slo]`: the pass/fail criteria (default: none).
     pub slo: SloPlan,
+    /// `[clusters]`: cluster names and the reviews pod names that belong to
+    /// each, in file order (the first matching rule wins), for pages that
+    /// do not name their cluster.
+    pub clusters: Vec<ClusterRule>,
 }
 
 impl Plan {
@@ -203,4 +207,14 @@ pub struct SloPlan {
     /// Criteria for single targets, in file order; each name is one of the
     /// plan's targets.
     pub targets: Vec<(String, SloSpec)>,
+}
+
+/// One `[clusters]` entry: `name = ["reviews-v1-8cf7b9cc5-*", ...]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterRule {
+    /// As pages show it after "on cluster"; `[A-Za-z0-9_.-]`, 1 to 63 bytes.
+    pub name: String,
+    /// Pod-name globs: lowercase letters, digits, `-`, `.`, and `*` for any
+    /// run of characters. May be empty (the name is then only known).
+    pub patterns: Vec<String>,
 }

@@ -40,6 +40,14 @@
 //! latency = "2ms"               # base latency of every response; default 2ms
 //! template = "current"          # "current" | "legacy"
 //!
+//! [clusters]                    # optional: which cluster a reviews pod is in,
+//!                               # for pages that do not say ("on cluster ...")
+//! primary = ["reviews-v1-8cf7b9cc5-*", "reviews-v2-*-abc*"]
+//! secondary = ["reviews-*-7d4f*"]  # key: cluster name, [A-Za-z0-9_.-], <= 63 bytes;
+//!                               # value: pod-name globs (lowercase, digits, '-',
+//!                               # '.', '*' = any run); first match in file order
+//!                               # wins; at most 32 clusters
+//!
 //! [[fault]]                     # optional, any number; run in order of `at`
 //! name = "primary-down"         # required, unique
 //! target = "primary"            # required with sim (a target whose url is sim:...);
@@ -187,6 +195,7 @@ pub(super) struct RawScenario {
     pub faults: Vec<RawFault>,
     pub recovery: RawRecovery,
     pub slo: RawSlo,
+    pub clusters: Vec<RawCluster>,
 }
 
 #[derive(Clone, Debug)]
@@ -272,4 +281,12 @@ pub(super) struct RawSloSpec {
     pub only_versions: Option<Item>,
     pub expect_clusters: Option<Item>,
     pub only_clusters: Option<Item>,
+}
+
+/// One key of `[clusters]`: the key is the cluster's name, the value its
+/// pod-name patterns.
+#[derive(Clone, Debug)]
+pub(super) struct RawCluster {
+    pub name: String,
+    pub patterns: Item,
 }

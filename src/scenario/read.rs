@@ -6,8 +6,8 @@ use toml_edit::{ImDocument, TableLike};
 
 use super::error::Problems;
 use super::raw::{
-    Item, Origin, RawFault, RawLoad, RawRecovery, RawScenario, RawSim, RawSlo, RawSloSpec,
-    RawTarget, Value,
+    Item, Origin, RawCluster, RawFault, RawLoad, RawRecovery, RawScenario, RawSim, RawSlo,
+    RawSloSpec, RawTarget, Value,
 };
 
 /// `None` on a TOML syntax error (reported alone: nothing after it can be
@@ -59,6 +59,11 @@ pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenari
     let recovery = read_recovery(recovery, &lines, problems);
     let slo = root.table("slo", &lines, problems);
     let slo = read_slo(slo, &lines, problems);
+    let clusters = root.table("clusters", &lines, problems).entries(&lines);
+    let clusters = clusters
+        .into_iter()
+        .map(|(name, patterns)| RawCluster { name, patterns })
+        .collect();
     root.finish(&lines, problems);
     Some(RawScenario {
         name,
@@ -70,6 +75,7 @@ pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenari
         faults,
         recovery,
         slo,
+        clusters,
     })
 }
 
@@ -354,6 +360,30 @@ impl<'d> Table<'d> {
             }
         }
         tables
+    }
+
+    /// Every key of a table whose keys are names chosen by the user (such
+    /// as `[clusters]`), with its value, in file order.
+    fn entries(self, lines: &Lines) -> Vec<(String, Item)> {
+        let Some(table) = self.table else {
+            return Vec::new();
+        };
+        table
+            .iter()
+            .map(|(key, item)| {
+                let line = table
+                    .get_key_value(key)
+                    .and_then(|(k, _)| k.span())
+                    .or_else(|| item.span())
+                    .map(|span| lines.line_of(span.start))
+                    .or_else(|| self.line());
+                let value = Item {
+                    value: convert_item(item),
+                    origin: self.key_origin(key, line),
+                };
+                (key.to_string(), value)
+            })
+            .collect()
     }
 
     /// Reports every key the format did not ask for, on its own line.

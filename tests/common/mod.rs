@@ -69,6 +69,7 @@ pub fn plan(name: &str, targets: Vec<TargetPlan>, model: LoadModel, duration: Du
         sim: SimSettings::default(),
         recovery: RecoveryRule::default(),
         slo: SloPlan::default(),
+        clusters: Vec::new(),
     }
 }
 
