@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::classify::ClassifyConfig;
 use crate::drill::{FaultLog, MarkerLog, assess_dir, drive_faults, watch_markers};
 use crate::engine::client::{ClientSpec, TargetClient};
 use crate::engine::clock::RunClock;
@@ -19,7 +20,7 @@ use crate::engine::limits;
 use crate::engine::pacer::{PacedLane, spawn_pacer};
 use crate::engine::schedule::{Schedule, SplitOf};
 use crate::record::{Recorder, SecondStats, second_of};
-use crate::report::summary::{ScenarioInfo, Summary, TargetInfo, TargetSummary};
+use crate::report::summary::{Named, ScenarioInfo, Summary, TargetInfo, TargetSummary};
 use crate::report::{self, Writers};
 use crate::scenario::{ConnectionPolicy, Endpoint, LoadModel, Plan};
 use crate::sim::{Sim, SimConfig};
@@ -116,10 +117,17 @@ async fn run_with(
     };
 
     let (mut specs, infos) = client_specs(plan, sim)?;
+    let classify = ClassifyConfig::from_plan(plan);
     let names: Vec<String> = plan.targets.iter().map(|t| t.name.clone()).collect();
     let clock = RunClock::starting_in(CLOCK_LEAD);
-    let mut writers =
-        Writers::create(&out_dir, &names, clock.epoch, opts.quiet).map_err(write_err)?;
+    let mut writers = Writers::create(
+        &out_dir,
+        &names,
+        classify.cluster_names(),
+        clock.epoch,
+        opts.quiet,
+    )
+    .map_err(write_err)?;
 
     // Lanes stop on the user's interrupt or when writing results fails.
     let lanes_stop = stop.child_token();
@@ -147,6 +155,7 @@ async fn run_with(
     for (spec, cap) in specs.iter_mut().zip(&caps) {
         spec.max_idle = *cap;
     }
+    let warmup_seconds = second_of(plan.load.warmup.as_micros() as u64);
     let mut lane_count = 0;
     let mut paced = Vec::new();
     for (target, spec) in specs.iter().enumerate() {
@@ -188,6 +197,8 @@ async fn run_with(
                 end,
                 max_in_flight: (caps[target] / lanes).max(1),
                 slots,
+                classify: classify.clone(),
+                warmup_seconds,
             };
             tokio::spawn(run_lane(
                 lane,
@@ -284,14 +295,23 @@ async fn run_with(
 
     let mut all = SecondStats::new();
     let mut all_warmup = SecondStats::new();
+    let mut all_named = Named::default();
     let mut targets = Vec::new();
     for (i, info) in infos.iter().enumerate() {
         all.merge(&totals.measured[i]);
         all_warmup.merge(&totals.warmup[i]);
+        let named = Named {
+            pods: totals.pods[i].clone(),
+            pods_other: totals.pods_other[i],
+            other_clusters: totals.other_clusters[i].clone(),
+        };
+        all_named.merge(&named);
         targets.push(TargetSummary::new(
             info,
             &totals.measured[i],
             &totals.warmup[i],
+            classify.cluster_names(),
+            &named,
         ));
         let text = report::hgrm::render(&totals.measured[i].latency);
         std::fs::write(out_dir.join(report::hgrm_file(&info.name)), text).map_err(write_err)?;
@@ -318,7 +338,13 @@ async fn run_with(
         seconds: totals.seconds,
         abandoned_in_flight: totals.abandoned,
         outcomes_after_row_written: totals.after_row_written,
-        all: TargetSummary::new(&all_info, &all, &all_warmup),
+        all: TargetSummary::new(
+            &all_info,
+            &all,
+            &all_warmup,
+            classify.cluster_names(),
+            &all_named,
+        ),
         targets,
         faults: fault_records,
         markers: marker_log.markers,

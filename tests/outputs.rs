@@ -147,3 +147,101 @@ async fn files_parse_back_and_agree() {
     assert!(hgrm.contains("Total count    =          400]"), "{hgrm}");
     assert!(dir.path().join("latency-all.hgrm").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_answered_is_recorded_per_second_and_in_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = plan(
+        "who",
+        vec![
+            sim_target("primary", Cluster::Primary),
+            sim_target("secondary", Cluster::Secondary),
+        ],
+        rate(100.0),
+        Duration::from_secs(4),
+    );
+    // Second 1 of the primary: its ingress answered by the secondary's pods;
+    // second 2 of the secondary: reviews unavailable.
+    p.faults = vec![
+        sim_fault(
+            "east-west",
+            Cluster::Primary,
+            SimFault::CrossCluster,
+            950,
+            Some(2050),
+        ),
+        sim_fault(
+            "reviews",
+            Cluster::Secondary,
+            SimFault::Degraded,
+            1950,
+            Some(3050),
+        ),
+    ];
+    let out = run_in(p, dir.path()).await;
+    let rows = timeline(dir.path());
+    let row = |second: &str, target: &str| {
+        rows.iter()
+            .find(|r| r["second"] == second && r["target"] == target)
+            .unwrap()
+    };
+    // Mix 50/30/20 over every 100 consecutive requests of a cluster: second
+    // 3 of the primary is all primary-cluster pages.
+    let mix = |r: &std::collections::HashMap<String, String>| {
+        (
+            num(r, "reviews_v1"),
+            num(r, "reviews_v2"),
+            num(r, "reviews_v3"),
+        )
+    };
+    assert_eq!(mix(row("3", "primary")), (50, 30, 20));
+    assert_eq!(num(row("3", "primary"), "cluster_primary"), 100);
+    // Cross-cluster from 950 ms to 2050 ms (fault steps land within a
+    // timer tick, so the edge requests may go either way).
+    let crossed = num(row("0", "primary"), "cluster_secondary");
+    assert!((4..=5).contains(&crossed), "{crossed}");
+    assert_eq!(num(row("0", "primary"), "cluster_primary") + crossed, 100);
+    assert_eq!(
+        num(row("1", "primary"), "cluster_secondary"),
+        100,
+        "cross-cluster second"
+    );
+    assert_eq!(num(row("1", "primary"), "cluster_primary"), 0);
+    assert_eq!(num(row("2", "secondary"), "degraded_reviews"), 100);
+    assert_eq!(num(row("2", "secondary"), "degraded"), 100);
+    assert_eq!(
+        num(row("2", "secondary"), "reviews_unknown"),
+        100,
+        "no version when reviews are down"
+    );
+    // Second 1 of all: every page from the secondary's pods, but for the
+    // degraded pages from 1950 ms, which name no pod or cluster.
+    let all1 = row("1", "all");
+    assert_eq!(
+        num(all1, "cluster_secondary") + num(all1, "cluster_unknown"),
+        200
+    );
+    assert!(num(all1, "cluster_unknown") <= 5);
+    assert_eq!(num(all1, "cluster_primary") + num(all1, "cluster_other"), 0);
+
+    let primary = &out.summary.targets[0];
+    assert_eq!(primary.versions.values().sum::<u64>(), 400);
+    let (on_primary, on_secondary) = (primary.clusters["primary"], primary.clusters["secondary"]);
+    assert_eq!(on_primary + on_secondary, 400);
+    assert!((108..=111).contains(&on_secondary), "{on_secondary}");
+    assert_eq!(primary.ok_by_version.values().sum::<u64>(), 400);
+    // Six pods: three per cluster, each named as the simulator names it.
+    assert_eq!(primary.pods.len(), 6, "{:?}", primary.pods);
+    assert_eq!(primary.pods.values().sum::<u64>(), 400);
+    let v1_here = primary.pods[meshdrill::sim::pod_name(Cluster::Primary, 1)];
+    assert!((140..=150).contains(&v1_here), "{v1_here}");
+    let secondary = &out.summary.targets[1];
+    let degraded = secondary.degraded["reviews"];
+    assert!((109..=111).contains(&degraded), "{degraded}");
+    assert_eq!(secondary.ok + degraded, 400);
+    assert_eq!(
+        out.summary.all.pods.values().sum::<u64>() + degraded,
+        800,
+        "degraded pages name no pod"
+    );
+}

@@ -14,12 +14,12 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use crate::classify::{Classifier, ClassifyConfig, Page};
+use crate::classify::{Classifier, ClassifyConfig, ClusterId, Page, PodId};
 use crate::engine::client::{Reply, TargetClient};
 use crate::engine::clock::RunClock;
 use crate::engine::schedule::Schedule;
-use crate::outcome::{Outcome, TargetId};
-use crate::record::{LaneReport, Shard, second_of};
+use crate::outcome::{Kind, Outcome, TargetId};
+use crate::record::{LaneReport, LaneTallies, Shard, second_of};
 
 /// How often finished seconds are handed to the recorder.
 const TICK: Duration = Duration::from_millis(250);
@@ -38,6 +38,10 @@ pub struct LaneSpec {
     pub max_in_flight: usize,
     /// Open model: slot numbers from the pacer, each sent when it is due.
     pub slots: Option<UnboundedReceiver<u64>>,
+    /// Cluster names and pod patterns (this lane builds its own classifier).
+    pub classify: ClassifyConfig,
+    /// Seconds before this one are warmup: not in the pod tallies.
+    pub warmup_seconds: u32,
 }
 
 enum Start {
@@ -47,10 +51,18 @@ enum Start {
     AfterThink(Duration),
 }
 
+/// A finished exchange, classified by the lane (which owns the classifier).
 struct Done {
-    outcome: Option<Outcome>,
+    exchange: Option<Exchanged>,
     body: Vec<u8>,
     floor: u32,
+}
+
+struct Exchanged {
+    intended: Instant,
+    sent: Instant,
+    done: Instant,
+    reply: Reply,
 }
 
 pub async fn run_lane(
@@ -62,9 +74,10 @@ pub async fn run_lane(
 ) {
     let client = &*client;
     let end_at = clock.at(spec.end);
-    // One classifier per lane (its pod table is lane-local). Its lock is never
-    // contended: only this lane's task polls the requests that use it.
-    let classifier = std::sync::Mutex::new(Classifier::new(&ClassifyConfig::default()));
+    // One classifier per lane: its pod table is lane-local, so no lock.
+    let mut classifier = Classifier::new(&spec.classify);
+    let configured_clusters = spec.classify.cluster_names().len();
+    let mut tallies = Tallies::default();
     let mut inflight = FuturesUnordered::new();
     let mut floors = FloorCounts::default();
     let mut shard = Shard::default();
@@ -107,16 +120,7 @@ pub async fn run_lane(
             let body = pool
                 .pop()
                 .unwrap_or_else(|| Vec::with_capacity(BODY_CAPACITY));
-            inflight.push(request(
-                client,
-                &classifier,
-                clock,
-                spec.target,
-                $start,
-                end_at,
-                floor,
-                body,
-            ));
+            inflight.push(request(client, $start, end_at, floor, body));
         }};
     }
 
@@ -156,7 +160,9 @@ pub async fn run_lane(
             },
             Some(done) = inflight.next(), if !inflight.is_empty() => {
                 floors.remove(done.floor);
-                if let Some(outcome) = done.outcome {
+                if let Some(exchanged) = done.exchange {
+                    let outcome = finish(exchanged, &done.body, &mut classifier, clock, spec.target);
+                    let outcome = tallies.count(outcome, &classifier, configured_clusters, spec.warmup_seconds);
                     shard.record(&outcome);
                 }
                 pool.push(done.body);
@@ -186,6 +192,7 @@ pub async fn run_lane(
                         seconds,
                         complete_before: before,
                         abandoned: 0,
+                        tallies: None,
                     });
                 }
             }
@@ -201,6 +208,7 @@ pub async fn run_lane(
         seconds: shard.take_before(u32::MAX),
         complete_before: u32::MAX,
         abandoned,
+        tallies: Some(tallies.named(&classifier)),
     });
 }
 
@@ -211,14 +219,8 @@ async fn next_slot(slots: &mut Option<UnboundedReceiver<u64>>) -> Option<u64> {
     }
 }
 
-// The classifier joined the arguments with issue 3; folding it into a lane
-// context is the engine's call.
-#[allow(clippy::too_many_arguments)]
 async fn request(
     client: &TargetClient,
-    classifier: &std::sync::Mutex<Classifier>,
-    clock: RunClock,
-    target: TargetId,
     start: Start,
     end_at: Instant,
     floor: u32,
@@ -233,7 +235,7 @@ async fn request(
     };
     if intended >= end_at {
         return Done {
-            outcome: None,
+            exchange: None,
             body,
             floor,
         };
@@ -241,30 +243,108 @@ async fn request(
     let sent = Instant::now().max(intended);
     let reply = client.exchange(&mut body, sent).await;
     let done = Instant::now();
-    let (kind, status, page) = match reply {
+    Done {
+        exchange: Some(Exchanged {
+            intended,
+            sent,
+            done,
+            reply,
+        }),
+        body,
+        floor,
+    }
+}
+
+/// Classifies a finished exchange into its outcome.
+fn finish(
+    x: Exchanged,
+    body: &[u8],
+    classifier: &mut Classifier,
+    clock: RunClock,
+    target: TargetId,
+) -> Outcome {
+    let (kind, status, page) = match x.reply {
         Reply::Response { status, headers } => {
-            let mut classifier = classifier.lock().unwrap_or_else(|e| e.into_inner());
-            let (kind, page) = classifier.classify(status.as_u16(), &headers, &body);
+            let (kind, page) = classifier.classify(status.as_u16(), &headers, body);
             (kind, status.as_u16(), page)
         }
         Reply::Failed(kind) => (kind, 0, Page::default()),
     };
     let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-    let outcome = Outcome {
+    Outcome {
         target,
-        intended_us: clock.us(intended),
-        latency_us: us(done - intended),
-        service_us: us(done - sent),
-        send_lag_us: us(sent - intended),
+        intended_us: clock.us(x.intended),
+        latency_us: us(x.done - x.intended),
+        service_us: us(x.done - x.sent),
+        send_lag_us: us(x.sent - x.intended),
         kind,
         status,
         page,
-    };
-    Done {
-        outcome: Some(outcome),
-        body,
-        floor,
     }
+}
+
+/// Per-lane counts of what has a name only this lane's classifier knows:
+/// reviews pods and clusters no scenario configured. Indexed by the
+/// classifier's ids, so counting never allocates once a name is known.
+#[derive(Default)]
+struct Tallies {
+    pods: Vec<u64>,
+    pods_other: u64,
+    other_clusters: Vec<u64>,
+}
+
+impl Tallies {
+    /// Counts the measured-phase pages' pod and unconfigured cluster, and
+    /// returns the outcome with lane-local cluster ids folded into `OTHER`
+    /// (the per-second columns hold configured names only).
+    fn count(
+        &mut self,
+        mut outcome: Outcome,
+        classifier: &Classifier,
+        configured: usize,
+        warmup_seconds: u32,
+    ) -> Outcome {
+        let measured = second_of(outcome.intended_us) >= warmup_seconds;
+        let page = &mut outcome.page;
+        if measured && matches!(outcome.kind, Kind::Ok | Kind::Degraded) {
+            match page.pod.index() {
+                Some(i) => bump(&mut self.pods, i),
+                None if page.pod == PodId::OTHER => self.pods_other += 1,
+                None => {}
+            }
+        }
+        if let Some(i) = page.cluster.index().filter(|&i| i >= configured) {
+            if measured && matches!(outcome.kind, Kind::Ok | Kind::Degraded) {
+                bump(&mut self.other_clusters, i - configured);
+            }
+            page.cluster = ClusterId::OTHER;
+        }
+        let _ = classifier;
+        outcome
+    }
+
+    fn named(&self, classifier: &Classifier) -> LaneTallies {
+        let named = |names: &[Box<str>], counts: &[u64]| -> Vec<(String, u64)> {
+            names
+                .iter()
+                .zip(counts.iter().copied().chain(std::iter::repeat(0)))
+                .filter(|(_, n)| *n > 0)
+                .map(|(name, n)| (name.to_string(), n))
+                .collect()
+        };
+        LaneTallies {
+            pods: named(classifier.pod_names(), &self.pods),
+            pods_other: self.pods_other,
+            other_clusters: named(classifier.other_cluster_names(), &self.other_clusters),
+        }
+    }
+}
+
+fn bump(counts: &mut Vec<u64>, i: usize) {
+    if counts.len() <= i {
+        counts.resize(i + 1, 0);
+    }
+    counts[i] += 1;
 }
 
 /// In-flight requests per floor second (the earliest second each one's

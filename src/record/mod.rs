@@ -3,11 +3,16 @@
 //! second, off the request path, and feeds the writers in order.
 
 mod marks;
+mod pages;
 mod recorder;
 mod second;
 mod shard;
 
 pub use marks::Marks;
-pub use recorder::{LaneReport, Phase, Recorder, RowSink, SecondRow, Totals};
+pub use pages::{
+    DEGRADED, NAMED_CLUSTERS, OTHER_CLUSTER, PageCounts, UNKNOWN_CLUSTER, VERSION_NAMES,
+    cluster_slot, version_slot,
+};
+pub use recorder::{LaneReport, LaneTallies, Phase, Recorder, RowSink, SecondRow, Totals};
 pub use second::{LATE_SEND_US, MAX_TRACKED_US, SecondStats, StatusCounts, new_histogram};
 pub use shard::{Shard, second_of};

@@ -20,6 +20,18 @@ pub struct LaneReport {
     /// Requests in flight when the run was interrupted: never answered, so
     /// counted here and not as outcomes.
     pub abandoned: u64,
+    /// With the lane's last report: its named tallies (measured phase).
+    pub tallies: Option<LaneTallies>,
+}
+
+/// Counts by name that only the lane's classifier could name: reviews pods
+/// and clusters that pages showed but the scenario did not configure.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LaneTallies {
+    pub pods: Vec<(String, u64)>,
+    /// Pods past the lane's table (1024 distinct names).
+    pub pods_other: u64,
+    pub other_clusters: Vec<(String, u64)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -62,6 +74,10 @@ pub struct Totals {
     pub after_row_written: u64,
     /// Seconds written to the timeline.
     pub seconds: u32,
+    /// Per target: pods and unconfigured clusters by name, measured phase.
+    pub pods: Vec<std::collections::BTreeMap<String, u64>>,
+    pub pods_other: Vec<u64>,
+    pub other_clusters: Vec<std::collections::BTreeMap<String, u64>>,
 }
 
 pub struct Recorder {
@@ -89,6 +105,9 @@ impl Recorder {
                 abandoned: 0,
                 after_row_written: 0,
                 seconds: 0,
+                pods: vec![Default::default(); targets],
+                pods_other: vec![0; targets],
+                other_clusters: vec![Default::default(); targets],
             },
         }
     }
@@ -104,6 +123,15 @@ impl Recorder {
     pub fn accept(&mut self, report: LaneReport, sink: &mut dyn RowSink) -> io::Result<()> {
         let target = usize::from(report.target);
         self.totals.abandoned += report.abandoned;
+        if let Some(t) = report.tallies {
+            for (name, n) in t.pods {
+                *self.totals.pods[target].entry(name).or_default() += n;
+            }
+            self.totals.pods_other[target] += t.pods_other;
+            for (name, n) in t.other_clusters {
+                *self.totals.other_clusters[target].entry(name).or_default() += n;
+            }
+        }
         for (second, stats) in report.seconds {
             if second < self.next_second {
                 self.totals.after_row_written += stats.sent();
@@ -216,6 +244,7 @@ mod tests {
             seconds,
             complete_before: before,
             abandoned: 0,
+            tallies: None,
         }
     }
 

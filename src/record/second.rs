@@ -6,7 +6,7 @@
 use hdrhistogram::Histogram;
 
 use crate::outcome::{Kind, Outcome};
-use crate::record::Marks;
+use crate::record::{Marks, PageCounts};
 
 /// Highest latency tracked exactly, in microseconds (one hour). Larger
 /// values are clamped by `saturating_record`, never dropped.
@@ -34,6 +34,8 @@ pub struct SecondStats {
     /// Which milliseconds of the second (by intended time) saw a success
     /// or a failure: places the first failure and the recovery exactly.
     pub marks: Marks,
+    /// Reviews version, cluster and degraded backends of the productpages.
+    pub pages: PageCounts,
 }
 
 impl Default for SecondStats {
@@ -53,6 +55,7 @@ impl SecondStats {
             first_sent_us: u64::MAX,
             last_sent_us: 0,
             marks: Marks::default(),
+            pages: PageCounts::default(),
         }
     }
 
@@ -71,6 +74,7 @@ impl SecondStats {
         self.last_sent_us = self.last_sent_us.max(sent_us);
         let ms_in_second = (outcome.intended_us % 1_000_000 / 1000) as u32;
         self.marks.mark(ms_in_second, outcome.kind.is_success());
+        self.pages.record(outcome.kind, &outcome.page);
     }
 
     pub fn merge(&mut self, other: &SecondStats) {
@@ -82,6 +86,7 @@ impl SecondStats {
         self.first_sent_us = self.first_sent_us.min(other.first_sent_us);
         self.last_sent_us = self.last_sent_us.max(other.last_sent_us);
         self.marks.merge(&other.marks);
+        self.pages.merge(&other.pages);
         // Same bounds on both sides, so `add` cannot fail.
         self.latency
             .add(&other.latency)

@@ -50,6 +50,10 @@ pub fn brief(s: &SecondStats) -> String {
         s.availability_pct().unwrap_or(0.0),
         ms(s.latency.value_at_quantile(0.99))
     );
+    let v = &s.pages.versions;
+    if v[1] + v[2] + v[3] > 0 {
+        out.push_str(&format!(" v1/v2/v3 {}/{}/{}", v[1], v[2], v[3]));
+    }
     let mut worst: Vec<(u64, &str)> = crate::outcome::Kind::ALL
         .iter()
         .filter(|k| !k.is_success() && s.count(**k) > 0)

@@ -25,11 +25,12 @@ impl Writers {
     pub fn create(
         dir: &Path,
         targets: &[String],
+        clusters: &[String],
         epoch: SystemTime,
         quiet: bool,
     ) -> io::Result<Writers> {
         Ok(Writers {
-            timeline: timeline::TimelineWriter::create(dir, targets.to_vec(), epoch)?,
+            timeline: timeline::TimelineWriter::create(dir, targets.to_vec(), clusters, epoch)?,
             hlog: hlog::HlogWriter::create(dir, targets.to_vec(), epoch)?,
             console: console::ConsoleLines::new(targets.to_vec(), quiet),
         })

@@ -10,7 +10,9 @@ use serde::Serialize;
 use crate::drill::assess::seconds;
 use crate::drill::{FaultOutage, FaultRecord, Marker, Recovery, RecoveryRule, Verdict};
 use crate::outcome::Kind;
-use crate::record::SecondStats;
+use crate::record::{
+    DEGRADED, NAMED_CLUSTERS, OTHER_CLUSTER, SecondStats, UNKNOWN_CLUSTER, VERSION_NAMES,
+};
 use crate::scenario::SloPlan;
 
 pub const FILE: &str = "summary.json";
@@ -89,6 +91,39 @@ pub struct TargetSummary {
     /// From actual send time (the server's share).
     pub service_ms: Option<Percentiles>,
     pub warmup_requests: u64,
+    /// Productpages (ok or degraded) by reviews version: `v1`..`v3`, `unknown`.
+    pub versions: BTreeMap<&'static str, u64>,
+    /// Successful responses by reviews version (what SLOs check).
+    pub ok_by_version: BTreeMap<&'static str, u64>,
+    /// Productpages by cluster: configured names, `other`, `unknown`.
+    pub clusters: BTreeMap<String, u64>,
+    pub ok_by_cluster: BTreeMap<String, u64>,
+    /// Unconfigured cluster names pages showed (the `other` above), by name.
+    pub other_clusters: BTreeMap<String, u64>,
+    /// Productpages by the reviews pod that served them (`other` past 1024 names).
+    pub pods: BTreeMap<String, u64>,
+    /// Degraded pages by the backend they showed as unavailable.
+    pub degraded: BTreeMap<&'static str, u64>,
+}
+
+/// Names a run knows only by its classifiers: pods and unconfigured clusters.
+#[derive(Clone, Debug, Default)]
+pub struct Named {
+    pub pods: BTreeMap<String, u64>,
+    pub pods_other: u64,
+    pub other_clusters: BTreeMap<String, u64>,
+}
+
+impl Named {
+    pub fn merge(&mut self, other: &Named) {
+        for (k, v) in &other.pods {
+            *self.pods.entry(k.clone()).or_default() += v;
+        }
+        self.pods_other += other.pods_other;
+        for (k, v) in &other.other_clusters {
+            *self.other_clusters.entry(k.clone()).or_default() += v;
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -113,7 +148,38 @@ pub struct TargetInfo {
 }
 
 impl TargetSummary {
-    pub fn new(info: &TargetInfo, s: &SecondStats, warmup: &SecondStats) -> TargetSummary {
+    pub fn new(
+        info: &TargetInfo,
+        s: &SecondStats,
+        warmup: &SecondStats,
+        cluster_names: &[String],
+        named: &Named,
+    ) -> TargetSummary {
+        let p = &s.pages;
+        let by_version = |counts: &[u64; 4]| -> BTreeMap<&'static str, u64> {
+            VERSION_NAMES
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| **n > 0)
+                .map(|(v, n)| (*v, *n))
+                .collect()
+        };
+        let by_cluster = |counts: &[u64]| -> BTreeMap<String, u64> {
+            let named = cluster_names
+                .iter()
+                .take(NAMED_CLUSTERS)
+                .cloned()
+                .zip(counts.iter().copied());
+            let rest = [
+                ("other".to_string(), counts[OTHER_CLUSTER]),
+                ("unknown".to_string(), counts[UNKNOWN_CLUSTER]),
+            ];
+            named.chain(rest).filter(|(_, n)| *n > 0).collect()
+        };
+        let mut pods = named.pods.clone();
+        if named.pods_other > 0 {
+            pods.insert("other".into(), named.pods_other);
+        }
         let outcomes = Kind::ALL.iter().map(|k| (k.name(), s.count(*k))).collect();
         let failures = Kind::ALL
             .iter()
@@ -147,6 +213,18 @@ impl TargetSummary {
             latency_ms: percentiles(&s.latency),
             service_ms: percentiles(&s.service),
             warmup_requests: warmup.sent(),
+            versions: by_version(&p.versions),
+            ok_by_version: by_version(&p.ok_versions),
+            clusters: by_cluster(&p.clusters),
+            ok_by_cluster: by_cluster(&p.ok_clusters),
+            other_clusters: named.other_clusters.clone(),
+            pods,
+            degraded: DEGRADED
+                .iter()
+                .zip(p.degraded)
+                .filter(|(_, n)| *n > 0)
+                .map(|((_, b), n)| (*b, n))
+                .collect(),
         }
     }
 }

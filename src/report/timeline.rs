@@ -7,33 +7,53 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::outcome::Kind;
-use crate::record::{SecondRow, SecondStats};
+use crate::record::{
+    DEGRADED, NAMED_CLUSTERS, OTHER_CLUSTER, SecondRow, SecondStats, UNKNOWN_CLUSTER, VERSION_NAMES,
+};
 
 pub const FILE: &str = "timeline.csv";
 
 pub struct TimelineWriter {
     csv: csv::Writer<BufWriter<File>>,
     targets: Vec<String>,
+    /// Configured cluster names with a column each.
+    clusters: usize,
     epoch: SystemTime,
 }
 
 /// Column names, in order.
-pub fn header() -> Vec<&'static str> {
-    let mut h = vec!["second", "wall_clock", "phase", "target", "sent"];
-    h.extend(Kind::ALL.iter().map(|k| k.name()));
-    h.extend([
-        "failed",
-        "late",
-        "availability_pct",
-        "p50_ms",
-        "p90_ms",
-        "p99_ms",
-        "max_ms",
-        "first_failure_ms",
-        "last_failure_ms",
-        "first_success_ms",
-        "first_success_after_last_failure_ms",
-    ]);
+pub fn header(clusters: &[String]) -> Vec<String> {
+    let mut h: Vec<String> = ["second", "wall_clock", "phase", "target", "sent"]
+        .map(String::from)
+        .to_vec();
+    h.extend(Kind::ALL.iter().map(|k| k.name().to_string()));
+    h.extend(
+        [
+            "failed",
+            "late",
+            "availability_pct",
+            "p50_ms",
+            "p90_ms",
+            "p99_ms",
+            "max_ms",
+            "first_failure_ms",
+            "last_failure_ms",
+            "first_success_ms",
+            "first_success_after_last_failure_ms",
+        ]
+        .map(String::from),
+    );
+    // Who answered: productpages (ok or degraded) by version, cluster, and
+    // the backend they showed as unavailable.
+    h.extend(VERSION_NAMES.iter().map(|v| format!("reviews_{v}")));
+    h.extend(
+        clusters
+            .iter()
+            .take(NAMED_CLUSTERS)
+            .map(|c| format!("cluster_{c}")),
+    );
+    h.extend(["cluster_other".to_string(), "cluster_unknown".to_string()]);
+    h.extend(DEGRADED.iter().map(|(_, b)| format!("degraded_{b}")));
     h
 }
 
@@ -41,15 +61,17 @@ impl TimelineWriter {
     pub fn create(
         dir: &Path,
         targets: Vec<String>,
+        clusters: &[String],
         epoch: SystemTime,
     ) -> io::Result<TimelineWriter> {
         let file = File::create(dir.join(FILE))?;
         let mut csv = csv::Writer::from_writer(BufWriter::new(file));
-        csv.write_record(header())?;
+        csv.write_record(header(clusters))?;
         csv.flush()?;
         Ok(TimelineWriter {
             csv,
             targets,
+            clusters: clusters.len().min(NAMED_CLUSTERS),
             epoch,
         })
     }
@@ -60,14 +82,22 @@ impl TimelineWriter {
         )
         .to_string();
         for (name, stats) in self.targets.iter().zip(row.targets) {
-            self.csv.write_record(fields(row, &wall, name, stats))?;
+            self.csv
+                .write_record(fields(row, &wall, name, stats, self.clusters))?;
         }
-        self.csv.write_record(fields(row, &wall, "all", row.all))?;
+        self.csv
+            .write_record(fields(row, &wall, "all", row.all, self.clusters))?;
         self.csv.flush()
     }
 }
 
-fn fields(row: &SecondRow<'_>, wall: &str, target: &str, s: &SecondStats) -> Vec<String> {
+fn fields(
+    row: &SecondRow<'_>,
+    wall: &str,
+    target: &str,
+    s: &SecondStats,
+    clusters: usize,
+) -> Vec<String> {
     let mut f = vec![
         row.second.to_string(),
         wall.to_string(),
@@ -100,6 +130,12 @@ fn fields(row: &SecondRow<'_>, wall: &str, target: &str, s: &SecondStats) -> Vec
     f.push(at(s.marks.last_failure()));
     f.push(at(s.marks.first_success()));
     f.push(at(s.marks.first_success_after_last_failure()));
+    let p = &s.pages;
+    f.extend(p.versions.iter().map(u64::to_string));
+    f.extend(p.clusters[..clusters].iter().map(u64::to_string));
+    f.push(p.clusters[OTHER_CLUSTER].to_string());
+    f.push(p.clusters[UNKNOWN_CLUSTER].to_string());
+    f.extend(p.degraded.iter().map(u64::to_string));
     f
 }
 
