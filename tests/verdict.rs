@@ -50,6 +50,22 @@ async fn measured_rto_matches_the_scheduled_outage() {
     );
     assert_eq!(outage.scopes[1].scope, "secondary");
     assert_eq!(outage.scopes[1].report.recovery, Recovery::NoOutage);
+    // What users waited before, during and after, from latency.hlog: during
+    // the outage the primary answered at once (connection refused).
+    let latency = &primary.latency_ms;
+    let (before, during, after) = (
+        latency.before.as_ref().unwrap(),
+        latency.during.as_ref().unwrap(),
+        latency.after.as_ref().unwrap(),
+    );
+    assert!(
+        during.p50 < before.p50 && during.p50 < after.p50,
+        "{latency:?}"
+    );
+    assert!(
+        before.p50 >= 2.0,
+        "the simulator's 2 ms base latency: {before:?}"
+    );
 }
 
 fn write_scenario(dir: &std::path::Path, slo: &str) -> std::path::PathBuf {

@@ -9,12 +9,18 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use base64::Engine;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::Deserializer;
+use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::rto::{OutageReport, RecoveryRule, SecondSample, T0Source, analyse, regions};
 use super::slo::{Criterion, Measured, MeasuredRto, SloSpec, evaluate};
 use crate::outcome::Kind;
+use crate::record::new_histogram;
+use crate::report::summary::{Percentiles, percentiles};
 use crate::scenario::SloPlan;
 
 #[derive(Clone, Debug, Serialize)]
@@ -39,6 +45,16 @@ pub struct ScopedOutage {
     pub scope: String,
     #[serde(flatten)]
     pub report: OutageReport,
+    /// What users waited before, during and after the outage (from
+    /// latency.hlog, over the same seconds as the spans).
+    pub latency_ms: PhaseLatency,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PhaseLatency {
+    pub before: Option<Percentiles>,
+    pub during: Option<Percentiles>,
+    pub after: Option<Percentiles>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -74,7 +90,74 @@ pub fn assess_dir(
         message: e.to_string(),
     })?;
     let timeline = read_timeline(&dir.join(crate::report::timeline::FILE))?;
-    Ok(assess(&summary, &timeline, rule, slo))
+    let mut assessment = assess(&summary, &timeline, rule, slo);
+    add_phase_latency(&dir.join(crate::report::hlog::FILE), &mut assessment)?;
+    Ok(assessment)
+}
+
+/// Streams latency.hlog once, adding each second's histogram of a scope
+/// into the before/during/after totals of every outage whose span holds
+/// that second (`all` takes every target's). Memory: three histograms per
+/// outage and scope, whatever the run's length.
+fn add_phase_latency(path: &Path, assessment: &mut Assessment) -> Result<(), AssessError> {
+    let invalid = |message: String| AssessError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    };
+    let log = std::fs::read(path).map_err(|source| AssessError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut sums: Vec<Vec<[Histogram<u64>; 3]>> = assessment
+        .outages
+        .iter()
+        .map(|o| {
+            o.scopes
+                .iter()
+                .map(|_| [new_histogram(), new_histogram(), new_histogram()])
+                .collect()
+        })
+        .collect();
+    let mut deserializer = Deserializer::new();
+    for entry in IntervalLogIterator::new(&log) {
+        let Ok(LogEntry::Interval(interval)) = entry else {
+            continue;
+        };
+        let Some(tag) = interval.tag() else { continue };
+        let second = interval.start_timestamp().as_secs() as u32;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(interval.encoded_histogram())
+            .map_err(|e| invalid(format!("interval of {} at {second}s: {e}", tag.as_str())))?;
+        let h: Histogram<u64> = deserializer
+            .deserialize(&mut std::io::Cursor::new(bytes))
+            .map_err(|e| invalid(format!("interval of {} at {second}s: {e:?}", tag.as_str())))?;
+        for (o, outage) in assessment.outages.iter().enumerate() {
+            for (i, scoped) in outage.scopes.iter().enumerate() {
+                if scoped.scope != tag.as_str() && scoped.scope != "all" {
+                    continue;
+                }
+                let r = &scoped.report;
+                for (phase, span) in [&r.before, &r.during, &r.after].into_iter().enumerate() {
+                    if (span.from_second..span.to_second).contains(&second) {
+                        // Same bounds as every recorded histogram; a foreign
+                        // log with other bounds is re-recorded by `add`.
+                        let _ = sums[o][i][phase].add(&h);
+                    }
+                }
+            }
+        }
+    }
+    for (o, outage) in assessment.outages.iter_mut().enumerate() {
+        for (i, scoped) in outage.scopes.iter_mut().enumerate() {
+            let [before, during, after] = &sums[o][i];
+            scoped.latency_ms = PhaseLatency {
+                before: percentiles(before),
+                during: percentiles(during),
+                after: percentiles(after),
+            };
+        }
+    }
+    Ok(())
 }
 
 /// Per-second samples per scope (targets and `all`), in file order.
@@ -205,6 +288,7 @@ pub fn assess(
                 .map(|(scope, samples)| ScopedOutage {
                     scope: scope.clone(),
                     report: analyse(samples, &region, rule),
+                    latency_ms: PhaseLatency::default(),
                 })
                 .collect(),
         })

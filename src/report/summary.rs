@@ -126,7 +126,7 @@ impl Named {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Percentiles {
     pub min: f64,
     pub mean: f64,
@@ -229,7 +229,8 @@ impl TargetSummary {
     }
 }
 
-fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Option<Percentiles> {
+/// Latency percentiles of a histogram of microseconds, in milliseconds.
+pub fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Option<Percentiles> {
     if h.is_empty() {
         return None;
     }
@@ -379,9 +380,10 @@ pub fn outage_lines(outages: &[FaultOutage], rule: RecoveryRule) -> String {
                 let what = match s.report.recovery {
                     Recovery::NoOutage => "no outage".to_string(),
                     Recovery::Recovered { .. } => format!(
-                        "{} ({} failed)",
+                        "{} ({} failed; p99 {})",
                         seconds(s.report.rto_ms.unwrap_or(0)),
-                        s.report.failed
+                        s.report.failed,
+                        phases_p99(&s.latency_ms)
                     ),
                     Recovery::NotRecovered { lower_bound_ms } => {
                         format!("NOT RECOVERED (> {})", seconds(lower_bound_ms))
@@ -421,4 +423,13 @@ pub fn verdict_lines(verdict: &Verdict) -> String {
         "verdict: FAIL\n"
     });
     t
+}
+
+/// `3.5 → 1.2 → 3.6 ms`: p99 before, during and after an outage.
+fn phases_p99(l: &crate::drill::assess::PhaseLatency) -> String {
+    let p = |x: &Option<Percentiles>| {
+        x.as_ref()
+            .map_or("-".to_string(), |p| format!("{:.1}", p.p99))
+    };
+    format!("{} → {} → {} ms", p(&l.before), p(&l.during), p(&l.after))
 }
