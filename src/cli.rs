@@ -277,6 +277,9 @@ fn report_command(args: ReportArgs) -> u8 {
     }
     match crate::drill::assess_dir(&args.dir, &rule, &slo) {
         Ok(assessment) => {
+            if let Err(e) = crate::report::render_charts(&args.dir, &settings, &assessment) {
+                eprintln!("meshdrill: charts not written: {e}");
+            }
             let mut text = crate::report::summary::outage_lines(&assessment.outages, rule);
             text.push_str(&crate::report::summary::verdict_lines(&assessment.verdict));
             let _ = std::io::stdout().write_all(text.as_bytes());

@@ -362,9 +362,18 @@ async fn run_with(
     // Judged from the files just written, exactly as `meshdrill report` will.
     let assessment = assess_dir(&out_dir, &plan.recovery, &plan.slo)
         .map_err(|e| write_err(io::Error::other(e.to_string())))?;
+    let charts = report::render_charts(
+        &out_dir,
+        &serde_json::to_value(&summary).unwrap_or_default(),
+        &assessment,
+    );
     summary.outages = assessment.outages;
     summary.verdict = Some(assessment.verdict);
     write_summary(&summary).map_err(write_err)?;
+    if let Err(e) = charts {
+        // The drill's numbers are all on disk; a chart is not worth losing them.
+        eprintln!("meshdrill: charts not written: {e}");
+    }
     Ok(RunOutput { out_dir, summary })
 }
 

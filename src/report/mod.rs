@@ -2,6 +2,7 @@
 //! console line per finished second; at the end `latency-<target>.hgrm`,
 //! `summary.json` and the final table.
 
+pub mod charts;
 pub mod console;
 pub mod hgrm;
 pub mod hlog;
@@ -48,4 +49,14 @@ impl RowSink for Writers {
 /// File name of a target's whole-run percentile distribution.
 pub fn hgrm_file(target: &str) -> String {
     format!("latency-{target}.hgrm")
+}
+
+/// Renders every chart of a results folder from its files and assessment.
+pub fn render_charts(
+    dir: &Path,
+    summary: &serde_json::Value,
+    assessment: &crate::drill::Assessment,
+) -> Result<Vec<std::path::PathBuf>, String> {
+    let data = charts::ChartData::read(dir, summary, assessment)?;
+    charts::render_all(dir, &data)
 }

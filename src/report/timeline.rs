@@ -46,6 +46,7 @@ pub fn header(clusters: &[String]) -> Vec<String> {
     // Who answered: productpages (ok or degraded) by version, cluster, and
     // the backend they showed as unavailable.
     h.extend(VERSION_NAMES.iter().map(|v| format!("reviews_{v}")));
+    h.extend(VERSION_NAMES[1..].iter().map(|v| format!("ok_{v}")));
     h.extend(
         clusters
             .iter()
@@ -132,6 +133,7 @@ fn fields(
     f.push(at(s.marks.first_success_after_last_failure()));
     let p = &s.pages;
     f.extend(p.versions.iter().map(u64::to_string));
+    f.extend(p.ok_versions[1..].iter().map(u64::to_string));
     f.extend(p.clusters[..clusters].iter().map(u64::to_string));
     f.push(p.clusters[OTHER_CLUSTER].to_string());
     f.push(p.clusters[UNKNOWN_CLUSTER].to_string());

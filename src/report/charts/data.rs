@@ -1,0 +1,185 @@
+//! What the charts show, read back from a results folder (timeline.csv,
+//! summary.json) plus the assessment: plain numbers per second per scope.
+//! Charts never compute statistics; they draw these.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::drill::{Assessment, Recovery};
+use crate::outcome::Kind;
+
+/// One scope (a target, or `all`) over the run.
+#[derive(Clone, Debug, Default)]
+pub struct Series {
+    pub scope: String,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Row {
+    pub second: u32,
+    pub sent: u64,
+    pub availability_pct: Option<f64>,
+    /// By [`Kind::index`].
+    pub kinds: Vec<u64>,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+    /// `[unknown, v1, v2, v3]` productpages.
+    pub versions: [u64; 4],
+    /// Successes by reviews version: `[v1, v2, v3]`.
+    pub ok_versions: [u64; 3],
+    /// Productpages per cluster column, in [`ChartData::clusters`] order.
+    pub clusters: Vec<u64>,
+}
+
+/// A fault from inject to restore (or the run's end), in seconds.
+#[derive(Clone, Debug)]
+pub struct Window {
+    pub name: String,
+    pub from_s: f64,
+    pub to_s: f64,
+}
+
+/// T0 and recovery of one outage on one scope.
+#[derive(Clone, Debug)]
+pub struct OutageMark {
+    pub fault: String,
+    pub scope: String,
+    pub t0_s: f64,
+    pub recovered_s: Option<f64>,
+    /// `8.004 s` or `not recovered (> 20.000 s)`.
+    pub label: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ChartData {
+    pub title: String,
+    pub scopes: Vec<Series>,
+    /// Cluster column names (`primary`, ..., `other`, `unknown`).
+    pub clusters: Vec<String>,
+    pub windows: Vec<Window>,
+    pub outages: Vec<OutageMark>,
+    pub end_s: f64,
+}
+
+impl ChartData {
+    pub fn read(dir: &Path, summary: &Value, assessment: &Assessment) -> Result<ChartData, String> {
+        let path = dir.join(crate::report::timeline::FILE);
+        let mut reader =
+            csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+        let col = |name: &str| headers.iter().position(|h| h == name);
+        let clusters: Vec<String> = headers
+            .iter()
+            .filter_map(|h| h.strip_prefix("cluster_").map(String::from))
+            .collect();
+        let cluster_cols: Vec<usize> = clusters
+            .iter()
+            .filter_map(|c| col(&format!("cluster_{c}")))
+            .collect();
+        let kind_cols: Vec<Option<usize>> = Kind::ALL.iter().map(|k| col(k.name())).collect();
+        let version_cols: Vec<Option<usize>> =
+            ["reviews_unknown", "reviews_v1", "reviews_v2", "reviews_v3"]
+                .iter()
+                .map(|c| col(c))
+                .collect();
+        let ok_version_cols: Vec<Option<usize>> =
+            ["ok_v1", "ok_v2", "ok_v3"].iter().map(|c| col(c)).collect();
+        let (second, target, sent) = (col("second"), col("target"), col("sent"));
+        let (Some(second), Some(target), Some(sent)) = (second, target, sent) else {
+            return Err(format!("{}: not a meshdrill timeline", path.display()));
+        };
+        let mut scopes: Vec<Series> = Vec::new();
+        for record in reader.records() {
+            let r = record.map_err(|e| e.to_string())?;
+            let int = |i: usize| r.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            let float = |name: &str| {
+                col(name)
+                    .and_then(|i| r.get(i))
+                    .and_then(|v| v.parse::<f64>().ok())
+            };
+            let mut versions = [0; 4];
+            for (slot, c) in version_cols.iter().enumerate() {
+                versions[slot] = c.map_or(0, int);
+            }
+            let mut ok_versions = [0; 3];
+            for (slot, c) in ok_version_cols.iter().enumerate() {
+                ok_versions[slot] = c.map_or(0, int);
+            }
+            let row = Row {
+                ok_versions,
+                second: int(second) as u32,
+                sent: int(sent),
+                availability_pct: float("availability_pct"),
+                kinds: kind_cols.iter().map(|c| c.map_or(0, int)).collect(),
+                p50_ms: float("p50_ms"),
+                p90_ms: float("p90_ms"),
+                p99_ms: float("p99_ms"),
+                max_ms: float("max_ms"),
+                versions,
+                clusters: cluster_cols.iter().map(|&c| int(c)).collect(),
+            };
+            let name = r.get(target).unwrap_or("?");
+            match scopes.iter_mut().find(|s| s.scope == name) {
+                Some(s) => s.rows.push(row),
+                None => scopes.push(Series {
+                    scope: name.to_string(),
+                    rows: vec![row],
+                }),
+            }
+        }
+        let end_s = summary["seconds"].as_f64().unwrap_or(0.0);
+        let windows = summary["faults"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| {
+                let from = f["injected_at_ms"].as_f64()? / 1000.0;
+                let to = f["restored_at_ms"].as_f64().map_or(end_s, |ms| ms / 1000.0);
+                Some(Window {
+                    name: f["name"].as_str().unwrap_or("fault").to_string(),
+                    from_s: from,
+                    to_s: to,
+                })
+            })
+            .collect();
+        let mut outages = Vec::new();
+        for o in &assessment.outages {
+            for s in &o.scopes {
+                let Some(t0) = s.report.t0_ms else { continue };
+                let (recovered_s, label) = match s.report.recovery {
+                    Recovery::NoOutage => continue,
+                    Recovery::Recovered { at_ms } => (
+                        Some(at_ms as f64 / 1000.0),
+                        format!("RTO {:.3} s", s.report.rto_ms.unwrap_or(0) as f64 / 1000.0),
+                    ),
+                    Recovery::NotRecovered { lower_bound_ms } => (
+                        None,
+                        format!("not recovered (> {:.3} s)", lower_bound_ms as f64 / 1000.0),
+                    ),
+                };
+                outages.push(OutageMark {
+                    fault: o.fault.clone(),
+                    scope: s.scope.clone(),
+                    t0_s: t0 as f64 / 1000.0,
+                    recovered_s,
+                    label,
+                });
+            }
+        }
+        Ok(ChartData {
+            title: summary["scenario"]["name"]
+                .as_str()
+                .unwrap_or("meshdrill")
+                .to_string(),
+            scopes,
+            clusters,
+            windows,
+            outages,
+            end_s,
+        })
+    }
+}

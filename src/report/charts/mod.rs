@@ -1,0 +1,166 @@
+//! Charts of a run, as SVG and PNG beside the other results: availability,
+//! outcomes, latency and clusters. Pure functions of [`ChartData`] (read
+//! back from the folder), so `meshdrill report DIR` re-renders them; every
+//! failure is an error, never a panic.
+
+mod availability;
+pub mod data;
+mod latency;
+mod stacked;
+mod style;
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+pub use data::ChartData;
+use data::Row;
+use stacked::Layer;
+
+use crate::outcome::Kind;
+
+/// Chart names, in the order a report shows them.
+pub const CHARTS: [&str; 4] = ["availability", "outcomes", "latency", "clusters"];
+
+/// Writes `<name>.svg` and `<name>.png` for every chart into `dir`.
+pub fn render_all(dir: &Path, data: &ChartData) -> Result<Vec<PathBuf>, String> {
+    style::register_font()?;
+    let mut written = Vec::new();
+    for name in CHARTS {
+        let height = if name == "availability" {
+            520
+        } else {
+            style::height(data.scopes.len())
+        };
+        let svg = dir.join(format!("{name}.svg"));
+        draw(
+            name,
+            &SVGBackend::new(&svg, (style::WIDTH, height)).into_drawing_area(),
+            data,
+        )
+        .map_err(|e| format!("{}: {e}", svg.display()))?;
+        let png = dir.join(format!("{name}.png"));
+        draw(
+            name,
+            &BitMapBackend::new(&png, (style::WIDTH, height)).into_drawing_area(),
+            data,
+        )
+        .map_err(|e| format!("{}: {e}", png.display()))?;
+        written.extend([svg, png]);
+    }
+    Ok(written)
+}
+
+fn draw<DB: DrawingBackend>(
+    name: &str,
+    root: &DrawingArea<DB, Shift>,
+    data: &ChartData,
+) -> Result<(), String> {
+    match name {
+        "availability" => availability::draw(root, data),
+        "latency" => latency::draw(root, data),
+        "outcomes" => stacked::draw(
+            root,
+            data,
+            "responses by outcome",
+            "requests per second",
+            &outcome_layers(),
+            false,
+        ),
+        "clusters" => stacked::draw(
+            root,
+            data,
+            "which cluster answered",
+            "share of productpages (%)",
+            &cluster_layers(&data.clusters),
+            true,
+        ),
+        other => Err(format!("no chart named {other}")),
+    }
+}
+
+fn outcome_layers() -> Vec<Layer> {
+    let kind = |ks: &'static [Kind]| {
+        move |r: &Row| {
+            ks.iter()
+                .map(|k| r.kinds.get(k.index()).copied().unwrap_or(0))
+                .sum::<u64>() as f64
+        }
+    };
+    let ok_version = |i: usize| move |r: &Row| r.ok_versions[i] as f64;
+    let layer = |name: &str, color: RGBColor, value: Box<dyn Fn(&Row) -> f64>| Layer {
+        name: name.into(),
+        color,
+        value,
+    };
+    vec![
+        layer("ok v1", RGBColor(0, 158, 115), Box::new(ok_version(0))),
+        layer("ok v2", RGBColor(86, 180, 233), Box::new(ok_version(1))),
+        layer("ok v3", RGBColor(0, 114, 178), Box::new(ok_version(2))),
+        layer(
+            "ok (version not shown)",
+            RGBColor(150, 200, 150),
+            Box::new(|r: &Row| {
+                let ok = r.kinds.get(Kind::Ok.index()).copied().unwrap_or(0);
+                ok.saturating_sub(r.ok_versions.iter().sum()) as f64
+            }),
+        ),
+        layer(
+            "degraded",
+            RGBColor(240, 228, 66),
+            Box::new(kind(&[Kind::Degraded, Kind::Unrecognized])),
+        ),
+        layer(
+            "http 4xx / other",
+            RGBColor(204, 121, 167),
+            Box::new(kind(&[Kind::Http4xx, Kind::HttpOther])),
+        ),
+        layer(
+            "http 5xx",
+            RGBColor(213, 94, 0),
+            Box::new(kind(&[Kind::Http5xx])),
+        ),
+        layer(
+            "timeout",
+            RGBColor(120, 60, 160),
+            Box::new(kind(&[Kind::Timeout, Kind::ConnectTimeout])),
+        ),
+        layer(
+            "refused",
+            RGBColor(200, 30, 30),
+            Box::new(kind(&[Kind::Refused])),
+        ),
+        layer(
+            "reset",
+            RGBColor(230, 159, 0),
+            Box::new(kind(&[Kind::Reset])),
+        ),
+        layer(
+            "other",
+            RGBColor(90, 90, 90),
+            Box::new(kind(&[
+                Kind::Unreachable,
+                Kind::BodyTooLarge,
+                Kind::LocalError,
+                Kind::OtherError,
+            ])),
+        ),
+    ]
+}
+
+fn cluster_layers(clusters: &[String]) -> Vec<Layer> {
+    clusters
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Layer {
+            name: name.clone(),
+            color: match name.as_str() {
+                "unknown" => RGBColor(180, 180, 180),
+                "other" => RGBColor(90, 90, 90),
+                _ => style::scope_color(i),
+            },
+            value: Box::new(move |r: &Row| r.clusters.get(i).copied().unwrap_or(0) as f64),
+        })
+        .collect()
+}
