@@ -280,6 +280,14 @@ fn report_command(args: ReportArgs) -> u8 {
             if let Err(e) = crate::report::render_charts(&args.dir, &settings, &assessment) {
                 eprintln!("meshdrill: charts not written: {e}");
             }
+            // report.html as this assessment sees it (summary.json is left as the run wrote it).
+            let mut judged = settings.clone();
+            judged["outages"] = serde_json::to_value(&assessment.outages).unwrap_or_default();
+            judged["verdict"] = serde_json::to_value(&assessment.verdict).unwrap_or_default();
+            judged["recovery"] = serde_json::to_value(rule).unwrap_or_default();
+            if let Err(e) = crate::report::html::write(&args.dir, &judged) {
+                eprintln!("meshdrill: report.html not written: {e}");
+            }
             let mut text = crate::report::summary::outage_lines(&assessment.outages, rule);
             text.push_str(&crate::report::summary::verdict_lines(&assessment.verdict));
             let _ = std::io::stdout().write_all(text.as_bytes());

@@ -374,6 +374,10 @@ async fn run_with(
         // The drill's numbers are all on disk; a chart is not worth losing them.
         eprintln!("meshdrill: charts not written: {e}");
     }
+    let final_summary = serde_json::to_value(&summary).unwrap_or_default();
+    if let Err(e) = report::html::write(&out_dir, &final_summary) {
+        eprintln!("meshdrill: report.html not written: {e}");
+    }
     Ok(RunOutput { out_dir, summary })
 }
 

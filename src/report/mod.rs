@@ -6,6 +6,7 @@ pub mod charts;
 pub mod console;
 pub mod hgrm;
 pub mod hlog;
+pub mod html;
 pub mod summary;
 pub mod timeline;
 

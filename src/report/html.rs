@@ -1,0 +1,308 @@
+//! `report.html`: the drill on one page, for people. Self-contained (charts
+//! inlined as SVG, no script, no network), built only from the folder's
+//! summary.json and chart files, so it can be regenerated from them.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::report::charts::CHARTS;
+
+pub const FILE: &str = "report.html";
+
+/// Writes report.html from a final summary (with outages and verdict).
+pub fn write(dir: &Path, summary: &Value) -> io::Result<PathBuf> {
+    let path = dir.join(FILE);
+    std::fs::write(&path, render(dir, summary))?;
+    Ok(path)
+}
+
+pub fn render(dir: &Path, s: &Value) -> String {
+    let mut h = String::with_capacity(256 * 1024);
+    let name = text(&s["scenario"]["name"]);
+    let verdict = &s["verdict"];
+    let pass = verdict["pass"].as_bool();
+    let _ = write!(
+        h,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>meshdrill: {name}</title>\n<style>{CSS}</style></head><body>\n<h1>{name} <span class=\"{}\">{}</span></h1>\n<p class=\"meta\">started {} · {} s · {}{}</p>\n",
+        match pass {
+            Some(true) => "pass",
+            Some(false) => "fail",
+            None => "none",
+        },
+        match pass {
+            Some(true) => "PASS",
+            Some(false) => "FAIL",
+            None => "no verdict",
+        },
+        text(&s["start_utc"]),
+        s["seconds"],
+        esc(&describe_load(&s["scenario"])),
+        if s["interrupted"].as_bool() == Some(true) {
+            " · INTERRUPTED"
+        } else {
+            ""
+        }
+    );
+
+    section(&mut h, "Measured RTO");
+    let mut rows = Vec::new();
+    for o in s["outages"].as_array().into_iter().flatten() {
+        for sc in o["scopes"].as_array().into_iter().flatten() {
+            let recovery = match sc["recovery"]["state"].as_str() {
+                Some("recovered") => {
+                    format!("{:.3} s", sc["rto_ms"].as_f64().unwrap_or(0.0) / 1000.0)
+                }
+                Some("not_recovered") => format!(
+                    "NOT RECOVERED (&gt; {:.3} s)",
+                    sc["recovery"]["lower_bound_ms"].as_f64().unwrap_or(0.0) / 1000.0
+                ),
+                _ => "no outage".to_string(),
+            };
+            rows.push(vec![
+                esc(&text(&o["fault"])),
+                esc(&text(&sc["scope"])),
+                ms_s(&o["t0_ms"]),
+                recovery,
+                sc["failed"].to_string(),
+                pct(&sc["during"]["availability_pct"]),
+                p99s(&sc["latency_ms"]),
+            ]);
+        }
+    }
+    table(
+        &mut h,
+        &[
+            "fault",
+            "scope",
+            "T0",
+            "RTO",
+            "failed",
+            "availability during",
+            "p99 before → during → after (ms)",
+        ],
+        &rows,
+    );
+
+    section(&mut h, "Verdict");
+    let rows: Vec<Vec<String>> = verdict["criteria"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let ok = c["pass"].as_bool() == Some(true);
+            vec![
+                esc(&text(&c["name"])),
+                esc(&text(&c["scope"])),
+                esc(&text(&c["threshold"])),
+                esc(&text(&c["measured"])),
+                format!(
+                    "<span class=\"{}\">{}</span>",
+                    if ok { "pass" } else { "fail" },
+                    if ok { "pass" } else { "FAIL" }
+                ),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        h.push_str("<p>No SLO criteria in this scenario.</p>\n");
+    } else {
+        table(
+            &mut h,
+            &["criterion", "scope", "threshold", "measured", "result"],
+            &rows,
+        );
+    }
+
+    section(&mut h, "Charts");
+    for chart in CHARTS {
+        match std::fs::read_to_string(dir.join(format!("{chart}.svg"))) {
+            Ok(svg) => {
+                let svg = svg.trim_start_matches(|c| c != '<');
+                let svg = svg
+                    .strip_prefix("<?xml")
+                    .map_or(svg, |rest| &rest[rest.find("?>").map_or(0, |i| i + 2)..]);
+                let _ = write!(h, "<figure id=\"chart-{chart}\">{svg}</figure>\n");
+            }
+            Err(e) => {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"fail\">chart {chart} missing: {}</p>",
+                    esc(&e.to_string())
+                );
+            }
+        }
+    }
+
+    section(&mut h, "Targets");
+    let scopes: Vec<&Value> = s["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(std::iter::once(&s["all"]))
+        .collect();
+    let rows: Vec<Vec<String>> = scopes
+        .iter()
+        .map(|t| {
+            vec![
+                esc(&text(&t["name"])),
+                esc(&text(&t["endpoint"])),
+                esc(&text(&t["connection"])),
+                t["requests"].to_string(),
+                t["ok"].to_string(),
+                pct(&t["availability_pct"]),
+                esc(&counts(&t["failures"])),
+                num(&t["latency_ms"]["p50"]),
+                num(&t["latency_ms"]["p99"]),
+                num(&t["latency_ms"]["max"]),
+                esc(&counts(&t["versions"])),
+                esc(&counts(&t["clusters"])),
+            ]
+        })
+        .collect();
+    table(
+        &mut h,
+        &[
+            "target",
+            "endpoint",
+            "connection",
+            "requests",
+            "ok",
+            "availability",
+            "failures",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "versions",
+            "clusters",
+        ],
+        &rows,
+    );
+
+    section(&mut h, "Faults and markers");
+    for f in s["faults"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            h,
+            "<h3>{}</h3><p>{} · injected {} (planned {}) · restored {} (planned {}){}</p>",
+            esc(&text(&f["name"])),
+            esc(&text(&f["action"])),
+            ms_s(&f["injected_at_ms"]),
+            ms_s(&f["planned_at_ms"]),
+            ms_s(&f["restored_at_ms"]),
+            ms_s(&f["planned_restore_ms"]),
+            f["error"].as_str().map_or(String::new(), |e| format!(
+                " · <span class=\"fail\">{}</span>",
+                esc(e)
+            ))
+        );
+        for step in ["inject_hook", "restore_hook"] {
+            let hook = &f[step];
+            if hook.is_null() {
+                continue;
+            }
+            let _ = writeln!(
+                h,
+                "<pre>$ {}\n{}{}[exit {} · {} → {}]</pre>",
+                esc(&text(&hook["command"])),
+                esc(&text(&hook["stdout"])),
+                esc(&text(&hook["stderr"])),
+                hook["exit_code"],
+                ms_s(&hook["started_ms"]),
+                ms_s(&hook["ended_ms"])
+            );
+        }
+    }
+    for m in s["markers"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            h,
+            "<p>marker {} ({}) at {}</p>",
+            m["number"],
+            esc(&text(&m["source"])),
+            ms_s(&m["at_ms"])
+        );
+    }
+    h.push_str("<p class=\"meta\">Written by meshdrill from summary.json and the chart files in this folder.</p>\n</body></html>\n");
+    h
+}
+
+const CSS: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1240px;color:#222}\
+h1 span{font-size:.7em;padding:.1em .5em;border-radius:.3em;color:#fff}\
+span.pass{color:#0a7d3b}span.fail{color:#c62828;font-weight:bold}\
+h1 span.pass{background:#0a7d3b;color:#fff}h1 span.fail{background:#c62828;color:#fff}h1 span.none{background:#777}\
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}\
+th{background:#f3f3f3}.meta{color:#666}figure{margin:1em 0}figure svg{max-width:100%;height:auto}\
+pre{background:#f6f6f6;padding:.6em;overflow-x:auto}";
+
+fn section(h: &mut String, title: &str) {
+    let _ = writeln!(h, "<h2>{title}</h2>");
+}
+
+fn table(h: &mut String, head: &[&str], rows: &[Vec<String>]) {
+    h.push_str("<table><tr>");
+    for c in head {
+        let _ = write!(h, "<th>{}</th>", esc(c));
+    }
+    h.push_str("</tr>\n");
+    for r in rows {
+        h.push_str("<tr>");
+        for c in r {
+            let _ = write!(h, "<td>{c}</td>");
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn ms_s(v: &Value) -> String {
+    v.as_f64()
+        .map_or("—".to_string(), |ms| format!("{:.3} s", ms / 1000.0))
+}
+
+fn pct(v: &Value) -> String {
+    v.as_f64().map_or("—".to_string(), |p| format!("{p:.2} %"))
+}
+
+fn num(v: &Value) -> String {
+    v.as_f64().map_or("—".to_string(), |x| format!("{x:.1}"))
+}
+
+fn counts(v: &Value) -> String {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
+fn p99s(l: &Value) -> String {
+    let p = |phase: &str| num(&l[phase]["p99"]);
+    format!("{} → {} → {}", p("before"), p("during"), p("after"))
+}
+
+fn describe_load(scenario: &Value) -> String {
+    match scenario["model"].as_str() {
+        Some("rate") => format!("{} req/s per target", scenario["rate_per_target"]),
+        Some("concurrency") => format!("{} users per target", scenario["users_per_target"]),
+        _ => String::new(),
+    }
+}
