@@ -124,7 +124,7 @@ pub fn render(dir: &Path, s: &Value) -> String {
                 let svg = svg
                     .strip_prefix("<?xml")
                     .map_or(svg, |rest| &rest[rest.find("?>").map_or(0, |i| i + 2)..]);
-                let _ = write!(h, "<figure id=\"chart-{chart}\">{svg}</figure>\n");
+                let _ = writeln!(h, "<figure id=\"chart-{chart}\">{svg}</figure>");
             }
             Err(e) => {
                 let _ = writeln!(
