@@ -221,6 +221,7 @@ async fn run_with(
         })?)
     };
 
+    let _live = report::live::start(end, opts.quiet);
     let mut recorder = Recorder::new(
         names.len(),
         lane_count,
@@ -236,6 +237,7 @@ async fn run_with(
     let record = async {
         let mut failure = None;
         while let Some(report) = rx.recv().await {
+            report::live::progress(Duration::from_micros(clock.elapsed_us()).min(end));
             if failure.is_none()
                 && let Err(e) = recorder.accept(report, &mut writers)
             {
@@ -258,7 +260,12 @@ async fn run_with(
                 Some(signal) = signals.recv() => {
                     let marker = marker_log.add(signal);
                     if !opts.quiet {
-                        eprintln!("[{:>8.3}s] marker {} ({})", marker.at_ms / 1000.0, marker.number, marker.source);
+                        report::live::line(&format!(
+                            "[{:>8.3}s] marker {} ({})",
+                            marker.at_ms / 1000.0,
+                            marker.number,
+                            marker.source
+                        ));
                     }
                     if let Ok(mut line) = serde_json::to_string(&serde_json::json!({ "marker": marker })) {
                         line.push('\n');

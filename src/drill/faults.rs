@@ -143,19 +143,19 @@ pub async fn drive_faults(
         }
         let line = match &result {
             Ok(()) => format!(
-                "[{:>8.3}s] fault {}: {verb} {}\n",
+                "[{:>8.3}s] fault {}: {verb} {}",
                 start_ms / 1000.0,
                 record.name,
                 record.action
             ),
             Err(e) => format!(
-                "[{:>8.3}s] FAULT {} {verb} FAILED: {e}\n",
+                "[{:>8.3}s] FAULT {} {verb} FAILED: {e}",
                 start_ms / 1000.0,
                 record.name
             ),
         };
         if !log.quiet || result.is_err() {
-            let _ = std::io::stderr().write_all(line.as_bytes());
+            crate::report::live::line(&line);
         }
         if let Some(file) = journal.as_mut() {
             let hook = if step_done == Step::Inject {

@@ -1,7 +1,7 @@
 //! What a person watching the drill sees: one stderr line per finished
 //! second (per target: rate, availability, p99) and the final table on stdout.
 
-use std::io::{self, Write};
+use std::io;
 
 use crate::record::{Phase, SecondRow, SecondStats};
 use crate::report::timeline::ms;
@@ -32,9 +32,7 @@ impl ConsoleLines {
         for (name, s) in self.targets.iter().zip(row.targets) {
             line.push_str(&format!(" {name}: {}", brief(s)));
         }
-        line.push('\n');
-        // A closed stderr (e.g. piped into `head`) must not stop the drill.
-        let _ = io::stderr().write_all(line.as_bytes());
+        crate::report::live::line(&line);
         Ok(())
     }
 }

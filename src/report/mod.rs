@@ -7,6 +7,7 @@ pub mod console;
 pub mod hgrm;
 pub mod hlog;
 pub mod html;
+pub mod live;
 pub mod summary;
 pub mod timeline;
 
