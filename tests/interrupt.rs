@@ -6,7 +6,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{num, timeline};
+use common::{num, spawn_run, timeline};
 
 #[test]
 fn sigint_mid_run_leaves_complete_consistent_files() {
@@ -31,15 +31,7 @@ duration = "60s"
     )
     .unwrap();
     let out = dir.path().join("out");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meshdrill"))
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_run(&scenario, &out, Stdio::null());
     // Wait for the line of second 2: three seconds are on disk by then.
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();

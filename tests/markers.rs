@@ -1,9 +1,13 @@
 //! Manual markers on the run clock: SIGUSR1 and `m` + Enter are recorded at
 //! the moment they were sent.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::spawn_run;
 
 fn now_ms() -> f64 {
     SystemTime::now()
@@ -23,16 +27,7 @@ fn sigusr1_and_stdin_markers_are_stamped_when_sent() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meshdrill"))
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_run(&scenario, &out, Stdio::piped());
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut stdin = child.stdin.take().unwrap();
     let mut line = String::new();

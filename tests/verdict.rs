@@ -112,13 +112,7 @@ fn a_failed_slo_exits_1_and_names_the_criterion_and_report_reproduces_it() {
         "[slo.target.primary]\navailability_min = 99.9\nrto_max = \"5s\"\n[slo.target.secondary]\nmax_failed_requests = 0\n",
     );
     let out = dir.path().join("out");
-    let run = meshdrill(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = run_quiet(&scenario, &out);
     let stdout = String::from_utf8(run.stdout).unwrap();
     assert_eq!(run.status.code(), Some(1), "{stdout}");
     let failing: Vec<&str> = stdout
@@ -169,13 +163,7 @@ fn a_met_slo_exits_0() {
         "[slo.target.secondary]\nmax_failed_requests = 0\navailability_min = 100\n",
     );
     let out = dir.path().join("out");
-    let run = meshdrill(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = run_quiet(&scenario, &out);
     assert_eq!(
         run.status.code(),
         Some(0),

@@ -123,3 +123,30 @@ pub fn num(row: &std::collections::HashMap<String, String>, column: &str) -> u64
         .parse()
         .unwrap_or_else(|_| panic!("{column} = {:?}", row[column]))
 }
+
+/// `meshdrill run SCENARIO --out OUT` as a child process with stderr piped
+/// (the tests read its per-second lines) and the given stdin.
+pub fn spawn_run(scenario: &Path, out: &Path, stdin: std::process::Stdio) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_meshdrill"))
+        .arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .stdin(stdin)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// `meshdrill run SCENARIO --quiet --out OUT` to completion.
+pub fn run_quiet(scenario: &Path, out: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_meshdrill"))
+        .arg("run")
+        .arg(scenario)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
