@@ -19,28 +19,41 @@ fn timeline(seconds: u32, rate: u64, outcome: impl Fn(u64) -> Kind) -> Vec<Secon
         .collect()
 }
 
-/// One second from its requests (run-clock ms, kind).
+/// One second from its requests (run-clock ms, kind), each answered at once.
 fn row(second: u32, requests: impl IntoIterator<Item = (u64, Kind)>) -> SecondSample {
+    row_done(second, requests.into_iter().map(|(t, kind)| (t, kind, t)))
+}
+
+/// One second from its requests (run-clock ms sent, kind, ms completed).
+fn row_done(second: u32, requests: impl IntoIterator<Item = (u64, Kind, u64)>) -> SecondSample {
     let mut s = SecondSample {
         second,
         ..SecondSample::default()
     };
     let mut successes = Vec::new();
-    for (t, kind) in requests {
+    for (t, kind, done) in requests {
         s.sent += 1;
         s.by_kind[kind.index()] += 1;
         if kind.is_success() {
             s.ok += 1;
-            successes.push(t);
+            successes.push((t, done));
+            s.first_success_done_ms = Some(s.first_success_done_ms.map_or(done, |f| f.min(done)));
             s.first_success_ms = Some(s.first_success_ms.map_or(t, |f| f.min(t)));
         } else {
             s.first_failure_ms = Some(s.first_failure_ms.map_or(t, |f| f.min(t)));
             s.last_failure_ms = Some(s.last_failure_ms.map_or(t, |l| l.max(t)));
         }
     }
-    s.first_success_after_last_failure_ms = match s.last_failure_ms {
-        Some(last) => successes.iter().copied().filter(|&t| t > last).min(),
-        None => s.first_success_ms,
+    let after = |last: u64| successes.iter().filter(move |(t, _)| *t > last);
+    (
+        s.first_success_after_last_failure_ms,
+        s.first_success_after_last_failure_done_ms,
+    ) = match s.last_failure_ms {
+        Some(last) => (
+            after(last).map(|(t, _)| *t).min(),
+            after(last).map(|(_, d)| *d).min(),
+        ),
+        None => (s.first_success_ms, s.first_success_done_ms),
     };
     s
 }
@@ -565,4 +578,55 @@ fn report_serializes_with_stable_keys() {
         serde_json::to_value(Recovery::NoOutage).unwrap(),
         serde_json::json!({"state": "no_outage"})
     );
+}
+
+/// A blackhole from 5 s to 12 s at 50 requests/s with a 1 s timeout: what
+/// `scripts/testbed blackhole` showed. Requests sent in the last second
+/// before the restore succeed once the kernel retransmits their SYN (1 s
+/// later), so by send time the target "recovered" at 11.000 s, a second
+/// before the path was back. Recovery by completion says 12.001 s.
+#[test]
+fn a_blackhole_recovers_when_successes_complete_not_when_they_were_sent() {
+    let (inject, restore) = (5000, 12_000);
+    let samples: Vec<SecondSample> = (0..16u32)
+        .map(|second| {
+            let requests = (0..50u64).map(|i| {
+                let t = u64::from(second) * 1000 + i * 20;
+                match t {
+                    t if t < inject || t >= restore => (t, Kind::Ok, t + 1),
+                    t if t < restore - 1000 => (t, Kind::ConnectTimeout, t + 1000),
+                    t => (t, Kind::Ok, t + 1001), // held, then retransmitted
+                }
+            });
+            row_done(second, requests)
+        })
+        .collect();
+    let report = analyse(&samples, &hook(inject, 16_000), &rule(2, 99.0));
+    assert_eq!(report.last_failure_ms, Some(10_980));
+    assert_eq!(report.recovery, Recovery::Recovered { at_ms: 12_001 });
+    assert_eq!(report.rto_ms, Some(7001));
+    assert_eq!(report.failed, 300);
+
+    // A held success that completes later than one sent after it does not
+    // delay the recovery: the earliest completion counts.
+    let mut slow = samples.clone();
+    slow[11] = row_done(
+        11,
+        (0..50u64).map(|i| (11_000 + i * 20, Kind::Ok, 11_000 + i * 20 + 1900)),
+    );
+    let report = analyse(&slow, &hook(inject, 16_000), &rule(2, 99.0));
+    assert_eq!(report.recovery, Recovery::Recovered { at_ms: 12_001 });
+
+    // Without completion marks (a timeline.csv from before they existed),
+    // recovery falls back to the send time of the first success.
+    let old: Vec<SecondSample> = samples
+        .iter()
+        .map(|s| SecondSample {
+            first_success_done_ms: None,
+            first_success_after_last_failure_done_ms: None,
+            ..s.clone()
+        })
+        .collect();
+    let report = analyse(&old, &hook(inject, 16_000), &rule(2, 99.0));
+    assert_eq!(report.recovery, Recovery::Recovered { at_ms: 11_000 });
 }

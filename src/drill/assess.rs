@@ -198,6 +198,12 @@ pub fn read_timeline(path: &Path) -> Result<Timeline, AssessError> {
         column("first_success_ms")?,
         column("first_success_after_last_failure_ms")?,
     ];
+    // Completion marks came later: a timeline without them falls back to
+    // placing recovery by send time.
+    let done_marks = [
+        column("first_success_done_ms").ok(),
+        column("first_success_after_last_failure_done_ms").ok(),
+    ];
     let mut scopes: Vec<(String, Vec<SecondSample>)> = Vec::new();
     for (line, record) in reader.records().enumerate() {
         let record = record.map_err(|e| invalid(e.to_string()))?;
@@ -231,6 +237,11 @@ pub fn read_timeline(path: &Path) -> Result<Timeline, AssessError> {
             last_failure_ms: optional(marks[1])?,
             first_success_ms: optional(marks[2])?,
             first_success_after_last_failure_ms: optional(marks[3])?,
+            first_success_done_ms: done_marks[0].map(optional).transpose()?.flatten(),
+            first_success_after_last_failure_done_ms: done_marks[1]
+                .map(optional)
+                .transpose()?
+                .flatten(),
         };
         let name = &record[target];
         match scopes.iter_mut().find(|(n, _)| n == name) {

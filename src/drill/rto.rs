@@ -28,8 +28,18 @@
 //!   seconds that comes after at least one failing second of this fault.
 //!   The *last failing second* is the failing second immediately before that
 //!   window (empty seconds in between are skipped). Recovery is placed to the
-//!   request: that second's `first_success_after_last_failure_ms` when it
-//!   has one (the outage ended mid-second), else the window's first second's
+//!   request, at the **completion** of the earliest success sent after the
+//!   last failure: the minimum of that second's
+//!   `first_success_after_last_failure_done_ms` and the `first_success_done_ms`
+//!   of every second of the window. Completion, not send:
+//!   a request sent into a blackhole up to one timeout before the path came
+//!   back can still succeed (its SYN is retransmitted), and by send time
+//!   would place the recovery before the service was back. A success cannot
+//!   complete before the service answers again, so this is never early, and
+//!   the first request sent after the restore bounds it late by one request
+//!   interval plus its latency. Samples without completion columns (older
+//!   `timeline.csv`) fall back to send time: that second's
+//!   `first_success_after_last_failure_ms`, else the window's first second's
 //!   `first_success_ms` (else, with inconsistent input, that second's start).
 //! - No failing second from T0 on → [`Recovery::NoOutage`], RTO 0; failed
 //!   requests are still counted (a few failures that never pull a second
@@ -81,6 +91,12 @@ pub struct SecondSample {
     /// The first success after this second's last failure (the first success
     /// when nothing failed).
     pub first_success_after_last_failure_ms: Option<u64>,
+    /// Run-clock ms at which the earliest success sent in this second
+    /// completed.
+    pub first_success_done_ms: Option<u64>,
+    /// Run-clock ms at which the earliest success sent after this second's
+    /// last failure completed (any success when nothing failed).
+    pub first_success_after_last_failure_done_ms: Option<u64>,
 }
 
 impl SecondSample {
@@ -97,6 +113,10 @@ impl SecondSample {
             last_failure_ms: at(stats.marks.last_failure()),
             first_success_ms: at(stats.marks.first_success()),
             first_success_after_last_failure_ms: at(stats.marks.first_success_after_last_failure()),
+            first_success_done_ms: at(stats.marks.first_success_done()),
+            first_success_after_last_failure_done_ms: at(stats
+                .marks
+                .first_success_done_after_last_failure()),
         }
     }
 
@@ -321,6 +341,7 @@ pub fn analyse(samples: &[SecondSample], region: &Region, rule: &RecoveryRule) -
     let mut good_run = 0;
     let mut run_first: Option<&SecondSample> = None;
     let mut window_first: Option<&SecondSample> = None;
+    let mut window_last: Option<&SecondSample> = None;
     let mut previous: Option<u32> = None;
     for &s in &fault {
         if previous.is_some_and(|p| s.second != p.wrapping_add(1)) {
@@ -340,6 +361,7 @@ pub fn analyse(samples: &[SecondSample], region: &Region, rule: &RecoveryRule) -
                 good_run += 1;
                 if good_run == window {
                     window_first = run_first;
+                    window_last = Some(s);
                     break;
                 }
             }
@@ -349,10 +371,15 @@ pub fn analyse(samples: &[SecondSample], region: &Region, rule: &RecoveryRule) -
     let recovery = match (last_failing, window_first) {
         (None, _) => Recovery::NoOutage,
         (Some(last), Some(first_good)) => Recovery::Recovered {
-            at_ms: last
-                .first_success_after_last_failure_ms
-                .or(first_good.first_success_ms)
-                .unwrap_or(first_good.start_ms()),
+            at_ms: first_completed_success(
+                &fault,
+                last,
+                first_good,
+                window_last.unwrap_or(first_good),
+            )
+            .or(last.first_success_after_last_failure_ms)
+            .or(first_good.first_success_ms)
+            .unwrap_or(first_good.start_ms()),
         },
         (Some(_), None) => Recovery::NotRecovered {
             lower_bound_ms: region.end_ms.saturating_sub(t0_ms),
@@ -395,6 +422,27 @@ pub fn analyse(samples: &[SecondSample], region: &Region, rule: &RecoveryRule) -
         during: split.during.span(),
         after: split.after.span(),
     }
+}
+
+/// When the earliest success sent after `last`'s last failure completed:
+/// that second's own, or any success sent in the recovery window
+/// `from..=until` (a held success of `last` may complete after a later
+/// second's). Good seconds before the window are not recovery: an empty
+/// second broke their run.
+fn first_completed_success(
+    fault: &[&SecondSample],
+    last: &SecondSample,
+    from: &SecondSample,
+    until: &SecondSample,
+) -> Option<u64> {
+    let later = fault
+        .iter()
+        .filter(|s| s.second >= from.second && s.second <= until.second)
+        .filter_map(|s| s.first_success_done_ms);
+    last.first_success_after_last_failure_done_ms
+        .into_iter()
+        .chain(later)
+        .min()
 }
 
 /// The first failed request in the region. A second that straddles the

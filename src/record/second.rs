@@ -73,7 +73,12 @@ impl SecondStats {
         self.first_sent_us = self.first_sent_us.min(sent_us);
         self.last_sent_us = self.last_sent_us.max(sent_us);
         let ms_in_second = (outcome.intended_us % 1_000_000 / 1000) as u32;
-        self.marks.mark(ms_in_second, outcome.kind.is_success());
+        if outcome.kind.is_success() {
+            let done_ms = (outcome.intended_us % 1_000_000 + outcome.latency_us) / 1000;
+            self.marks.mark_success(ms_in_second, done_ms);
+        } else {
+            self.marks.mark_failure(ms_in_second);
+        }
         self.pages.record(outcome.kind, &outcome.page);
     }
 

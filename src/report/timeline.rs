@@ -40,6 +40,8 @@ pub fn header(clusters: &[String]) -> Vec<String> {
             "last_failure_ms",
             "first_success_ms",
             "first_success_after_last_failure_ms",
+            "first_success_done_ms",
+            "first_success_after_last_failure_done_ms",
         ]
         .map(String::from),
     );
@@ -131,6 +133,8 @@ fn fields(
     f.push(at(s.marks.last_failure()));
     f.push(at(s.marks.first_success()));
     f.push(at(s.marks.first_success_after_last_failure()));
+    f.push(at(s.marks.first_success_done()));
+    f.push(at(s.marks.first_success_done_after_last_failure()));
     let p = &s.pages;
     f.extend(p.versions.iter().map(u64::to_string));
     f.extend(p.ok_versions[1..].iter().map(u64::to_string));
