@@ -152,6 +152,10 @@ pub struct SimArgs {
     /// (fault times count from the simulator's start).
     #[arg(long)]
     pub scenario: Option<PathBuf>,
+    /// On SIGHUP, apply the faults this file names, one per line:
+    /// `primary latency 200ms`, `secondary down`, `primary restore`.
+    #[arg(long, value_name = "FILE")]
+    pub control: Option<PathBuf>,
 }
 
 fn parse_target(s: &str) -> Result<(String, String), String> {
@@ -339,13 +343,28 @@ async fn sim_command(args: SimArgs) -> u8 {
     eprintln!("Ctrl-C to stop");
     let stop = CancellationToken::new();
     watch_interrupts(stop.clone());
-    if let Some(plan) = &plan {
-        let clock = crate::engine::clock::RunClock::starting_in(std::time::Duration::ZERO);
-        let log = crate::drill::FaultLog {
-            journal: None,
-            quiet: false,
-        };
-        crate::drill::drive_faults(&plan.faults, Some(&sim), clock, stop.clone(), log).await;
+    // The scenario's schedule and the control file drive the faults side by side.
+    let scheduled = async {
+        if let Some(plan) = &plan {
+            let clock = crate::engine::clock::RunClock::starting_in(std::time::Duration::ZERO);
+            let log = crate::drill::FaultLog {
+                journal: None,
+                quiet: false,
+            };
+            crate::drill::drive_faults(&plan.faults, Some(&sim), clock, stop.clone(), log).await;
+        }
+    };
+    let controlled = async {
+        match args.control {
+            Some(path) => crate::sim::control::watch(&sim, path, stop.clone()).await,
+            None => Ok(()),
+        }
+    };
+    let ((), watching) = tokio::join!(scheduled, controlled);
+    if let Err(e) = watching {
+        eprintln!("meshdrill sim: cannot watch for SIGHUP: {e}");
+        sim.shutdown().await;
+        return EXIT_RUN_ERROR;
     }
     stop.cancelled().await;
     sim.shutdown().await;

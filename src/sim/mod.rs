@@ -12,7 +12,9 @@
 //! - [`mix`]: which reviews version answers the n-th request.
 //! - [`pages`]: pre-rendered productpages (both templates) and pod names.
 //! - `stats`: per-cluster atomic counters behind [`SimStats`].
+//! - [`control`]: faults applied from a file on SIGHUP (`meshdrill sim --control`).
 
+pub mod control;
 mod faults;
 mod gateway;
 pub mod mix;
