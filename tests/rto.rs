@@ -3,7 +3,8 @@
 //! must say exactly that.
 
 use meshdrill::drill::{
-    OutageReport, Recovery, RecoveryRule, Region, SecondSample, Span, T0Source, analyse, regions,
+    OutageReport, Recovery, RecoveryRule, Region, SecondSample, Span, T0Source, analyse,
+    analyse_combined, regions,
 };
 use meshdrill::outcome::Kind;
 
@@ -629,4 +630,54 @@ fn a_blackhole_recovers_when_successes_complete_not_when_they_were_sent() {
         .collect();
     let report = analyse(&old, &hook(inject, 16_000), &rule(2, 99.0));
     assert_eq!(report.recovery, Recovery::Recovered { at_ms: 11_000 });
+}
+
+/// The blackhole above on the primary, a healthy secondary beside it: the
+/// combined timeline's last failure (10.980 s) is followed at once by
+/// secondary successes, but the service was not back until the primary's
+/// held requests completed. `all` recovers with the primary.
+#[test]
+fn all_targets_together_recover_no_earlier_than_the_faulted_one() {
+    let (inject, restore) = (5000, 12_000);
+    let request = |t: u64, faulted: bool| match t {
+        t if !faulted || t < inject || t >= restore => (t, Kind::Ok, t + 1),
+        t if t < restore - 1000 => (t, Kind::ConnectTimeout, t + 1000),
+        t => (t, Kind::Ok, t + 1001),
+    };
+    let second = |second: u32, faulted: &[bool]| {
+        row_done(
+            second,
+            (0..50u64).flat_map(|i| {
+                let t = u64::from(second) * 1000 + i * 20;
+                faulted.iter().map(move |&f| request(t, f))
+            }),
+        )
+    };
+    let primary: Vec<SecondSample> = (0..16).map(|s| second(s, &[true])).collect();
+    let all: Vec<SecondSample> = (0..16).map(|s| second(s, &[true, false])).collect();
+    let region = hook(inject, 16_000);
+    let rule = rule(2, 99.0);
+    let primary = analyse(&primary, &region, &rule);
+    assert_eq!(primary.recovery, Recovery::Recovered { at_ms: 12_001 });
+    // On its own marks, `all` recovers at the secondary's answer to the
+    // first request after the last failure (10.980 s): 11.000 s + 1 ms, a
+    // second before the primary was back.
+    assert_eq!(
+        analyse(&all, &region, &rule).recovery,
+        Recovery::Recovered { at_ms: 11_001 }
+    );
+    let combined = analyse_combined(&all, &region, &rule, std::slice::from_ref(&primary));
+    assert_eq!(combined.recovery, Recovery::Recovered { at_ms: 12_001 });
+    assert_eq!(combined.rto_ms, Some(7001));
+
+    // A target that recovered long after the combined window (a sliver of
+    // the traffic) does not hold `all` back.
+    let late = OutageReport {
+        recovery: Recovery::Recovered { at_ms: 15_500 },
+        ..primary.clone()
+    };
+    assert_eq!(
+        analyse_combined(&all, &region, &rule, &[late]).recovery,
+        Recovery::Recovered { at_ms: 11_001 }
+    );
 }

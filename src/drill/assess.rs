@@ -16,7 +16,9 @@ use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::rto::{OutageReport, RecoveryRule, SecondSample, T0Source, analyse, regions};
+use super::rto::{
+    OutageReport, RecoveryRule, Region, SecondSample, T0Source, analyse, analyse_combined, regions,
+};
 use super::slo::{Criterion, Measured, MeasuredRto, SloSpec, evaluate};
 use crate::outcome::Kind;
 use crate::record::new_histogram;
@@ -293,15 +295,7 @@ pub fn assess(
             fault,
             source: region.source,
             t0_ms: region.t0_ms,
-            scopes: timeline
-                .scopes
-                .iter()
-                .map(|(scope, samples)| ScopedOutage {
-                    scope: scope.clone(),
-                    report: analyse(samples, &region, rule),
-                    latency_ms: PhaseLatency::default(),
-                })
-                .collect(),
+            scopes: scoped_outages(timeline, &region, rule),
         })
         .collect();
 
@@ -330,6 +324,31 @@ pub fn assess(
         },
         outages,
     }
+}
+
+/// Every target's outage, then `all`'s, which needs the targets' (see
+/// [`analyse_combined`]); in the timeline's order of scopes.
+fn scoped_outages(timeline: &Timeline, region: &Region, rule: &RecoveryRule) -> Vec<ScopedOutage> {
+    let targets: Vec<OutageReport> = timeline
+        .scopes
+        .iter()
+        .filter(|(scope, _)| scope != "all")
+        .map(|(_, samples)| analyse(samples, region, rule))
+        .collect();
+    let mut per_target = targets.iter();
+    timeline
+        .scopes
+        .iter()
+        .map(|(scope, samples)| ScopedOutage {
+            scope: scope.clone(),
+            report: if scope == "all" {
+                analyse_combined(samples, region, rule, &targets)
+            } else {
+                per_target.next().expect("one report per target").clone()
+            },
+            latency_ms: PhaseLatency::default(),
+        })
+        .collect()
 }
 
 fn measured(totals: &Value, scope: &str, outages: &[FaultOutage]) -> Measured {

@@ -17,6 +17,6 @@ pub use hooks::{HookRun, run_hook};
 pub use markers::{Marker, MarkerLog, watch_markers};
 pub use rto::{
     Health, OutageReport, Recovery, RecoveryRule, Region, SecondSample, Span, T0Source, analyse,
-    regions,
+    analyse_combined, regions,
 };
 pub use slo::{Criterion, Measured, MeasuredRto, SloSpec, evaluate};

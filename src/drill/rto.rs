@@ -295,6 +295,39 @@ pub struct OutageReport {
 
 /// Measures one fault's outage; see the module doc for the definitions.
 pub fn analyse(samples: &[SecondSample], region: &Region, rule: &RecoveryRule) -> OutageReport {
+    analyse_with_floor(samples, region, rule, None)
+}
+
+/// The outage of several targets together (the `all` scope), given each
+/// target's own report of the same region. The combined marks alone would
+/// place recovery at the first success after the last failure of *any*
+/// target — a healthy target's answer, while the faulted one's held
+/// requests were still in flight — so recovery is no earlier than the
+/// latest recovery of a target, when that falls within the combined
+/// recovery window (later than that, the combined availability was already
+/// healthy for a whole window without it, and the combined rule stands).
+pub fn analyse_combined(
+    samples: &[SecondSample],
+    region: &Region,
+    rule: &RecoveryRule,
+    targets: &[OutageReport],
+) -> OutageReport {
+    let floor = targets
+        .iter()
+        .filter_map(|t| match t.recovery {
+            Recovery::Recovered { at_ms } => Some(at_ms),
+            _ => None,
+        })
+        .max();
+    analyse_with_floor(samples, region, rule, floor)
+}
+
+fn analyse_with_floor(
+    samples: &[SecondSample],
+    region: &Region,
+    rule: &RecoveryRule,
+    floor_ms: Option<u64>,
+) -> OutageReport {
     let window = rule.window.max(1);
     // The region's seconds: those overlapping [start_ms, end_ms).
     let seconds: Vec<&SecondSample> = samples
@@ -370,17 +403,18 @@ pub fn analyse(samples: &[SecondSample], region: &Region, rule: &RecoveryRule) -
     }
     let recovery = match (last_failing, window_first) {
         (None, _) => Recovery::NoOutage,
-        (Some(last), Some(first_good)) => Recovery::Recovered {
-            at_ms: first_completed_success(
-                &fault,
-                last,
-                first_good,
-                window_last.unwrap_or(first_good),
-            )
-            .or(last.first_success_after_last_failure_ms)
-            .or(first_good.first_success_ms)
-            .unwrap_or(first_good.start_ms()),
-        },
+        (Some(last), Some(first_good)) => {
+            let window_last = window_last.unwrap_or(first_good);
+            let own = first_completed_success(&fault, last, first_good, window_last)
+                .or(last.first_success_after_last_failure_ms)
+                .or(first_good.first_success_ms)
+                .unwrap_or(first_good.start_ms());
+            let at_ms = match floor_ms {
+                Some(floor) if floor > own && floor < window_last.start_ms() + 1000 => floor,
+                _ => own,
+            };
+            Recovery::Recovered { at_ms }
+        }
         (Some(_), None) => Recovery::NotRecovered {
             lower_bound_ms: region.end_ms.saturating_sub(t0_ms),
         },
