@@ -27,6 +27,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_meshdrill");
 /// The scenarios' rate: one request every 20 ms per target.
 const INTERVAL_MS: f64 = 20.0;
 const TOLERANCE_MS: f64 = INTERVAL_MS + 100.0;
+/// The scenarios' request timeout (their connect_timeout is 1 s).
+const TIMEOUT_MS: f64 = 2000.0;
 
 /// Why these tests cannot run here, or `None` when they can.
 fn unavailable() -> Option<&'static str> {
@@ -192,9 +194,10 @@ fn measure(drill: &Drill) -> Measured {
     }
 }
 
-/// The measured RTO is true, the failures are `kinds` (the first one making
-/// at least `main_share` of them), and the secondary never noticed.
-fn assert_accurate(fault: &str, m: &Measured, kinds: &[&str], main_share: f64) {
+/// The measured RTO is true, the `main` kinds make at least `main_share` of
+/// the failures and the rest are `other` kinds, and the secondary never
+/// noticed.
+fn assert_accurate(fault: &str, m: &Measured, main: &[&str], other: &[&str], main_share: f64) {
     let error = m.rto_ms - m.truth_ms;
     use std::io::Write;
     let _ = writeln!(
@@ -217,19 +220,30 @@ fn assert_accurate(fault: &str, m: &Measured, kinds: &[&str], main_share: f64) {
         m.restore_started_ms
     );
     // A 6 s outage at 50/s is about 300 failed requests.
-    assert!(m.failed >= 250, "too few failures for a 6 s outage: {m:?}");
+    // Every request sent in the outage fails but those sent within one
+    // timeout (the scenarios' 2 s) before the restore, which may be held and
+    // answered after it: at 50/s, ≥ 200 of a 6 s outage.
+    let at_least = ((m.truth_ms - TIMEOUT_MS) / INTERVAL_MS) as u64 - 5;
+    assert!(
+        m.failed >= at_least,
+        "fewer than {at_least} failures: {m:?}"
+    );
     for (kind, _) in &m.failed_by_kind {
-        assert!(kinds.contains(&kind.as_str()), "unexpected {kind}: {m:?}");
+        let kind = kind.as_str();
+        assert!(
+            main.contains(&kind) || other.contains(&kind),
+            "unexpected {kind}: {m:?}"
+        );
     }
-    let main = m
+    let main_count: u64 = m
         .failed_by_kind
         .iter()
-        .find(|(k, _)| k == kinds[0])
-        .map_or(0, |(_, n)| *n);
+        .filter(|(k, _)| main.contains(&k.as_str()))
+        .map(|(_, n)| n)
+        .sum();
     assert!(
-        main as f64 >= main_share * m.failed as f64,
-        "{} should be at least {main_share} of the failures: {m:?}",
-        kinds[0]
+        main_count as f64 >= main_share * m.failed as f64,
+        "{main:?} should be at least {main_share} of the failures: {m:?}"
     );
     assert_eq!(m.secondary_availability, 100.0, "{m:?}");
 }
@@ -245,26 +259,24 @@ fn blackhole_is_timeouts_and_recovery_waits_for_held_requests() {
     }
     let testbed = Testbed::up("mdtbh");
     let m = measure(&testbed.drill(&scenario("blackhole")));
-    // New connections time out connecting; a pooled one times out waiting.
-    assert_accurate("blackhole", &m, &["connect_timeout", "timeout"], 0.9);
+    // New connections time out connecting (the scenario's connect_timeout
+    // is below its timeout); a pooled one times out waiting.
+    assert_accurate("blackhole", &m, &["connect_timeout"], &["timeout"], 0.9);
 }
 
 #[test]
-fn reject_is_refused_for_new_connections_and_reset_for_pooled_ones() {
+fn reject_is_refused_and_reset() {
     if skip("reject") {
         return;
     }
     let testbed = Testbed::up("mdtrj");
     let m = measure(&testbed.drill(&scenario("reject")));
     // A TCP reset answering a SYN is what every client calls "connection
-    // refused"; only a connection already open sees a reset.
-    assert_accurate("reject", &m, &["refused", "reset"], 0.9);
-    assert!(
-        m.failed_by_kind
-            .iter()
-            .any(|(k, n)| k == "reset" && *n >= 1),
-        "the pooled keep-alive connection should have been reset: {m:?}"
-    );
+    // refused", so nearly every failure is `refused`. A request already on
+    // a pooled connection when the rule lands is `reset` instead: one in
+    // most runs, none in some (the connection was between requests and
+    // the next one dialled anew), so its count is not asserted.
+    assert_accurate("reject", &m, &["refused"], &["reset"], 0.95);
 }
 
 #[test]
@@ -275,7 +287,7 @@ fn freeze_is_timeouts() {
     let testbed = Testbed::up("mdtfz");
     let m = measure(&testbed.drill(&scenario("freeze")));
     // The kernel still completes handshakes for a stopped process.
-    assert_accurate("freeze", &m, &["timeout", "connect_timeout"], 0.9);
+    assert_accurate("freeze", &m, &["timeout"], &["connect_timeout"], 0.9);
 }
 
 #[test]
@@ -287,7 +299,7 @@ fn unplug_is_unreachable() {
     let m = measure(&testbed.drill(&scenario("unplug")));
     // A request in flight on the pooled connection when the link went down
     // waits for its timeout; every later connect fails at once.
-    assert_accurate("unplug", &m, &["unreachable", "timeout"], 0.95);
+    assert_accurate("unplug", &m, &["unreachable"], &["timeout"], 0.95);
 }
 
 #[test]
@@ -300,7 +312,8 @@ fn kill_is_refused_with_either_connection_policy() {
     assert_accurate(
         "kill (keep-alive)",
         &keep_alive,
-        &["refused", "reset"],
+        &["refused"],
+        &["reset"],
         0.95,
     );
 
@@ -314,7 +327,7 @@ fn kill_is_refused_with_either_connection_policy() {
     std::fs::write(&new_scenario, text).unwrap();
     let new = measure(&testbed.drill(&new_scenario));
     let _ = std::fs::remove_dir_all(&dir);
-    assert_accurate("kill (new)", &new, &["refused"], 1.0);
+    assert_accurate("kill (new)", &new, &["refused"], &[], 1.0);
     // Both report the same outage: each within tolerance of its own truth,
     // and of each other.
     assert!(
