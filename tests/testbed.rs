@@ -274,8 +274,8 @@ fn reject_is_refused_and_reset() {
     // A TCP reset answering a SYN is what every client calls "connection
     // refused", so nearly every failure is `refused`. A request already on
     // a pooled connection when the rule lands is `reset` instead: one in
-    // most runs, none in one of six (cause not pinned down), so its count
-    // is not asserted.
+    // four of six runs, none in the other two (cause not pinned down), so
+    // its count is not asserted.
     assert_accurate("reject", &m, &["refused"], &["reset"], 0.95);
 }
 
