@@ -279,7 +279,7 @@ fn reject_is_refused_and_reset() {
     // A TCP reset answering a SYN is what every client calls "connection
     // refused", so nearly every failure is `refused`. A request already on
     // a pooled connection when the rule lands is `reset` instead: one in
-    // four of six runs, none in the other two (cause not pinned down), so
+    // four of eight runs, none in the others (cause not pinned down), so
     // its count is not asserted.
     assert_accurate("reject", &m, &["refused"], &["reset"], 0.95);
 }
