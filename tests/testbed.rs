@@ -51,13 +51,17 @@ fn unavailable() -> Option<&'static str> {
     .as_deref()
 }
 
+/// Straight to the process's stderr: the test harness swallows `eprintln!`
+/// of a passing test, and these lines are the figures CI shows.
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
 fn skip(test: &str) -> bool {
     match unavailable() {
         Some(why) => {
-            use std::io::Write;
-            // Straight to the process's stderr: the test harness would
-            // swallow eprintln! of a passing test.
-            let _ = writeln!(std::io::stderr(), "{test}: skipped: {why}");
+            say(&format!("{test}: skipped: {why}"));
             true
         }
         None => false,
@@ -123,8 +127,7 @@ impl Testbed {
             summary: serde_json::from_str(&text).unwrap(),
             timeline: common::timeline(&out_dir),
         };
-        use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "{}\n{stdout}", scenario.display());
+        say(&format!("{}\n{stdout}", scenario.display()));
         let _ = std::fs::remove_dir_all(&out_dir);
         drill
     }
@@ -201,14 +204,10 @@ fn measure(drill: &Drill) -> Measured {
 /// noticed.
 fn assert_accurate(fault: &str, m: &Measured, main: &[&str], other: &[&str], main_share: f64) {
     let error = m.rto_ms - m.truth_ms;
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
+    say(&format!(
         "ACCURACY {fault}: truth {:.0} ms, measured RTO {:.0} ms, error {error:+.0} ms, failures {:?}",
-        m.truth_ms,
-        m.rto_ms,
-        m.failed_by_kind
-    );
+        m.truth_ms, m.rto_ms, m.failed_by_kind
+    ));
     assert!(
         error.abs() <= TOLERANCE_MS,
         "RTO {} ms vs truth {} ms: error {error} ms over {TOLERANCE_MS} ms ({m:?})",

@@ -290,13 +290,8 @@ fn record_for(f: &FaultPlan) -> FaultRecord {
 
 fn describe_sim(fault: SimFault, cluster: &str) -> String {
     let what = match fault {
-        SimFault::Down => "down".to_string(),
-        SimFault::Blackhole => "blackhole".to_string(),
-        SimFault::Http503 => "http503".to_string(),
         SimFault::Latency(d) => format!("latency +{}ms", d.as_millis()),
-        SimFault::Degraded => "degraded".to_string(),
-        SimFault::CrossCluster => "cross-cluster".to_string(),
-        SimFault::Restore => "restore".to_string(),
+        other => other.word().to_string(),
     };
     format!("sim {what} on {cluster}")
 }

@@ -46,15 +46,7 @@ fn parse_line(line: &str) -> Result<Command, String> {
                 .map_err(|e| format!("latency {delay:?}: {e} (e.g. 200ms)"))?,
         ),
         (Some("latency"), None) => return Err("latency needs a duration, e.g. 200ms".into()),
-        (Some(name), None) => match name {
-            "down" => SimFault::Down,
-            "blackhole" => SimFault::Blackhole,
-            "http503" => SimFault::Http503,
-            "degraded" => SimFault::Degraded,
-            "cross-cluster" => SimFault::CrossCluster,
-            "restore" => SimFault::Restore,
-            _ => return Err(unknown(name)),
-        },
+        (Some(name), None) => SimFault::without_argument(name).ok_or_else(|| unknown(name))?,
         (Some(name), Some(_)) => return Err(format!("{name} takes no argument")),
         (None, _) => return Err("missing fault after the cluster".into()),
     };
@@ -105,7 +97,7 @@ async fn apply_file(sim: &Sim, path: &Path) {
 fn describe(fault: SimFault) -> String {
     match fault {
         SimFault::Latency(d) => format!("latency {}", humantime::format_duration(d)),
-        other => format!("{other:?}").to_lowercase(),
+        other => other.word().to_string(),
     }
 }
 

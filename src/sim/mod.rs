@@ -90,6 +90,36 @@ pub enum SimFault {
     Restore,
 }
 
+impl SimFault {
+    /// The word scenarios (`sim = "..."`), the control file and the logs
+    /// use for this fault. Exhaustive: a new fault needs a word here.
+    pub const fn word(self) -> &'static str {
+        match self {
+            SimFault::Down => "down",
+            SimFault::Blackhole => "blackhole",
+            SimFault::Http503 => "http503",
+            SimFault::Latency(_) => "latency",
+            SimFault::Degraded => "degraded",
+            SimFault::CrossCluster => "cross-cluster",
+            SimFault::Restore => "restore",
+        }
+    }
+
+    /// The fault a word names, among those that take no argument.
+    pub fn without_argument(word: &str) -> Option<SimFault> {
+        [
+            SimFault::Down,
+            SimFault::Blackhole,
+            SimFault::Http503,
+            SimFault::Degraded,
+            SimFault::CrossCluster,
+            SimFault::Restore,
+        ]
+        .into_iter()
+        .find(|f| f.word() == word)
+    }
+}
+
 /// Counters the tests read to check what the load generator really did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SimStats {
