@@ -1,6 +1,7 @@
 //! Command line: `run`, `report`, `sim` and `classify`. Maps every failure to a
-//! documented exit code: 0 finished (SLOs met), 1 an SLO failed, 2 bad usage or
-//! scenario, 3 run error, 130 interrupted.
+//! documented exit code: 0 finished (SLOs met, or none set), 1 an SLO failed,
+//! 2 bad usage or scenario, 3 run error, 4 INVALID (the generator could not do
+//! what the scenario asked, so nothing was judged), 130 interrupted.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
-use crate::drill::RecoveryRule;
+use crate::drill::{RecoveryRule, VerdictStatus};
 use crate::run::{RunOptions, run};
 use crate::scenario::{self, Overrides, SloPlan};
 use crate::sim::{Sim, SimConfig};
@@ -19,6 +20,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_SLO_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_RUN_ERROR: u8 = 3;
+pub const EXIT_INVALID: u8 = 4;
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 const EXAMPLES: &str = "\
@@ -28,8 +30,10 @@ Examples:
   meshdrill run drill.toml --target primary=http://127.0.0.1:9080/productpage
   meshdrill sim --primary 127.0.0.1:9080 --secondary 127.0.0.1:9081
 
-Exit codes: 0 finished and every SLO met, 1 an SLO failed (or a fault hook failed), 2 bad usage or scenario,
-3 run error, 130 interrupted (results still written).";
+Exit codes: 0 finished and every SLO met (or no [slo]: NO SLO), 1 an SLO failed (or a fault hook
+failed, or a target never answered), 2 bad usage or scenario, 3 run error, 4 INVALID: the generator
+could not do what the scenario asked (late or unsent requests, in-flight cap, local errors), so
+nothing was judged; 130 interrupted (results still written).";
 
 #[derive(Debug, Parser)]
 #[command(name = "meshdrill", version, about = "Paced synthetic traffic and measured failover for multi-cluster service-mesh drills", after_help = EXAMPLES)]
@@ -46,7 +50,7 @@ pub enum Command {
     /// Recompute the outages and the SLO verdict of a results folder, without
     /// sending traffic (e.g. with another recovery window).
     #[command(
-        after_help = "Example:\n  meshdrill report results/20261121T203454Z-demo --window 10s --threshold 99.5\n\nExit codes: 0 SLOs met, 1 an SLO failed, 3 the folder cannot be read."
+        after_help = "Example:\n  meshdrill report results/20261121T203454Z-demo --window 10s --threshold 99.5\n\nExit codes: 0 SLOs met (or none set), 1 an SLO failed, 3 the folder cannot be read, 4 INVALID (the generator was limited)."
     )]
     Report(ReportArgs),
     /// Serve the embedded two-cluster Bookinfo simulator until Ctrl-C.
@@ -231,16 +235,27 @@ async fn run_command(args: RunArgs) -> u8 {
             let _ = std::io::stdout().write_all(table.as_bytes());
             if output.summary.interrupted {
                 EXIT_INTERRUPTED
-            } else if output.summary.verdict.as_ref().is_some_and(|v| !v.pass) {
-                EXIT_SLO_FAILED
             } else {
-                EXIT_OK
+                output
+                    .summary
+                    .verdict
+                    .as_ref()
+                    .map_or(EXIT_OK, |v| verdict_exit(v.status))
             }
         }
         Err(e) => {
             eprintln!("meshdrill: {e}");
             EXIT_RUN_ERROR
         }
+    }
+}
+
+/// The documented exit code of a verdict.
+pub fn verdict_exit(status: VerdictStatus) -> u8 {
+    match status {
+        VerdictStatus::Pass | VerdictStatus::NoSlo => EXIT_OK,
+        VerdictStatus::Fail => EXIT_SLO_FAILED,
+        VerdictStatus::Invalid => EXIT_INVALID,
     }
 }
 
@@ -295,11 +310,7 @@ fn report_command(args: ReportArgs) -> u8 {
             let mut text = crate::report::summary::outage_lines(&assessment.outages, rule);
             text.push_str(&crate::report::summary::verdict_lines(&assessment.verdict));
             let _ = std::io::stdout().write_all(text.as_bytes());
-            if assessment.verdict.pass {
-                EXIT_OK
-            } else {
-                EXIT_SLO_FAILED
-            }
+            verdict_exit(assessment.verdict.status)
         }
         Err(e) => {
             eprintln!("meshdrill: {e}");

@@ -75,10 +75,34 @@ pub enum RunError {
     Pacer(String),
     #[error("writing results in {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
+    /// The closed model's users cannot all have a socket on this machine.
+    #[error(
+        "{users} users per target ({targets} target(s)) need about {needed} open files, \
+         but this process may open {allowed} (`ulimit -n`): raise it (`ulimit -n {needed}`) \
+         or lower `concurrency`; nothing was sent"
+    )]
+    TooManyUsers {
+        users: u32,
+        targets: usize,
+        needed: u64,
+        allowed: u64,
+    },
 }
 
 pub async fn run(opts: RunOptions, stop: CancellationToken) -> Result<RunOutput, RunError> {
     let plan = &opts.plan;
+    let open_files = limits::raise_open_files_limit();
+    if let LoadModel::Concurrency { users, .. } = plan.load.model {
+        let needed = limits::files_for_users(u64::from(users.get()), &fds_per_request(plan));
+        if needed > open_files {
+            return Err(RunError::TooManyUsers {
+                users: users.get(),
+                targets: plan.targets.len(),
+                needed,
+                allowed: open_files,
+            });
+        }
+    }
     let sim = if plan.uses_sim() {
         let config = SimConfig {
             reviews_mix: plan.sim.reviews_mix,
@@ -116,7 +140,7 @@ async fn run_with(
         source,
     };
 
-    let (mut specs, infos) = client_specs(plan, sim)?;
+    let (mut specs, mut infos) = client_specs(plan, sim)?;
     let classify = ClassifyConfig::from_plan(plan);
     let names: Vec<String> = plan.targets.iter().map(|t| t.name.clone()).collect();
     let clock = RunClock::starting_in(CLOCK_LEAD);
@@ -126,6 +150,7 @@ async fn run_with(
         classify.cluster_names(),
         clock.epoch,
         opts.quiet,
+        plan.load.max_late_pct,
     )
     .map_err(write_err)?;
 
@@ -136,24 +161,15 @@ async fn run_with(
     let lanes_per_target = opts
         .lanes_per_target
         .unwrap_or_else(|| default_lanes(specs.len()));
-    let fds_per_request: Vec<u64> = plan
-        .targets
-        .iter()
-        .map(|t| {
-            if matches!(t.endpoint, Endpoint::Sim { .. }) {
-                2
-            } else {
-                1
-            }
-        })
-        .collect();
+    let open_files_limit = limits::raise_open_files_limit();
     let caps = limits::in_flight_caps(
-        limits::raise_open_files_limit(),
-        &fds_per_request,
+        open_files_limit,
+        &fds_per_request(plan),
         MAX_IN_FLIGHT_PER_TARGET,
     );
-    for (spec, cap) in specs.iter_mut().zip(&caps) {
+    for ((spec, info), cap) in specs.iter_mut().zip(&mut infos).zip(&caps) {
         spec.max_idle = *cap;
+        info.in_flight_cap = Some(*cap);
     }
     let warmup_seconds = second_of(plan.load.warmup.as_micros() as u64);
     let mut lane_count = 0;
@@ -196,6 +212,7 @@ async fn run_with(
                 schedule,
                 end,
                 max_in_flight: (caps[target] / lanes).max(1),
+                send_deadline: plan.load.timeout,
                 slots,
                 classify: classify.clone(),
                 warmup_seconds,
@@ -226,7 +243,8 @@ async fn run_with(
         names.len(),
         lane_count,
         second_of(plan.load.warmup.as_micros() as u64),
-    );
+    )
+    .with_planned(planned_per_second(plan, end));
     let faults_stop = lanes_stop.child_token();
     let journal = out_dir.join(crate::drill::JOURNAL);
     let log = FaultLog {
@@ -245,8 +263,10 @@ async fn run_with(
                 lanes_stop.cancel();
             }
         }
+        // Every lane has ended: the last request has its outcome.
+        let ended_ms = clock.elapsed_us() as f64 / 1000.0;
         faults_stop.cancel();
-        failure
+        (failure, ended_ms)
     };
     let mut marker_log = MarkerLog::new(clock);
     let markers = async {
@@ -279,7 +299,7 @@ async fn run_with(
             }
         }
     };
-    let (fault_records, failure, ()) = tokio::join!(faults, record, markers);
+    let (fault_records, (failure, requests_ended_ms), ()) = tokio::join!(faults, record, markers);
     if let Some(pacer) = pacer {
         // Every lane has ended, so the pacer has sent its last slot or seen
         // the stop; this returns within one nap.
@@ -335,6 +355,7 @@ async fn run_with(
         host: String::new(),
         connection: "",
         requested_rate: infos.iter().map(|i| i.requested_rate).sum(),
+        in_flight_cap: None,
     };
     let mut summary = Summary {
         meshdrill_version: env!("CARGO_PKG_VERSION"),
@@ -345,6 +366,8 @@ async fn run_with(
         seconds: totals.seconds,
         abandoned_in_flight: totals.abandoned,
         outcomes_after_row_written: totals.after_row_written,
+        open_files_limit,
+        requests_ended_ms,
         all: TargetSummary::new(
             &all_info,
             &all,
@@ -388,6 +411,37 @@ async fn run_with(
     Ok(RunOutput { out_dir, summary })
 }
 
+/// Descriptors each in-flight request holds per target: 1 for a remote
+/// target, 2 for the simulator in this process (it holds the other end).
+fn fds_per_request(plan: &Plan) -> Vec<u64> {
+    plan.targets
+        .iter()
+        .map(|t| match t.endpoint {
+            Endpoint::Sim { .. } => 2,
+            Endpoint::Http(_) => 1,
+        })
+        .collect()
+}
+
+/// Per target, the sends the open model intends in each second of `end`
+/// (`None` for the closed model).
+fn planned_per_second(plan: &Plan, end: Duration) -> Vec<Option<Vec<u64>>> {
+    let seconds = end.as_secs_f64().ceil() as u32;
+    plan.targets
+        .iter()
+        .map(|_| match plan.load.model {
+            LoadModel::Rate { per_target } => {
+                let rate = per_target.per_second();
+                let before = |s: u32| {
+                    Schedule::slots_before(rate, Duration::from_secs(u64::from(s)).min(end))
+                };
+                Some((0..seconds).map(|s| before(s + 1) - before(s)).collect())
+            }
+            LoadModel::Concurrency { .. } => None,
+        })
+        .collect()
+}
+
 fn client_specs(
     plan: &Plan,
     sim: Option<&Sim>,
@@ -429,6 +483,7 @@ fn client_specs(
                 LoadModel::Rate { per_target } => Some(per_target.per_second()),
                 LoadModel::Concurrency { .. } => None,
             },
+            in_flight_cap: None,
         });
         specs.push(ClientSpec {
             dial,
@@ -484,5 +539,6 @@ fn scenario_info(plan: &Plan) -> ScenarioInfo {
         warmup_s: plan.load.warmup.as_secs_f64(),
         timeout_ms: ms(plan.load.timeout),
         connect_timeout_ms: ms(plan.load.connect_timeout),
+        max_late_pct: plan.load.max_late_pct,
     }
 }

@@ -52,6 +52,7 @@ fn synthetic() -> ChartData {
             recovered_s: Some(9.01),
             label: "RTO 4.010 s".into(),
         }],
+        limited: vec![[2, 2], [14, 15]],
         end_s: 20.0,
     }
 }

@@ -88,6 +88,7 @@ fn default_load(model: LoadModel, duration: Duration) -> LoadPlan {
         timeout: secs(2),
         connect_timeout: secs(1),
         max_body_bytes: 1 << 20,
+        max_late_pct: 1.0,
     }
 }
 
@@ -266,6 +267,7 @@ sim = "http503"
                 timeout: secs(3),
                 connect_timeout: ms(500),
                 max_body_bytes: 512 * 1024,
+                max_late_pct: 1.0,
             },
             // Sorted by `at`, not file order.
             faults: vec![

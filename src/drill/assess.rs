@@ -16,12 +16,13 @@ use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::generator::{GeneratorReport, JudgedFault, judge};
 use super::rto::{
     OutageReport, RecoveryRule, Region, SecondSample, T0Source, analyse, analyse_combined, regions,
 };
 use super::slo::{Criterion, Measured, MeasuredRto, SloSpec, evaluate};
 use crate::outcome::Kind;
-use crate::record::new_histogram;
+use crate::record::{GeneratorHealth, new_histogram};
 use crate::report::summary::{Percentiles, percentiles};
 use crate::scenario::SloPlan;
 
@@ -61,9 +62,40 @@ pub struct PhaseLatency {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Verdict {
-    /// Every criterion passed (true when there are none).
-    pub pass: bool,
+    pub status: VerdictStatus,
+    /// The scenario's `[slo]` criteria, then the ones every run has: fault
+    /// hooks ran (`faults_ran`) and each target answered (`answered`).
     pub criteria: Vec<Criterion>,
+    /// Whether the generator did what the scenario asked; `invalid` lists
+    /// why not, and then no criterion is judged.
+    pub generator: GeneratorReport,
+}
+
+/// What a run's numbers say, in order of precedence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictStatus {
+    /// The generator could not do what the scenario asked where it
+    /// matters: the numbers are not the target's, so nothing is judged.
+    Invalid,
+    /// A criterion failed.
+    Fail,
+    /// No `[slo]` criteria, and every target answered (and every hook ran).
+    NoSlo,
+    /// Every criterion passed.
+    Pass,
+}
+
+impl VerdictStatus {
+    /// As the console and the report print it.
+    pub const fn word(self) -> &'static str {
+        match self {
+            VerdictStatus::Invalid => "INVALID",
+            VerdictStatus::Fail => "FAIL",
+            VerdictStatus::NoSlo => "NO SLO",
+            VerdictStatus::Pass => "PASS",
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -206,6 +238,15 @@ pub fn read_timeline(path: &Path) -> Result<Timeline, AssessError> {
         column("first_success_done_ms").ok(),
         column("first_success_after_last_failure_done_ms").ok(),
     ];
+    // Generator health came later too: absent columns read as a healthy,
+    // unplanned second (what older runs recorded of it: nothing).
+    let health_columns = [
+        column("late").ok(),
+        column("planned").ok(),
+        column("not_sent").ok(),
+        column("cap_waits").ok(),
+        column("max_send_lag_ms").ok(),
+    ];
     let mut scopes: Vec<(String, Vec<SecondSample>)> = Vec::new();
     for (line, record) in reader.records().enumerate() {
         let record = record.map_err(|e| invalid(e.to_string()))?;
@@ -225,6 +266,16 @@ pub fn read_timeline(path: &Path) -> Result<Timeline, AssessError> {
         for (k, &i) in kinds.iter().enumerate() {
             by_kind[k] = number(i)?;
         }
+        let count = |i: Option<usize>| -> Result<Option<u64>, AssessError> {
+            i.map(optional).transpose().map(Option::flatten)
+        };
+        let [late, planned, not_sent, cap_waits, max_lag] = health_columns;
+        let max_send_lag_us = match max_lag.map(|i| &record[i]) {
+            None | Some("") => 0,
+            Some(text) => millis_to_us(text).ok_or_else(|| {
+                invalid(format!("row {}: {text:?} is not a time in ms", line + 2))
+            })?,
+        };
         let sample = SecondSample {
             second: u32::try_from(number(second)?)
                 .map_err(|_| invalid("second out of range".into()))?,
@@ -244,6 +295,15 @@ pub fn read_timeline(path: &Path) -> Result<Timeline, AssessError> {
                 .map(optional)
                 .transpose()?
                 .flatten(),
+            health: GeneratorHealth {
+                planned: count(planned)?,
+                sent: number(sent)?,
+                late: count(late)?.unwrap_or(0),
+                not_sent: count(not_sent)?.unwrap_or(0),
+                cap_waits: count(cap_waits)?.unwrap_or(0),
+                local_errors: by_kind[Kind::LocalError.index()],
+                max_send_lag_us,
+            },
         };
         let name = &record[target];
         match scopes.iter_mut().find(|(n, _)| n == name) {
@@ -252,6 +312,20 @@ pub fn read_timeline(path: &Path) -> Result<Timeline, AssessError> {
         }
     }
     Ok(Timeline { scopes })
+}
+
+/// `12.345` (the timeline's ms with three decimals) as µs.
+fn millis_to_us(text: &str) -> Option<u64> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let frac: u64 = format!("{frac:0<3}").parse().ok()?;
+    whole
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(1000)?
+        .checked_add(frac)
 }
 
 /// The assessment of a run from its summary (faults, markers, totals) and
@@ -265,37 +339,44 @@ pub fn assess(
     let run_end_ms = summary["seconds"].as_u64().unwrap_or(0) * 1000;
     // Faults and markers in order of T0; a fault that never ran is placed
     // at its planned time and measured as nothing.
-    let mut starts: Vec<(String, Option<u64>, T0Source, f64)> = Vec::new();
+    let mut starts: Vec<Start> = Vec::new();
     for f in summary["faults"].as_array().into_iter().flatten() {
         let t0 = f["injected_at_ms"].as_f64().map(|ms| ms as u64);
         let planned = f["planned_at_ms"].as_f64().unwrap_or(0.0);
-        let name = f["name"].as_str().unwrap_or("fault").to_string();
-        starts.push((name, t0, T0Source::Hook, t0.map_or(planned, |t| t as f64)));
+        starts.push(Start {
+            name: f["name"].as_str().unwrap_or("fault").to_string(),
+            t0_ms: t0,
+            source: T0Source::Hook,
+            order_ms: t0.map_or(planned, |t| t as f64),
+            restore_done_ms: f["restore_done_ms"].as_f64().map(|ms| ms as u64),
+        });
     }
     for m in summary["markers"].as_array().into_iter().flatten() {
         let at = m["at_ms"].as_f64().unwrap_or(0.0);
-        starts.push((
-            format!("marker {}", m["number"]),
-            Some(at as u64),
-            T0Source::Marker,
-            at,
-        ));
+        starts.push(Start {
+            name: format!("marker {}", m["number"]),
+            t0_ms: Some(at as u64),
+            source: T0Source::Marker,
+            order_ms: at,
+            restore_done_ms: None,
+        });
     }
-    starts.sort_by(|a, b| a.3.total_cmp(&b.3));
-    let t0s: Vec<(Option<u64>, T0Source)> = starts.iter().map(|s| (s.1, s.2)).collect();
+    starts.sort_by(|a, b| a.order_ms.total_cmp(&b.order_ms));
+    let t0s: Vec<(Option<u64>, T0Source)> = starts.iter().map(|s| (s.t0_ms, s.source)).collect();
     let names: Vec<String> = if starts.is_empty() {
         vec!["first failure".to_string()]
     } else {
-        starts.iter().map(|s| s.0.clone()).collect()
+        starts.iter().map(|s| s.name.clone()).collect()
     };
-    let outages: Vec<FaultOutage> = regions(&t0s, run_end_ms)
-        .into_iter()
+    let regions = regions(&t0s, run_end_ms);
+    let outages: Vec<FaultOutage> = regions
+        .iter()
         .zip(names)
         .map(|(region, fault)| FaultOutage {
             fault,
             source: region.source,
             t0_ms: region.t0_ms,
-            scopes: scoped_outages(timeline, &region, rule),
+            scopes: scoped_outages(timeline, region, rule),
         })
         .collect();
 
@@ -314,16 +395,77 @@ pub fn assess(
             .unwrap_or(&Value::Null);
         criteria.extend(evaluate(spec, target, &measured(totals, target, &outages)));
     }
+    let configured = !criteria.is_empty();
     if let Some(c) = hooks_criterion(summary) {
         criteria.push(c);
     }
+    criteria.extend(answered_criteria(summary));
+
+    let judged: Vec<JudgedFault<'_>> = outages
+        .iter()
+        .zip(&regions)
+        .enumerate()
+        .map(|(i, (outage, region))| JudgedFault {
+            outage,
+            region_end_ms: region.end_ms,
+            restore_done_ms: starts.get(i).and_then(|s| s.restore_done_ms),
+        })
+        .collect();
+    let scenario = &summary["scenario"];
+    let max_late_pct = scenario["max_late_pct"]
+        .as_f64()
+        .unwrap_or(crate::scenario::DEFAULT_MAX_LATE_PCT);
+    let warmup_seconds = scenario["warmup_s"].as_f64().unwrap_or(0.0).floor() as u32;
+    let generator = judge(timeline, &judged, rule, max_late_pct, warmup_seconds);
+    let status = if !generator.invalid.is_empty() {
+        VerdictStatus::Invalid
+    } else if criteria.iter().any(|c| !c.pass) {
+        VerdictStatus::Fail
+    } else if !configured {
+        VerdictStatus::NoSlo
+    } else {
+        VerdictStatus::Pass
+    };
     Assessment {
         verdict: Verdict {
-            pass: criteria.iter().all(|c| c.pass),
+            status,
             criteria,
+            generator,
         },
         outages,
     }
+}
+
+/// A fault or marker, as the outages are ordered and measured from it.
+struct Start {
+    name: String,
+    /// `None`: the fault's hook never ran.
+    t0_ms: Option<u64>,
+    source: T0Source,
+    /// Where it sorts: T0, else the planned time.
+    order_ms: f64,
+    restore_done_ms: Option<u64>,
+}
+
+/// No criteria is not a pass: a target that never once answered with a
+/// complete page fails the run, SLOs or not.
+fn answered_criteria(summary: &Value) -> Vec<Criterion> {
+    summary["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            let ok = t["ok"].as_u64().unwrap_or(0);
+            let requests = t["requests"].as_u64().unwrap_or(0);
+            Criterion {
+                name: "answered".into(),
+                scope: t["name"].as_str().unwrap_or("?").to_string(),
+                threshold: "≥ 1 ok response".into(),
+                measured: format!("{ok} of {requests} ok"),
+                pass: ok > 0,
+            }
+        })
+        .collect()
 }
 
 /// Every target's outage, then `all`'s, which needs the targets' (see

@@ -6,13 +6,15 @@
 
 pub mod assess;
 pub mod faults;
+pub mod generator;
 pub mod hooks;
 pub mod markers;
 pub mod rto;
 pub mod slo;
 
-pub use assess::{Assessment, FaultOutage, ScopedOutage, Verdict, assess_dir};
+pub use assess::{Assessment, FaultOutage, ScopedOutage, Verdict, VerdictStatus, assess_dir};
 pub use faults::{FaultLog, FaultRecord, JOURNAL, drive_faults};
+pub use generator::GeneratorReport;
 pub use hooks::{HookRun, run_hook};
 pub use markers::{Marker, MarkerLog, watch_markers};
 pub use rto::{

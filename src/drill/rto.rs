@@ -71,7 +71,7 @@
 use serde::{Serialize, Serializer};
 
 use crate::outcome::Kind;
-use crate::record::SecondStats;
+use crate::record::{GeneratorHealth, SecondStats};
 
 /// One second of one target (or `all`), as `timeline.csv` has it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -97,6 +97,9 @@ pub struct SecondSample {
     /// Run-clock ms at which the earliest success sent after this second's
     /// last failure completed (any success when nothing failed).
     pub first_success_after_last_failure_done_ms: Option<u64>,
+    /// What the generator managed in this second (not read by the RTO:
+    /// [`super::generator`] decides whether the second can be judged).
+    pub health: GeneratorHealth,
 }
 
 impl SecondSample {
@@ -117,6 +120,7 @@ impl SecondSample {
             first_success_after_last_failure_done_ms: at(stats
                 .marks
                 .first_success_done_after_last_failure()),
+            health: stats.health(),
         }
     }
 

@@ -25,6 +25,10 @@ use crate::record::{LaneReport, LaneTallies, Shard, second_of};
 const TICK: Duration = Duration::from_millis(250);
 /// Starting size of a body buffer; Bookinfo pages are 4–16 KiB.
 const BODY_CAPACITY: usize = 32 * 1024;
+/// Closed model: a user whose request failed on this machine (`local_error`:
+/// out of descriptors or ports) pauses at least this long before the next,
+/// so a machine limit never turns into a hot loop of failures.
+const LOCAL_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
 pub struct LaneSpec {
     /// Index among all lanes of the run (the recorder tracks each one).
@@ -33,9 +37,14 @@ pub struct LaneSpec {
     pub schedule: Schedule,
     /// No request is intended at or after this offset from the run start.
     pub end: Duration,
-    /// More in flight than this and the lane stops sending; the slots it
-    /// then sends late are counted as late, never skipped.
+    /// More in flight than this and the lane stops sending; a slot that
+    /// waited for room is counted as a cap wait (and late when it is).
     pub max_in_flight: usize,
+    /// Open model: a slot not sent within this of its intended time is
+    /// never sent (counted `not_sent`): the user it stands for has given up
+    /// by then, and a backlog must not grow without bound. The run's
+    /// `timeout`.
+    pub send_deadline: Duration,
     /// Open model: slot numbers from the pacer, each sent when it is due.
     pub slots: Option<UnboundedReceiver<u64>>,
     /// Cluster names and pod patterns (this lane builds its own classifier).
@@ -111,6 +120,20 @@ pub async fn run_lane(
         Schedule::Open { .. } => (0, Duration::ZERO),
     };
     let mut slots = spec.slots;
+    // The last instant the lane was at its in-flight cap with a slot due:
+    // a slot intended before it waited for room.
+    let mut cap_full_at: Option<Instant> = None;
+    // Open model: a slot taken from the pacer while the lane was at its
+    // cap. It goes out as soon as there is room, or is dropped (not sent)
+    // at its deadline; either way the lane takes the next slot right
+    // after, so stale slots never pile up behind a full lane and the
+    // watermark keeps moving.
+    let mut waiting: Option<u64> = None;
+    let waiting_deadline = tokio::time::sleep_until(end_at);
+    tokio::pin!(waiting_deadline);
+    let deadline_of = |at: Instant| (at + spec.send_deadline).min(end_at);
+    let end_of_sends = tokio::time::sleep_until(end_at);
+    tokio::pin!(end_of_sends);
 
     // A macro, not a closure: the loop below also needs `inflight` and `floors`.
     macro_rules! push {
@@ -144,31 +167,89 @@ pub async fn run_lane(
         if next_at.is_none() && inflight.is_empty() && !closed_starting {
             break;
         }
-        let can_send = next_at.is_some() && inflight.len() < spec.max_in_flight;
+        let mut at_cap = inflight.len() >= spec.max_in_flight;
+        if let Some(w) = waiting {
+            let at = clock.at(Schedule::slot_offset(rate, w));
+            let second = second_of(clock.us(at));
+            let dealt_with = if Instant::now() >= deadline_of(at) {
+                shard.not_sent(second, 1);
+                true
+            } else if !at_cap {
+                shard.cap_wait(second);
+                push!(Start::At(at), second);
+                at_cap = inflight.len() >= spec.max_in_flight;
+                true
+            } else {
+                false
+            };
+            if dealt_with {
+                waiting = None;
+                slot = w + stride;
+                next_at = slot_at(slot);
+            }
+        }
+        if next_at.is_some() && at_cap {
+            cap_full_at = Some(Instant::now());
+        }
+        let can_take = next_at.is_some() && waiting.is_none();
         tokio::select! {
             biased;
             _ = stop.cancelled() => break,
-            due = next_slot(&mut slots), if can_send => match due {
+            // Nothing is sent after the end of traffic: every slot still
+            // unsent is counted, never silently dropped.
+            _ = &mut end_of_sends, if next_at.is_some() => {
+                let mut s = slot;
+                while Schedule::slot_offset(rate, s) < spec.end {
+                    shard.not_sent(second_of(Schedule::slot_offset(rate, s).as_micros() as u64), 1);
+                    s += stride;
+                }
+                next_at = None;
+                waiting = None;
+                slots = None; // the pacer's further sends to this lane fail fast
+            }
+            due = next_slot(&mut slots), if can_take => match due {
                 Some(due) => {
                     let at = clock.at(Schedule::slot_offset(rate, due));
-                    push!(Start::At(at), second_of(clock.us(at)));
-                    slot = due + stride;
-                    next_at = slot_at(slot);
+                    let second = second_of(clock.us(at));
+                    if Instant::now() >= deadline_of(at) {
+                        shard.not_sent(second, 1);
+                    } else if at_cap {
+                        waiting = Some(due);
+                        waiting_deadline.as_mut().reset(deadline_of(at));
+                    } else {
+                        if cap_full_at.is_some_and(|full| full >= at) {
+                            shard.cap_wait(second);
+                        }
+                        push!(Start::At(at), second);
+                    }
+                    if waiting.is_none() {
+                        slot = due + stride;
+                        next_at = slot_at(slot);
+                    }
                 }
                 // The pacer is gone (interrupted): nothing more to send.
                 None => next_at = None,
             },
+            // The waiting slot's deadline: dropped at the top of the loop.
+            _ = &mut waiting_deadline, if waiting.is_some() => {}
             Some(done) = inflight.next(), if !inflight.is_empty() => {
+                if next_at.is_some() && inflight.len() + 1 >= spec.max_in_flight {
+                    cap_full_at = Some(Instant::now()); // full until this reply
+                }
                 floors.remove(done.floor);
+                let mut pause = think;
                 if let Some(exchanged) = done.exchange {
                     let outcome = finish(exchanged, &done.body, &mut classifier, clock, spec.target);
                     let outcome = tallies.count(outcome, &classifier, configured_clusters, spec.warmup_seconds);
+                    if outcome.kind == Kind::LocalError {
+                        pause = pause.max(LOCAL_ERROR_PAUSE);
+                    }
                     shard.record(&outcome);
                 }
                 pool.push(done.body);
                 let now = Instant::now();
-                if users > 0 && now + think < end_at {
-                    let start = if think.is_zero() { Start::At(now) } else { Start::AfterThink(think) };
+                if users > 0 && now + pause < end_at {
+                    let start = if pause.is_zero() { Start::At(now) } else { Start::AfterThink(pause) };
                     push!(start, second_of(clock.us(now)));
                 }
             }

@@ -45,6 +45,12 @@ pub fn in_flight_caps(open_files: u64, fds_per_request: &[u64], ceiling: usize) 
         .collect()
 }
 
+/// Open files a closed model of `users` per target needs, so that every
+/// user can hold a socket: the budget [`in_flight_caps`] shares out.
+pub fn files_for_users(users: u64, fds_per_request: &[u64]) -> u64 {
+    RESERVED_FDS + 2 * users * fds_per_request.iter().sum::<u64>().max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +61,15 @@ mod tests {
         assert_eq!(in_flight_caps(20_000, &[2, 2], 20_000), vec![2468, 2468]);
         assert_eq!(in_flight_caps(1_000_000, &[1], 20_000), vec![20_000]);
         assert_eq!(in_flight_caps(100, &[1, 1], 20_000), vec![1, 1]);
+    }
+
+    #[test]
+    fn users_fit_exactly_when_the_caps_hold_them() {
+        let fds = [2, 2];
+        let needed = files_for_users(2000, &fds);
+        assert_eq!(needed, 16_256);
+        assert_eq!(in_flight_caps(needed, &fds, 20_000), vec![2000, 2000]);
+        assert_eq!(in_flight_caps(needed - 1, &fds, 20_000), vec![1999, 1999]);
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! hand finished seconds to the [`Recorder`], which merges them once per
 //! second, off the request path, and feeds the writers in order.
 
+mod health;
 mod marks;
 mod pages;
 mod recorder;
 mod second;
 mod shard;
 
+pub use health::{GeneratorHealth, Limits};
 pub use marks::Marks;
 pub use pages::{
     DEGRADED, NAMED_CLUSTERS, OTHER_CLUSTER, PageCounts, UNKNOWN_CLUSTER, VERSION_NAMES,

@@ -82,6 +82,9 @@ pub struct Totals {
 
 pub struct Recorder {
     targets: usize,
+    /// Per target, the open model's planned sends per second (`None`:
+    /// closed model, which has no schedule).
+    planned: Vec<Option<Vec<u64>>>,
     complete_before: Vec<u32>,
     pending: BTreeMap<u32, Vec<SecondStats>>,
     next_second: u32,
@@ -95,6 +98,7 @@ impl Recorder {
     pub fn new(targets: usize, lanes: usize, warmup_seconds: u32) -> Recorder {
         Recorder {
             targets,
+            planned: vec![None; targets],
             complete_before: vec![0; lanes],
             pending: BTreeMap::new(),
             next_second: 0,
@@ -110,6 +114,15 @@ impl Recorder {
                 other_clusters: vec![Default::default(); targets],
             },
         }
+    }
+
+    /// Per target, the sends the open model's schedule intended in each
+    /// second (`None` for closed-model targets), so every second written
+    /// carries what it was planned to have beside what was sent.
+    pub fn with_planned(mut self, planned: Vec<Option<Vec<u64>>>) -> Recorder {
+        debug_assert_eq!(planned.len(), self.targets);
+        self.planned = planned;
+        self
     }
 
     pub fn phase(&self, second: u32) -> Phase {
@@ -170,10 +183,15 @@ impl Recorder {
     fn emit_before(&mut self, end: u32, sink: &mut dyn RowSink) -> io::Result<()> {
         while self.next_second < end {
             let second = self.next_second;
-            let targets = match self.pending.remove(&second) {
+            let mut targets = match self.pending.remove(&second) {
                 Some(t) => t,
                 None => (0..self.targets).map(|_| SecondStats::new()).collect(),
             };
+            for (stats, planned) in targets.iter_mut().zip(&self.planned) {
+                stats.planned = planned
+                    .as_ref()
+                    .map(|p| p.get(second as usize).copied().unwrap_or(0));
+            }
             let mut all = SecondStats::new();
             for (target, stats) in targets.iter().enumerate() {
                 all.merge(stats);

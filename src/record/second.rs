@@ -6,7 +6,7 @@
 use hdrhistogram::Histogram;
 
 use crate::outcome::{Kind, Outcome};
-use crate::record::{Marks, PageCounts};
+use crate::record::{GeneratorHealth, Marks, PageCounts};
 
 /// Highest latency tracked exactly, in microseconds (one hour). Larger
 /// values are clamped by `saturating_record`, never dropped.
@@ -22,6 +22,16 @@ pub struct SecondStats {
     pub counts: [u64; Kind::COUNT],
     /// Requests sent ≥ [`LATE_SEND_US`] after their intended time.
     pub late: u64,
+    /// The largest send lag of the second, µs.
+    pub max_send_lag_us: u64,
+    /// Open model: slots the schedule intended in this second (filled in by
+    /// the recorder from the schedule, so it does not depend on what the
+    /// lanes managed); `None` for the closed model.
+    pub planned: Option<u64>,
+    /// Slots whose deadline passed before they could be sent.
+    pub not_sent: u64,
+    /// Requests whose send waited on the in-flight cap.
+    pub cap_waits: u64,
     pub statuses: StatusCounts,
     /// Microseconds from intended send to completion, every request.
     pub latency: Histogram<u64>,
@@ -49,6 +59,10 @@ impl SecondStats {
         SecondStats {
             counts: [0; Kind::COUNT],
             late: 0,
+            max_send_lag_us: 0,
+            planned: None,
+            not_sent: 0,
+            cap_waits: 0,
             statuses: StatusCounts::default(),
             latency: new_histogram(),
             service: new_histogram(),
@@ -64,6 +78,7 @@ impl SecondStats {
         if outcome.send_lag_us >= LATE_SEND_US {
             self.late += 1;
         }
+        self.max_send_lag_us = self.max_send_lag_us.max(outcome.send_lag_us);
         if outcome.status != 0 {
             self.statuses.add(outcome.status, 1);
         }
@@ -87,6 +102,13 @@ impl SecondStats {
             *a += b;
         }
         self.late += other.late;
+        self.max_send_lag_us = self.max_send_lag_us.max(other.max_send_lag_us);
+        self.planned = match (self.planned, other.planned) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        };
+        self.not_sent += other.not_sent;
+        self.cap_waits += other.cap_waits;
         self.statuses.merge(&other.statuses);
         self.first_sent_us = self.first_sent_us.min(other.first_sent_us);
         self.last_sent_us = self.last_sent_us.max(other.last_sent_us);
@@ -120,6 +142,19 @@ impl SecondStats {
 
     pub fn failed(&self) -> u64 {
         self.sent() - self.succeeded()
+    }
+
+    /// What the generator managed in this second.
+    pub fn health(&self) -> GeneratorHealth {
+        GeneratorHealth {
+            planned: self.planned,
+            sent: self.sent(),
+            late: self.late,
+            not_sent: self.not_sent,
+            cap_waits: self.cap_waits,
+            local_errors: self.count(Kind::LocalError),
+            max_send_lag_us: self.max_send_lag_us,
+        }
     }
 
     /// Requests per second between the first and the last actual send

@@ -23,19 +23,30 @@ pub fn second_of(us: u64) -> u32 {
 
 impl Shard {
     pub fn record(&mut self, outcome: &Outcome) {
-        let second = second_of(outcome.intended_us);
+        self.second(second_of(outcome.intended_us)).record(outcome);
+    }
+
+    /// `n` slots of `second` that were never sent (their deadline passed).
+    pub fn not_sent(&mut self, second: u32, n: u64) {
+        self.second(second).not_sent += n;
+    }
+
+    /// A request of `second` whose send waited on the in-flight cap.
+    pub fn cap_wait(&mut self, second: u32) {
+        self.second(second).cap_waits += 1;
+    }
+
+    fn second(&mut self, second: u32) -> &mut SecondStats {
         if second < self.base {
             debug_assert!(false, "outcome for handed-off second {second}");
-            let mut s = SecondStats::new();
-            s.record(outcome);
-            self.stragglers.push((second, s));
-            return;
+            self.stragglers.push((second, SecondStats::new()));
+            return &mut self.stragglers.last_mut().expect("just pushed").1;
         }
         let index = (second - self.base) as usize;
         while self.seconds.len() <= index {
             self.seconds.push_back(SecondStats::new());
         }
-        self.seconds[index].record(outcome);
+        &mut self.seconds[index]
     }
 
     /// Removes and returns every second before `second` (including empty

@@ -9,11 +9,16 @@ use crate::report::timeline::ms;
 pub struct ConsoleLines {
     targets: Vec<String>,
     quiet: bool,
+    max_late_pct: f64,
 }
 
 impl ConsoleLines {
-    pub fn new(targets: Vec<String>, quiet: bool) -> ConsoleLines {
-        ConsoleLines { targets, quiet }
+    pub fn new(targets: Vec<String>, quiet: bool, max_late_pct: f64) -> ConsoleLines {
+        ConsoleLines {
+            targets,
+            quiet,
+            max_late_pct,
+        }
     }
 
     pub fn write(&mut self, row: &SecondRow<'_>) -> io::Result<()> {
@@ -31,10 +36,41 @@ impl ConsoleLines {
         );
         for (name, s) in self.targets.iter().zip(row.targets) {
             line.push_str(&format!(" {name}: {}", brief(s)));
+            if let Some(limited) = generator_note(s, self.max_late_pct) {
+                line.push_str(&format!(" {limited}"));
+            }
         }
         crate::report::live::line(&line);
         Ok(())
     }
+}
+
+/// `GENERATOR-LIMITED (late 16, max lag 35.1ms)` when the generator did not
+/// do what the scenario asked in this second: its numbers are not the target's.
+pub fn generator_note(s: &SecondStats, max_late_pct: f64) -> Option<String> {
+    let h = s.health();
+    let limits = h.limits(max_late_pct);
+    if !limits.any() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if h.late > 0 {
+        parts.push(format!(
+            "late {}, max lag {}ms",
+            h.late,
+            ms(h.max_send_lag_us)
+        ));
+    }
+    if h.not_sent > 0 {
+        parts.push(format!("not sent {}", h.not_sent));
+    }
+    if h.cap_waits > 0 {
+        parts.push(format!("in-flight cap {}", h.cap_waits));
+    }
+    if h.local_errors > 0 {
+        parts.push(format!("local errors {}", h.local_errors));
+    }
+    Some(format!("GENERATOR-LIMITED ({})", parts.join(", ")))
 }
 
 /// `200/s ok 100.0% p99 3.1ms` or `200/s ok 0.0% p99 0.4ms (refused 200)`.

@@ -23,19 +23,22 @@ pub fn render(dir: &Path, s: &Value) -> String {
     let mut h = String::with_capacity(256 * 1024);
     let name = text(&s["scenario"]["name"]);
     let verdict = &s["verdict"];
-    let pass = verdict["pass"].as_bool();
+    let status = verdict["status"].as_str();
     let _ = write!(
         h,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>meshdrill: {name}</title>\n<style>{CSS}</style></head><body>\n<h1>{name} <span class=\"{}\">{}</span></h1>\n<p class=\"meta\">started {} · {} s · {}{}</p>\n",
-        match pass {
-            Some(true) => "pass",
-            Some(false) => "fail",
-            None => "none",
+        match status {
+            Some("pass") => "pass",
+            Some("fail") => "fail",
+            Some("invalid") => "invalid",
+            _ => "none",
         },
-        match pass {
-            Some(true) => "PASS",
-            Some(false) => "FAIL",
-            None => "no verdict",
+        match status {
+            Some("pass") => "PASS",
+            Some("fail") => "FAIL",
+            Some("invalid") => "INVALID",
+            Some("no_slo") => "NO SLO",
+            _ => "no verdict",
         },
         text(&s["start_utc"]),
         s["seconds"],
@@ -46,6 +49,7 @@ pub fn render(dir: &Path, s: &Value) -> String {
             ""
         }
     );
+    generator_section(&mut h, verdict);
 
     section(&mut h, "Measured RTO");
     let mut rows = Vec::new();
@@ -92,17 +96,17 @@ pub fn render(dir: &Path, s: &Value) -> String {
         .into_iter()
         .flatten()
         .map(|c| {
-            let ok = c["pass"].as_bool() == Some(true);
+            let (class, word) = match (status, c["pass"].as_bool() == Some(true)) {
+                (Some("invalid"), _) => ("none", "not judged"),
+                (_, true) => ("pass", "pass"),
+                (_, false) => ("fail", "FAIL"),
+            };
             vec![
                 esc(&text(&c["name"])),
                 esc(&text(&c["scope"])),
                 esc(&text(&c["threshold"])),
                 esc(&text(&c["measured"])),
-                format!(
-                    "<span class=\"{}\">{}</span>",
-                    if ok { "pass" } else { "fail" },
-                    if ok { "pass" } else { "FAIL" }
-                ),
+                format!("<span class=\"{class}\">{word}</span>"),
             ]
         })
         .collect();
@@ -231,9 +235,65 @@ const CSS: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1240px;
 h1 span{font-size:.7em;padding:.1em .5em;border-radius:.3em;color:#fff}\
 span.pass{color:#0a7d3b}span.fail{color:#c62828;font-weight:bold}\
 h1 span.pass{background:#0a7d3b;color:#fff}h1 span.fail{background:#c62828;color:#fff}h1 span.none{background:#777}\
+h1 span.invalid{background:#b26a00;color:#fff}div.invalid{border:2px solid #b26a00;background:#fff6e5;padding:.2em 1em;margin:1em 0}\
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}\
 th{background:#f3f3f3}.meta{color:#666}figure{margin:1em 0}figure svg{max-width:100%;height:auto}\
 pre{background:#f6f6f6;padding:.6em;overflow-x:auto}";
+
+/// Why the run cannot be judged (first, when it cannot), and the seconds
+/// where the generator, not the target, set the numbers.
+fn generator_section(h: &mut String, verdict: &Value) {
+    let g = &verdict["generator"];
+    let list = |v: &Value| -> String {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|item| format!("<li>{}</li>", esc(&text(item))))
+            .collect()
+    };
+    if verdict["status"].as_str() == Some("invalid") {
+        let _ = writeln!(
+            h,
+            "<div class=\"invalid\" id=\"invalid\"><h2>INVALID: nothing is judged</h2><p>The generator could not do what the scenario asked, so these numbers are not the target's.</p><ul>{}</ul><p>What to change:</p><ul>{}</ul></div>",
+            list(&g["invalid"]),
+            list(&g["advice"])
+        );
+    }
+    let limited: Vec<String> = g["scopes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|sc| sc["scope"] != "all")
+        .filter_map(|sc| {
+            let runs: Vec<String> = sc["limited_seconds"]
+                .as_array()?
+                .iter()
+                .filter_map(|r| Some((r[0].as_u64()?, r[1].as_u64()?)))
+                .map(|(a, b)| {
+                    if a == b {
+                        a.to_string()
+                    } else {
+                        format!("{a}–{b}")
+                    }
+                })
+                .collect();
+            (!runs.is_empty()).then(|| {
+                format!(
+                    "<li>{}: second(s) {}</li>",
+                    esc(&text(&sc["scope"])),
+                    runs.join(", ")
+                )
+            })
+        })
+        .collect();
+    if !limited.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p id=\"generator-limited\">Generator-limited seconds (hatched in the charts): there the generator, not the target, set latency and failures.</p><ul>{}</ul>",
+            limited.concat()
+        );
+    }
+}
 
 fn section(h: &mut String, title: &str) {
     let _ = writeln!(h, "<h2>{title}</h2>");

@@ -31,11 +31,18 @@ impl Writers {
         clusters: &[String],
         epoch: SystemTime,
         quiet: bool,
+        max_late_pct: f64,
     ) -> io::Result<Writers> {
         Ok(Writers {
-            timeline: timeline::TimelineWriter::create(dir, targets.to_vec(), clusters, epoch)?,
+            timeline: timeline::TimelineWriter::create(
+                dir,
+                targets.to_vec(),
+                clusters,
+                epoch,
+                max_late_pct,
+            )?,
             hlog: hlog::HlogWriter::create(dir, targets.to_vec(), epoch)?,
-            console: console::ConsoleLines::new(targets.to_vec(), quiet),
+            console: console::ConsoleLines::new(targets.to_vec(), quiet, max_late_pct),
         })
     }
 }

@@ -8,8 +8,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::drill::assess::seconds;
-use crate::drill::{FaultOutage, FaultRecord, Marker, Recovery, RecoveryRule, Verdict};
+use crate::drill::generator::show_runs;
+use crate::drill::{
+    FaultOutage, FaultRecord, Marker, Recovery, RecoveryRule, Verdict, VerdictStatus,
+};
 use crate::outcome::Kind;
+use crate::record::GeneratorHealth;
 use crate::record::{
     DEGRADED, NAMED_CLUSTERS, OTHER_CLUSTER, SecondStats, UNKNOWN_CLUSTER, VERSION_NAMES,
 };
@@ -34,6 +38,11 @@ pub struct Summary {
     /// Outcomes that arrived after their second's row was written (always 0
     /// unless something is wrong); included in the totals below.
     pub outcomes_after_row_written: u64,
+    /// The open-files limit the run had (it bounds requests in flight).
+    pub open_files_limit: u64,
+    /// Run-clock ms when the last request had its outcome: nothing is sent
+    /// after the end of traffic, so this is at most one timeout after it.
+    pub requests_ended_ms: f64,
     /// Measured phase only (warmup excluded), per target.
     pub targets: Vec<TargetSummary>,
     /// All targets together.
@@ -63,6 +72,9 @@ pub struct ScenarioInfo {
     pub warmup_s: f64,
     pub timeout_ms: f64,
     pub connect_timeout_ms: f64,
+    /// `load.max_late_pct`: the late share above which a second is
+    /// generator-limited.
+    pub max_late_pct: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -84,6 +96,12 @@ pub struct TargetSummary {
     pub failures: BTreeMap<&'static str, u64>,
     pub statuses: BTreeMap<String, u64>,
     pub late_sends: u64,
+    /// What the generator managed over the measured phase: planned vs sent,
+    /// late, never sent, waits on the in-flight cap, local errors.
+    pub generator: GeneratorHealth,
+    /// Requests this target could have in flight at once (from the
+    /// open-files limit); `None` for `all`.
+    pub in_flight_cap: Option<usize>,
     pub requested_rate: Option<f64>,
     pub achieved_rate: Option<f64>,
     /// From intended send time (what users waited).
@@ -145,6 +163,7 @@ pub struct TargetInfo {
     pub host: String,
     pub connection: &'static str,
     pub requested_rate: Option<f64>,
+    pub in_flight_cap: Option<usize>,
 }
 
 impl TargetSummary {
@@ -208,6 +227,8 @@ impl TargetSummary {
             failures,
             statuses,
             late_sends: s.late,
+            generator: s.health(),
+            in_flight_cap: info.in_flight_cap,
             requested_rate: info.requested_rate,
             achieved_rate: s.achieved_rate(),
             latency_ms: percentiles(&s.latency),
@@ -331,11 +352,45 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
         ));
     }
     let late = summary.all.late_sends;
-    if late * 100 > summary.all.requests {
+    if summary
+        .all
+        .generator
+        .late_share_exceeds(summary.scenario.max_late_pct)
+    {
+        let what = match (
+            summary.scenario.rate_per_target,
+            summary.scenario.users_per_target,
+        ) {
+            (Some(rate), _) => format!(
+                "were sent ≥ 10 ms after their intended time: the generator could not hold {rate}/s per target (open model) on this machine"
+            ),
+            (None, Some(users)) => format!(
+                "started ≥ 10 ms after their user was ready: this machine could not run {users} users per target (closed model) without delay"
+            ),
+            (None, None) => "were sent ≥ 10 ms late".to_string(),
+        };
         t.push_str(&format!(
-            "WARNING: {late} of {} requests were sent ≥ 10 ms after their intended time: the generator could not hold the rate on this machine; their latency includes that wait\n",
+            "WARNING: {late} of {} requests {what}; their latency includes that wait\n",
             summary.all.requests
         ));
+    }
+    for s in &summary.targets {
+        let g = &s.generator;
+        if g.not_sent > 0 {
+            t.push_str(&format!(
+                "WARNING: {}: {} planned requests were never sent (the end of traffic, or one timeout after their intended time, came first)\n",
+                s.name, g.not_sent
+            ));
+        }
+        if g.cap_waits > 0 {
+            t.push_str(&format!(
+                "WARNING: {}: {} requests waited for the in-flight cap ({} at once, from the open-files limit {}): raise `ulimit -n`\n",
+                s.name,
+                g.cap_waits,
+                s.in_flight_cap.map_or("?".to_string(), |c| c.to_string()),
+                summary.open_files_limit
+            ));
+        }
     }
     for m in &summary.markers {
         t.push_str(&format!(
@@ -397,31 +452,59 @@ pub fn outage_lines(outages: &[FaultOutage], rule: RecoveryRule) -> String {
     t
 }
 
-/// The criteria table and the verdict line; empty when nothing was checked.
+/// The generator-limited seconds, the criteria table and the verdict line.
 pub fn verdict_lines(verdict: &Verdict) -> String {
     let mut t = String::new();
-    if verdict.criteria.is_empty() {
-        return t;
-    }
-    t.push_str(&format!(
-        "\n{:<24} {:<12} {:<34} {:<34} {}\n",
-        "criterion", "scope", "threshold", "measured", "result"
-    ));
-    for c in &verdict.criteria {
+    let limited: Vec<String> = verdict
+        .generator
+        .scopes
+        .iter()
+        .filter(|s| s.scope != "all" && !s.limited_seconds.is_empty())
+        .map(|s| format!("{} second(s) {}", s.scope, show_runs(&s.limited_seconds)))
+        .collect();
+    if !limited.is_empty() {
         t.push_str(&format!(
-            "{:<24} {:<12} {:<34} {:<34} {}\n",
-            c.name,
-            c.scope,
-            c.threshold,
-            c.measured,
-            if c.pass { "pass" } else { "FAIL" }
+            "\ngenerator-limited: {} — there the generator, not the target, set latency and failures\n",
+            limited.join("; ")
         ));
     }
-    t.push_str(if verdict.pass {
-        "verdict: PASS\n"
-    } else {
-        "verdict: FAIL\n"
-    });
+    let invalid = verdict.status == VerdictStatus::Invalid;
+    if !verdict.criteria.is_empty() {
+        t.push_str(&format!(
+            "\n{:<24} {:<12} {:<34} {:<34} {}\n",
+            "criterion", "scope", "threshold", "measured", "result"
+        ));
+        for c in &verdict.criteria {
+            let result = match (invalid, c.pass) {
+                (true, _) => "not judged",
+                (false, true) => "pass",
+                (false, false) => "FAIL",
+            };
+            t.push_str(&format!(
+                "{:<24} {:<12} {:<34} {:<34} {result}\n",
+                c.name, c.scope, c.threshold, c.measured
+            ));
+        }
+    }
+    match verdict.status {
+        VerdictStatus::Invalid => {
+            t.push_str(
+                "verdict: INVALID — the generator could not do what the scenario asked, so these numbers are not the target's and nothing is judged:\n",
+            );
+            for reason in &verdict.generator.invalid {
+                t.push_str(&format!("  - {reason}\n"));
+            }
+            t.push_str("what to change:\n");
+            for advice in &verdict.generator.advice {
+                t.push_str(&format!("  - {advice}\n"));
+            }
+        }
+        VerdictStatus::NoSlo => t.push_str(
+            "verdict: NO SLO — the scenario has no [slo] criteria; every target answered\n",
+        ),
+        VerdictStatus::Fail => t.push_str("verdict: FAIL\n"),
+        VerdictStatus::Pass => t.push_str("verdict: PASS\n"),
+    }
     t
 }
 

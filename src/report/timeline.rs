@@ -18,6 +18,8 @@ pub struct TimelineWriter {
     targets: Vec<String>,
     /// Configured cluster names with a column each.
     clusters: usize,
+    /// Judges each second's `generator_limited` column.
+    max_late_pct: f64,
     epoch: SystemTime,
 }
 
@@ -31,6 +33,11 @@ pub fn header(clusters: &[String]) -> Vec<String> {
         [
             "failed",
             "late",
+            "planned",
+            "not_sent",
+            "cap_waits",
+            "max_send_lag_ms",
+            "generator_limited",
             "availability_pct",
             "p50_ms",
             "p90_ms",
@@ -66,6 +73,7 @@ impl TimelineWriter {
         targets: Vec<String>,
         clusters: &[String],
         epoch: SystemTime,
+        max_late_pct: f64,
     ) -> io::Result<TimelineWriter> {
         let file = File::create(dir.join(FILE))?;
         let mut csv = csv::Writer::from_writer(BufWriter::new(file));
@@ -75,6 +83,7 @@ impl TimelineWriter {
             csv,
             targets,
             clusters: clusters.len().min(NAMED_CLUSTERS),
+            max_late_pct,
             epoch,
         })
     }
@@ -85,11 +94,23 @@ impl TimelineWriter {
         )
         .to_string();
         for (name, stats) in self.targets.iter().zip(row.targets) {
-            self.csv
-                .write_record(fields(row, &wall, name, stats, self.clusters))?;
+            self.csv.write_record(fields(
+                row,
+                &wall,
+                name,
+                stats,
+                self.clusters,
+                self.max_late_pct,
+            ))?;
         }
-        self.csv
-            .write_record(fields(row, &wall, "all", row.all, self.clusters))?;
+        self.csv.write_record(fields(
+            row,
+            &wall,
+            "all",
+            row.all,
+            self.clusters,
+            self.max_late_pct,
+        ))?;
         self.csv.flush()
     }
 }
@@ -100,6 +121,7 @@ fn fields(
     target: &str,
     s: &SecondStats,
     clusters: usize,
+    max_late_pct: f64,
 ) -> Vec<String> {
     let mut f = vec![
         row.second.to_string(),
@@ -111,6 +133,16 @@ fn fields(
     f.extend(s.counts.iter().map(|c| c.to_string()));
     f.push(s.failed().to_string());
     f.push(s.late.to_string());
+    let health = s.health();
+    f.push(health.planned.map_or(String::new(), |p| p.to_string()));
+    f.push(health.not_sent.to_string());
+    f.push(health.cap_waits.to_string());
+    f.push(if s.sent() == 0 {
+        String::new()
+    } else {
+        ms(health.max_send_lag_us)
+    });
+    f.push(u8::from(health.limits(max_late_pct).any()).to_string());
     f.push(
         s.availability_pct()
             .map_or(String::new(), |a| format!("{a:.2}")),

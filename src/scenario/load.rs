@@ -14,6 +14,8 @@ const MAX_USERS: i64 = 100_000;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const DEFAULT_MAX_BODY: usize = 1 << 20;
+/// Late sends a second may have before it is generator-limited, in percent.
+pub const DEFAULT_MAX_LATE_PCT: f64 = 1.0;
 
 pub(super) const CONNECTIONS: &[(&str, ConnectionPolicy)] = &[
     ("keep-alive", ConnectionPolicy::KeepAlive),
@@ -109,6 +111,11 @@ pub(super) fn compile(raw: &RawLoad, cx: &mut Cx<'_>) -> CompiledLoad {
         None => Some(DEFAULT_MAX_BODY),
     };
 
+    let max_late_pct = match &raw.max_late_pct {
+        Some(item) => super::slo::percent(item, cx, true),
+        None => Some(DEFAULT_MAX_LATE_PCT),
+    };
+
     let end_of_traffic = warmup.zip(duration).map(|(w, d)| w + d);
     let plan = (|| {
         Some(LoadPlan {
@@ -118,6 +125,7 @@ pub(super) fn compile(raw: &RawLoad, cx: &mut Cx<'_>) -> CompiledLoad {
             timeout: timeout?,
             connect_timeout: connect_timeout?,
             max_body_bytes: max_body?,
+            max_late_pct: max_late_pct?,
         })
     })();
     CompiledLoad {

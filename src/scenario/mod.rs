@@ -27,6 +27,7 @@ mod target;
 use std::path::Path;
 
 pub use error::{Problem, ScenarioError};
+pub use load::DEFAULT_MAX_LATE_PCT;
 pub use overrides::Overrides;
 pub use plan::*;
 

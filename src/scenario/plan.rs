@@ -90,6 +90,10 @@ pub struct LoadPlan {
     pub connect_timeout: Duration,
     /// Responses whose body exceeds this are `body_too_large`, not read further.
     pub max_body_bytes: usize,
+    /// A second whose share of late sends (≥ 10 ms after their intended
+    /// time) is above this, in percent, is generator-limited; so is a run
+    /// whose overall share is. Default 1.
+    pub max_late_pct: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

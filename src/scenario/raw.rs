@@ -34,6 +34,8 @@
 //! connection = "keep-alive"     # "keep-alive" (default) | "new"
 //! max_body = "1MiB"             # default 1MiB; bytes as an integer, or "512KiB",
 //!                               # "1MiB", "1GiB", "800B"; > 0
+//! max_late_pct = 1              # default 1; a second with more late sends (% of
+//!                               # its requests) is generator-limited; 0..=100
 //!
 //! [sim]                         # optional: the embedded simulator
 //! reviews_mix = [50, 30, 20]    # percent of v1 / v2 / v3 pages, sums to 100
@@ -223,6 +225,7 @@ pub(super) struct RawLoad {
     pub connect_timeout: Option<Item>,
     pub connection: Option<Item>,
     pub max_body: Option<Item>,
+    pub max_late_pct: Option<Item>,
 }
 
 /// `[sim]`; an absent table reads as one with no keys.

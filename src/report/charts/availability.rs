@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::ChartData;
-use super::style::{FONT, err, scope_color};
+use super::style::{FONT, LIMITED, err, scope_color};
 
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -39,6 +39,18 @@ pub fn draw<DB: DrawingBackend>(
             .map_err(err)?
             .label(format!("fault {}", w.name))
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], RED.mix(0.25).filled()));
+    }
+    for (i, [from, to]) in data.limited.iter().enumerate() {
+        let band = chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(f64::from(*from), 0.0), (f64::from(*to) + 1.0, 105.0)],
+                LIMITED.filled(),
+            )))
+            .map_err(err)?;
+        if i == 0 {
+            band.label("generator-limited")
+                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], LIMITED.filled()));
+        }
     }
     for (i, s) in data.scopes.iter().enumerate() {
         let color = scope_color(i);

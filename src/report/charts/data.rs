@@ -62,6 +62,10 @@ pub struct ChartData {
     pub clusters: Vec<String>,
     pub windows: Vec<Window>,
     pub outages: Vec<OutageMark>,
+    /// Seconds in which the generator was limited on any target, as
+    /// inclusive runs `[from, to]`: drawn shaded grey, because there the
+    /// generator, not the target, set the numbers.
+    pub limited: Vec<[u32; 2]>,
     pub end_s: f64,
 }
 
@@ -170,7 +174,18 @@ impl ChartData {
                 });
             }
         }
+        let mut limited: Vec<u32> = assessment
+            .verdict
+            .generator
+            .scopes
+            .iter()
+            .filter(|s| s.scope != "all")
+            .flat_map(|s| s.limited_seconds.iter().flat_map(|[a, b]| *a..=*b))
+            .collect();
+        limited.sort_unstable();
+        limited.dedup();
         Ok(ChartData {
+            limited: crate::drill::generator::runs(&limited),
             title: summary["scenario"]["name"]
                 .as_str()
                 .unwrap_or("meshdrill")

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::{ChartData, Row};
-use super::style::{FONT, err, panels};
+use super::style::{FONT, LIMITED, err, panels};
 
 /// Reads one percentile of a row.
 type Percentile = fn(&Row) -> Option<f64>;
@@ -51,6 +51,14 @@ pub fn draw<DB: DrawingBackend>(
                 .draw_series(std::iter::once(Rectangle::new(
                     [(w.from_s, 0.05), (w.to_s, top)],
                     RED.mix(0.12).filled(),
+                )))
+                .map_err(err)?;
+        }
+        for [from, to] in &data.limited {
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(f64::from(*from), 0.05), (f64::from(*to) + 1.0, top)],
+                    LIMITED.filled(),
                 )))
                 .map_err(err)?;
         }

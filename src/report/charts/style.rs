@@ -9,6 +9,8 @@ use plotters::style::FontStyle;
 
 pub const FONT: &str = "sans-serif";
 pub const WIDTH: u32 = 1200;
+/// Seconds where the generator was limited: grey, apart from the red of faults.
+pub const LIMITED: RGBAColor = RGBAColor(90, 90, 90, 0.28);
 
 /// Registers DejaVu Sans once for the ab_glyph text backend: PNG text then
 /// renders on a machine with no fonts at all.
