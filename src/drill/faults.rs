@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::drill::hooks::{HookRun, run_hook};
 use crate::engine::clock::RunClock;
-use crate::scenario::{FaultAction, FaultPlan};
+use crate::scenario::{Endpoint, FaultAction, FaultPlan, TargetPlan};
 use crate::sim::{Sim, SimFault};
 
 pub const JOURNAL: &str = "faults.jsonl";
@@ -74,12 +74,13 @@ pub struct FaultLog<'a> {
 /// Runs every inject and restore at its time until done or `stop`.
 pub async fn drive_faults(
     faults: &[FaultPlan],
+    targets: &[TargetPlan],
     sim: Option<&Sim>,
     clock: RunClock,
     stop: CancellationToken,
     log: FaultLog<'_>,
 ) -> Vec<FaultRecord> {
-    let mut records: Vec<FaultRecord> = faults.iter().map(record_for).collect();
+    let mut records: Vec<FaultRecord> = faults.iter().map(|f| record_for(f, targets)).collect();
     let mut journal = log
         .journal
         .and_then(|p| File::options().create(true).append(true).open(p).ok());
@@ -273,9 +274,18 @@ async fn apply(
     }
 }
 
-fn record_for(f: &FaultPlan) -> FaultRecord {
+/// The record before the fault ran. A simulator fault aims at the (first)
+/// target on that simulated cluster: the scope whose outage bounds the
+/// fault's window (`super::window`).
+fn record_for(f: &FaultPlan, targets: &[TargetPlan]) -> FaultRecord {
     let (action, target) = match &f.action {
-        FaultAction::Sim { cluster, fault } => (describe_sim(*fault, cluster.name()), None),
+        FaultAction::Sim { cluster, fault } => (
+            describe_sim(*fault, cluster.name()),
+            targets
+                .iter()
+                .find(|t| matches!(&t.endpoint, Endpoint::Sim { cluster: c, .. } if c == cluster))
+                .map(|t| t.name.clone()),
+        ),
         FaultAction::Hook { inject, target, .. } => (inject.display(), target.clone()),
     };
     FaultRecord {
@@ -298,4 +308,50 @@ fn describe_sim(fault: SimFault, cluster: &str) -> String {
 
 fn ms(clock: RunClock, t: Instant) -> f64 {
     clock.us(t) as f64 / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::ConnectionPolicy;
+    use crate::sim::Cluster;
+
+    fn sim_target(name: &str, cluster: Cluster) -> TargetPlan {
+        TargetPlan {
+            name: name.into(),
+            endpoint: Endpoint::Sim {
+                cluster,
+                path: "/productpage".into(),
+            },
+            connection: ConnectionPolicy::KeepAlive,
+        }
+    }
+
+    fn sim_fault(cluster: Cluster) -> FaultPlan {
+        FaultPlan {
+            name: "down".into(),
+            at: Duration::from_secs(3),
+            action: FaultAction::Sim {
+                cluster,
+                fault: SimFault::Down,
+            },
+            restore_at: Some(Duration::from_secs(8)),
+        }
+    }
+
+    #[test]
+    fn a_sim_fault_aims_at_the_first_target_on_its_cluster() {
+        let targets = [
+            sim_target("front", Cluster::Secondary),
+            sim_target("east", Cluster::Primary),
+            sim_target("east-again", Cluster::Primary),
+        ];
+        let record = record_for(&sim_fault(Cluster::Primary), &targets);
+        assert_eq!(record.target.as_deref(), Some("east"));
+        assert_eq!(record.action, "sim down on primary");
+        assert_eq!(record.planned_at_ms, 3000.0);
+        assert_eq!(record.planned_restore_ms, Some(8000.0));
+        let none = record_for(&sim_fault(Cluster::Primary), &targets[..1]);
+        assert_eq!(none.target, None);
+    }
 }
