@@ -22,4 +22,4 @@ pub use rto::{
     analyse_combined, regions,
 };
 pub use slo::{Criterion, Measured, MeasuredRto, SloSpec, evaluate};
-pub use window::{FaultWindow, WindowEnd, fault_window, faulted_scope};
+pub use window::{FaultWindow, WindowEnd, WindowFigures, fault_window, faulted_scope};

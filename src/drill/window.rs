@@ -26,7 +26,9 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use super::rto::{OutageReport, Recovery};
+use super::rto::{OutageReport, Recovery, SecondSample, failure_kinds};
+use crate::outcome::Kind;
+use crate::report::summary::Percentiles;
 
 /// The aggregate scope's name in outputs.
 pub const ALL: &str = "all";
@@ -107,6 +109,51 @@ pub fn fault_window(
         from_second,
         to_second: second(end_second).max(from_second),
         ends,
+    }
+}
+
+/// One scope's requests over a fault window: what every target (the
+/// control target too) did while the fault was doing its harm.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct WindowFigures {
+    pub requests: u64,
+    pub ok: u64,
+    pub failed: u64,
+    /// `None` without requests.
+    pub availability_pct: Option<f64>,
+    /// `failed` by kind; serialized as `{ "degraded": n, "timeout": n, ... }`
+    /// over every failure kind.
+    #[serde(serialize_with = "failure_kinds")]
+    pub failed_by_kind: [u64; Kind::COUNT],
+    /// What users waited (from latency.hlog, added by `assess`); `None`
+    /// without requests.
+    pub latency_ms: Option<Percentiles>,
+}
+
+impl WindowFigures {
+    /// The counts of the `samples` (one scope's seconds) inside `window`;
+    /// latency is left for the caller, who reads the histograms.
+    pub fn over(samples: &[SecondSample], window: &FaultWindow) -> WindowFigures {
+        let mut f = WindowFigures::default();
+        for s in samples.iter().filter(|s| window.contains(s.second)) {
+            f.requests += s.sent;
+            f.ok += s.ok;
+            f.failed += s.failed();
+            for kind in Kind::ALL.iter().filter(|k| !k.is_success()) {
+                f.failed_by_kind[kind.index()] += s.by_kind[kind.index()];
+            }
+        }
+        f.availability_pct = (f.requests > 0).then(|| 100.0 * f.ok as f64 / f.requests as f64);
+        f
+    }
+
+    /// Failure kinds that occurred, e.g. `refused 640, timeout 2`.
+    pub fn failures(&self) -> Vec<(&'static str, u64)> {
+        Kind::ALL
+            .iter()
+            .filter(|k| !k.is_success() && self.failed_by_kind[k.index()] > 0)
+            .map(|k| (k.name(), self.failed_by_kind[k.index()]))
+            .collect()
     }
 }
 
@@ -201,6 +248,48 @@ mod tests {
             FaultWindow::of(&hooked, 30_000, Some(18_004)),
             Some(window(10, 18, WindowEnd::Restored))
         );
+    }
+
+    fn second(second: u32, ok: u64, refused: u64) -> SecondSample {
+        let mut by_kind = [0; Kind::COUNT];
+        by_kind[Kind::Ok.index()] = ok;
+        by_kind[Kind::Refused.index()] = refused;
+        SecondSample {
+            second,
+            sent: ok + refused,
+            ok,
+            by_kind,
+            ..SecondSample::default()
+        }
+    }
+
+    #[test]
+    fn figures_count_only_the_window_seconds() {
+        // Down in seconds 3..8, back (partly) in second 8, which is out.
+        let samples: Vec<SecondSample> = (0..12)
+            .map(|s| match s {
+                3..=7 => second(s, 0, 50),
+                8 => second(s, 30, 20),
+                _ => second(s, 50, 0),
+            })
+            .collect();
+        let w = window(3, 8, WindowEnd::Recovered);
+        let f = WindowFigures::over(&samples, &w);
+        assert_eq!((f.requests, f.ok, f.failed), (250, 0, 250));
+        assert_eq!(f.availability_pct, Some(0.0));
+        assert_eq!(f.failures(), vec![("refused", 250)]);
+        assert_eq!(f.latency_ms, None);
+        let control = WindowFigures::over(&samples[..3], &w);
+        assert_eq!(control.requests, 0);
+        assert_eq!(control.availability_pct, None);
+        let healthy = WindowFigures::over(&samples[8..], &window(9, 12, WindowEnd::Restored));
+        assert_eq!((healthy.requests, healthy.ok), (150, 150));
+        assert_eq!(healthy.availability_pct, Some(100.0));
+        assert!(healthy.failures().is_empty());
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(json["failed_by_kind"]["refused"], 250);
+        assert_eq!(json["failed_by_kind"]["timeout"], 0);
+        assert!(json["failed_by_kind"].get("ok").is_none());
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub fn render(dir: &Path, s: &Value) -> String {
                 ms_s(&o["t0_ms"]),
                 recovery,
                 sc["failed"].to_string(),
-                pct(&sc["during"]["availability_pct"]),
+                pct(&sc["in_window"]["availability_pct"]),
                 p99s(&sc["latency_ms"]),
             ]);
         }
@@ -80,11 +80,12 @@ pub fn render(dir: &Path, s: &Value) -> String {
             "T0",
             "RTO",
             "failed",
-            "availability during",
+            "availability in fault window",
             "p99 before → during → after (ms)",
         ],
         &rows,
     );
+    fault_windows(&mut h, s);
 
     section(&mut h, "Verdict");
     let rows: Vec<Vec<String>> = verdict["criteria"]
@@ -225,6 +226,65 @@ pub fn render(dir: &Path, s: &Value) -> String {
     }
     h.push_str("<p class=\"meta\">Written by meshdrill from summary.json and the chart files in this folder.</p>\n</body></html>\n");
     h
+}
+
+/// Every scope over each fault's window: the control target's figures
+/// while the faulted one was down.
+fn fault_windows(h: &mut String, s: &Value) {
+    let mut rows = Vec::new();
+    for o in s["outages"].as_array().into_iter().flatten() {
+        let w = &o["window"];
+        let (Some(from), Some(to)) = (w["from_second"].as_u64(), w["to_second"].as_u64()) else {
+            continue;
+        };
+        let faulted = text(&o["faulted_scope"]);
+        let reason = match w["ends"].as_str() {
+            Some("recovered") => format!("until {faulted} recovered"),
+            Some("not_recovered") => format!("{faulted} did not recover"),
+            Some("restored") => format!("{faulted} had no outage; until the restore finished"),
+            _ => format!("{faulted} had no outage; to the end of the fault"),
+        };
+        for sc in o["scopes"].as_array().into_iter().flatten() {
+            let f = &sc["in_window"];
+            let failures: Vec<String> = f["failed_by_kind"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(_, n)| n.as_u64().is_some_and(|n| n > 0))
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            rows.push(vec![
+                esc(&text(&o["fault"])),
+                format!("{from} s → {to} s ({})", esc(&reason)),
+                esc(&text(&sc["scope"])),
+                f["requests"].to_string(),
+                pct(&f["availability_pct"]),
+                f["failed"].to_string(),
+                esc(&failures.join(", ")),
+                num(&f["latency_ms"]["p50"]),
+                num(&f["latency_ms"]["p99"]),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    section(h, "Every target during each fault");
+    table(
+        h,
+        &[
+            "fault",
+            "fault window (seconds)",
+            "scope",
+            "requests",
+            "availability",
+            "failed",
+            "failures",
+            "p50 ms",
+            "p99 ms",
+        ],
+        &rows,
+    );
 }
 
 const CSS: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1240px;color:#222}\
