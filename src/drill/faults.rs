@@ -40,6 +40,9 @@ pub struct FaultRecord {
     pub restore_done_ms: Option<f64>,
     /// The restore ran early because the run was interrupted.
     pub restored_early: bool,
+    /// A planned restore failed (exit ≠ 0, killed at its timeout) or did not
+    /// run after an inject: the fault may still be in effect.
+    pub restore_failed: bool,
     pub inject_hook: Option<HookRun>,
     pub restore_hook: Option<HookRun>,
     /// Why injecting or restoring failed; the run goes on and says so.
@@ -136,6 +139,7 @@ pub async fn drive_faults(
             "restore"
         };
         if let Err(e) = &result {
+            record.restore_failed |= step_done == Step::Restore;
             let message = format!("{verb} failed: {e}");
             record.error = Some(match record.error.take() {
                 Some(earlier) => format!("{earlier}; {message}"),
@@ -183,6 +187,7 @@ pub async fn drive_faults(
         if *left && records[i].injected_at_ms.is_some() && records[i].restored_at_ms.is_none() {
             let message = "restore did not run".to_string();
             records[i].error.get_or_insert(message);
+            records[i].restore_failed = true;
         }
     }
     records

@@ -184,15 +184,32 @@ pub fn render(dir: &Path, s: &Value) -> String {
 
     section(&mut h, "Faults and markers");
     for f in s["faults"].as_array().into_iter().flatten() {
+        let restore = if f["planned_restore_ms"].is_null() {
+            String::new()
+        } else {
+            let failed = f["restore_failed"].as_bool() == Some(true);
+            format!(
+                " · restore {} (planned {}){}",
+                if failed && f["restored_at_ms"].is_null() {
+                    "did not run".to_string()
+                } else {
+                    step_times(&f["restored_at_ms"], &f["restore_done_ms"])
+                },
+                ms_s(&f["planned_restore_ms"]),
+                if failed {
+                    " <span class=\"fail\">FAILED</span>"
+                } else {
+                    ""
+                }
+            )
+        };
         let _ = writeln!(
             h,
-            "<h3>{}</h3><p>{} · injected {} (planned {}) · restored {} (planned {}){}</p>",
+            "<h3>{}</h3><p>{} · inject {} (planned {}){restore}{}</p>",
             esc(&text(&f["name"])),
             esc(&text(&f["action"])),
-            ms_s(&f["injected_at_ms"]),
+            step_times(&f["injected_at_ms"], &f["inject_done_ms"]),
             ms_s(&f["planned_at_ms"]),
-            ms_s(&f["restored_at_ms"]),
-            ms_s(&f["planned_restore_ms"]),
             f["error"].as_str().map_or(String::new(), |e| format!(
                 " · <span class=\"fail\">{}</span>",
                 esc(e)
@@ -333,6 +350,15 @@ fn esc(s: &str) -> String {
 fn ms_s(v: &Value) -> String {
     v.as_f64()
         .map_or("—".to_string(), |ms| format!("{:.3} s", ms / 1000.0))
+}
+
+/// A step from its start to its end: `18.001 s → 49.512 s`.
+fn step_times(start: &Value, done: &Value) -> String {
+    match (start.is_null(), done.is_null()) {
+        (true, _) => "not reached".to_string(),
+        (false, true) => format!("{} → (did not finish)", ms_s(start)),
+        (false, false) => format!("{} → {}", ms_s(start), ms_s(done)),
+    }
 }
 
 fn pct(v: &Value) -> String {

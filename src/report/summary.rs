@@ -297,28 +297,7 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
         ));
     }
     for f in &summary.faults {
-        let when = |v: Option<f64>| {
-            v.map_or("not reached".to_string(), |ms| {
-                format!("{:.3}s", ms / 1000.0)
-            })
-        };
-        t.push_str(&format!(
-            "fault {}: {} at {} (planned {:.3}s)",
-            f.name,
-            f.action,
-            when(f.injected_at_ms),
-            f.planned_at_ms / 1000.0
-        ));
-        if let Some(planned) = f.planned_restore_ms {
-            t.push_str(&format!(
-                ", restored at {} (planned {:.3}s)",
-                when(f.restored_at_ms),
-                planned / 1000.0
-            ));
-        }
-        if let Some(e) = &f.error {
-            t.push_str(&format!(" — ERROR: {e}"));
-        }
+        t.push_str(&fault_line(f));
         t.push('\n');
     }
     let local = summary
@@ -358,6 +337,43 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
         t.push_str(&verdict_lines(verdict));
     }
     t.push_str(&format!("results: {out_dir}\n"));
+    t
+}
+
+/// `fault primary-down: sim down on primary, inject 10.002s → 10.003s
+/// (planned 10.000s), restore 18.001s → 18.004s (planned 18.000s)`: each
+/// step from its start to its end, so a restore hook that ran for half a
+/// minute reads as such; a restore that failed or never ran reads FAILED.
+pub fn fault_line(f: &FaultRecord) -> String {
+    let at = |ms: f64| format!("{:.3}s", ms / 1000.0);
+    let step = |start: Option<f64>, done: Option<f64>| match (start, done) {
+        (Some(start), Some(done)) => format!("{} → {}", at(start), at(done)),
+        (Some(start), None) => format!("{} → (did not finish)", at(start)),
+        _ => "not reached".to_string(),
+    };
+    let mut t = format!(
+        "fault {}: {}, inject {} (planned {})",
+        f.name,
+        f.action,
+        step(f.injected_at_ms, f.inject_done_ms),
+        at(f.planned_at_ms)
+    );
+    if let Some(planned) = f.planned_restore_ms {
+        let restore = match f.restored_at_ms {
+            None if f.restore_failed => "FAILED: did not run".to_string(),
+            _ => step(f.restored_at_ms, f.restore_done_ms),
+        };
+        t.push_str(&format!(", restore {restore} (planned {})", at(planned)));
+        if f.restored_early {
+            t.push_str(" early: the run was interrupted");
+        }
+        if f.restore_failed && f.restored_at_ms.is_some() {
+            t.push_str(" FAILED");
+        }
+    }
+    if let Some(e) = &f.error {
+        t.push_str(&format!(" — ERROR: {e}"));
+    }
     t
 }
 
