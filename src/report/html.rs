@@ -64,7 +64,7 @@ pub fn render(dir: &Path, s: &Value) -> String {
             rows.push(vec![
                 esc(&text(&o["fault"])),
                 esc(&text(&sc["scope"])),
-                ms_s(&o["t0_ms"]),
+                t0_cell(o, sc),
                 recovery,
                 sc["failed"].to_string(),
                 pct(&sc["in_window"]["availability_pct"]),
@@ -245,6 +245,22 @@ pub fn render(dir: &Path, s: &Value) -> String {
     h
 }
 
+/// A scope's T0 and where it came from. Without a hook or marker every
+/// scope has its own (its first failed request), or none.
+fn t0_cell(o: &Value, sc: &Value) -> String {
+    let t0 = &sc["t0_ms"];
+    match o["source"].as_str() {
+        Some("hook") if t0.is_null() => "— (the fault did not run)".to_string(),
+        Some("hook") => format!("{} (fault injected)", ms_s(t0)),
+        Some("marker") => format!("{} (marker)", ms_s(t0)),
+        _ if t0.is_null() => "— (no failure; no fault hook or marker)".to_string(),
+        _ => format!(
+            "{} (its first failed request; no fault hook or marker)",
+            ms_s(t0)
+        ),
+    }
+}
+
 /// Every scope over each fault's window: the control target's figures
 /// while the faulted one was down.
 fn fault_windows(h: &mut String, s: &Value) {
@@ -257,9 +273,11 @@ fn fault_windows(h: &mut String, s: &Value) {
         let faulted = text(&o["faulted_scope"]);
         let reason = match w["ends"].as_str() {
             Some("recovered") => format!("until {faulted} recovered"),
-            Some("not_recovered") => format!("{faulted} did not recover"),
-            Some("restored") => format!("{faulted} had no outage; until the restore finished"),
-            _ => format!("{faulted} had no outage; to the end of the fault"),
+            Some("not_recovered") => {
+                format!("{faulted} did not recover before the next fault or the run's end")
+            }
+            Some("restored") => format!("{faulted} had no outage: until the restore finished"),
+            _ => format!("{faulted} had no outage: to the next fault or the run's end"),
         };
         for sc in o["scopes"].as_array().into_iter().flatten() {
             let f = &sc["in_window"];

@@ -390,7 +390,7 @@ pub fn outage_lines(outages: &[FaultOutage], rule: RecoveryRule) -> String {
     for o in outages {
         // Without a hook or marker every scope has its own T0: say so, and
         // give each scope's beside its result.
-        let own_t0 = o.t0_ms.is_none();
+        let own_t0 = o.source == T0Source::FirstFailure;
         let parts: Vec<String> = o
             .scopes
             .iter()
@@ -402,6 +402,7 @@ pub fn outage_lines(outages: &[FaultOutage], rule: RecoveryRule) -> String {
                 };
                 let what = match (r.recovery, r.t0_ms) {
                     (Recovery::NoOutage, None) if own_t0 => "no failure".to_string(),
+                    (Recovery::NoOutage, None) => "not measured".to_string(),
                     (Recovery::NoOutage, _) => "no outage".to_string(),
                     (Recovery::Recovered { .. }, _) => format!(
                         "{} ({t0}{} failed; p99 {})",
@@ -446,9 +447,13 @@ pub fn window_reason(o: &FaultOutage) -> Option<String> {
     let scope = o.faulted_scope.as_deref().unwrap_or("all");
     Some(match w.ends {
         WindowEnd::Recovered => format!("until {scope} recovered"),
-        WindowEnd::NotRecovered => format!("{scope} did not recover: to the end of the fault"),
+        WindowEnd::NotRecovered => {
+            format!("{scope} did not recover before the next fault or the run's end")
+        }
         WindowEnd::Restored => format!("{scope} had no outage: until the restore finished"),
-        WindowEnd::RegionEnd => format!("{scope} had no outage: to the end of the fault"),
+        WindowEnd::RegionEnd => {
+            format!("{scope} had no outage: to the next fault or the run's end")
+        }
     })
 }
 
