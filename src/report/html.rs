@@ -309,7 +309,7 @@ fn fault_windows(h: &mut String, s: &Value) {
         h,
         &[
             "fault",
-            "fault window (seconds)",
+            "fault window",
             "scope",
             "requests",
             "availability",
