@@ -336,11 +336,14 @@ mod tests {
             scope: name.to_string(),
             report: report(r, 5_001),
             latency_ms: Default::default(),
+            in_window: None,
         };
         FaultOutage {
             fault: "primary-down".into(),
             source: T0Source::Hook,
             t0_ms: Some(5_001),
+            faulted_scope: None,
+            window: None,
             scopes: vec![
                 scope("primary", primary),
                 scope("secondary", secondary),
