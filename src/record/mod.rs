@@ -5,6 +5,7 @@
 mod marks;
 mod pages;
 mod recorder;
+mod registry;
 mod second;
 mod shard;
 
@@ -14,5 +15,6 @@ pub use pages::{
     cluster_slot, version_slot,
 };
 pub use recorder::{LaneReport, LaneTallies, Phase, Recorder, RowSink, SecondRow, Totals};
+pub use registry::ClusterRegistry;
 pub use second::{LATE_SEND_US, MAX_TRACKED_US, SecondStats, StatusCounts, new_histogram};
 pub use shard::{Shard, second_of};

@@ -1,16 +1,18 @@
 //! Who answered, per second: reviews version, cluster and degraded backends
 //! of the productpages (HTTP 200, complete or degraded), in fixed arrays so
-//! recording never allocates. Cluster ids are the plan's configured names
-//! (same in every lane); a name only a page showed is counted as `other`
-//! here and by name in the lane's tallies.
+//! recording never allocates. Cluster ids are slots of the run's
+//! [`super::ClusterRegistry`] (same in every lane: the lane maps its own ids
+//! to them); a name past the slots is counted as `other` here and by name
+//! in the lane's tallies.
 
 use crate::classify::{Backends, ClusterId, Page, ReviewsVersion};
 use crate::outcome::Kind;
 
-/// Configured cluster names that get their own column: the `[clusters]`
-/// table's 32 plus the simulator's two.
-pub const NAMED_CLUSTERS: usize = 34;
-/// Slot of pages whose cluster is not configured (or beyond the named slots).
+/// Cluster names that get their own slot and column: room for the
+/// `[clusters]` table's 32 and the simulator's two, and at least 14 more
+/// that SLOs or pages name.
+pub const NAMED_CLUSTERS: usize = 48;
+/// Slot of pages whose cluster has no slot (beyond the named slots).
 pub const OTHER_CLUSTER: usize = NAMED_CLUSTERS;
 /// Slot of pages that named no cluster and matched no pod pattern.
 pub const UNKNOWN_CLUSTER: usize = NAMED_CLUSTERS + 1;
@@ -59,8 +61,8 @@ pub fn version_slot(v: ReviewsVersion) -> usize {
     }
 }
 
-/// The slot of a cluster id whose lane-local names were already folded into
-/// [`ClusterId::OTHER`] by the lane.
+/// The slot of a cluster id the lane already turned into a registry slot
+/// (or [`ClusterId::OTHER`]).
 pub fn cluster_slot(c: ClusterId) -> usize {
     match c.index() {
         Some(i) if i < NAMED_CLUSTERS => i,
@@ -144,6 +146,6 @@ mod tests {
         d.merge(&c);
         assert_eq!(d.versions, [2, 0, 2, 2]);
         assert_eq!(cluster_slot(ClusterId::UNKNOWN), UNKNOWN_CLUSTER);
-        assert_eq!(cluster_slot(ClusterId(40)), OTHER_CLUSTER);
+        assert_eq!(cluster_slot(ClusterId(NAMED_CLUSTERS as u8)), OTHER_CLUSTER);
     }
 }
