@@ -207,6 +207,17 @@ async fn a_cluster_first_named_mid_run_gets_a_column_with_exact_counts() {
     for row in &rows {
         assert_eq!(num(row, "sent"), 20);
         assert_eq!(num(row, "cluster_other"), 0);
+        // Slot i is intended at i × 50 ms: each second's first page is at
+        // its start, from the cluster that served that second.
+        let start = (num(row, "second") * 1000).to_string();
+        let (primary, dr) = if num(row, "second") < 2 {
+            (start.as_str(), "")
+        } else {
+            ("", start.as_str())
+        };
+        assert_eq!(row["first_ms_cluster_primary-cluster"], primary, "{row:?}");
+        assert_eq!(row["first_ms_cluster_dr-cluster"], dr, "{row:?}");
+        assert_eq!(row["first_ms_cluster_other"], "");
     }
     assert!(
         !dir.path().join(".timeline.csv.tmp").exists(),

@@ -16,12 +16,14 @@ use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::failover::ClusterSecond;
 use super::rto::{
     OutageReport, RecoveryRule, Region, SecondSample, T0Source, analyse, analyse_combined, regions,
 };
 use super::slo::{Criterion, Measured, MeasuredRto, SloSpec, evaluate};
 use crate::outcome::Kind;
 use crate::record::new_histogram;
+use crate::report::timeline::{CLUSTER_PREFIX, FIRST_MS_PREFIX};
 use crate::report::summary::{Percentiles, percentiles};
 use crate::scenario::SloPlan;
 
@@ -165,6 +167,10 @@ fn add_phase_latency(path: &Path, assessment: &mut Assessment) -> Result<(), Ass
 /// Per-second samples per scope (targets and `all`), in file order.
 pub struct Timeline {
     pub scopes: Vec<(String, Vec<SecondSample>)>,
+    /// The cluster columns' names, in header order (`other`, `unknown` too).
+    pub clusters: Vec<String>,
+    /// Per scope (same order as `scopes`): pages by cluster per second.
+    pub pages: Vec<Vec<ClusterSecond>>,
 }
 
 pub fn read_timeline(path: &Path) -> Result<Timeline, AssessError> {
@@ -206,7 +212,19 @@ pub fn read_timeline(path: &Path) -> Result<Timeline, AssessError> {
         column("first_success_done_ms").ok(),
         column("first_success_after_last_failure_done_ms").ok(),
     ];
+    let clusters: Vec<String> = headers
+        .iter()
+        .filter_map(|h| h.strip_prefix(CLUSTER_PREFIX).map(String::from))
+        .collect();
+    let cluster_columns: Vec<(usize, Option<usize>)> = clusters
+        .iter()
+        .map(|c| {
+            let pages = column(&format!("{CLUSTER_PREFIX}{c}"))?;
+            Ok((pages, column(&format!("{FIRST_MS_PREFIX}{c}")).ok()))
+        })
+        .collect::<Result<_, AssessError>>()?;
     let mut scopes: Vec<(String, Vec<SecondSample>)> = Vec::new();
+    let mut pages: Vec<Vec<ClusterSecond>> = Vec::new();
     for (line, record) in reader.records().enumerate() {
         let record = record.map_err(|e| invalid(e.to_string()))?;
         let number = |i: usize| -> Result<u64, AssessError> {
@@ -245,13 +263,33 @@ pub fn read_timeline(path: &Path) -> Result<Timeline, AssessError> {
                 .transpose()?
                 .flatten(),
         };
+        let mut by_cluster = ClusterSecond {
+            second: sample.second,
+            ..ClusterSecond::default()
+        };
+        for &(count, first) in &cluster_columns {
+            by_cluster.pages.push(number(count)?);
+            by_cluster
+                .first_ms
+                .push(first.map(optional).transpose()?.flatten());
+        }
         let name = &record[target];
-        match scopes.iter_mut().find(|(n, _)| n == name) {
-            Some((_, samples)) => samples.push(sample),
-            None => scopes.push((name.to_string(), vec![sample])),
+        match scopes.iter().position(|(n, _)| n == name) {
+            Some(i) => {
+                scopes[i].1.push(sample);
+                pages[i].push(by_cluster);
+            }
+            None => {
+                scopes.push((name.to_string(), vec![sample]));
+                pages.push(vec![by_cluster]);
+            }
         }
     }
-    Ok(Timeline { scopes })
+    Ok(Timeline {
+        scopes,
+        clusters,
+        pages,
+    })
 }
 
 /// The assessment of a run from its summary (faults, markers, totals) and

@@ -5,6 +5,7 @@
 //! whether that meets the scenario's SLOs ([`slo`]).
 
 pub mod assess;
+pub mod failover;
 pub mod faults;
 pub mod hooks;
 pub mod markers;

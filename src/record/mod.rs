@@ -11,7 +11,7 @@ mod shard;
 
 pub use marks::Marks;
 pub use pages::{
-    DEGRADED, NAMED_CLUSTERS, OTHER_CLUSTER, PageCounts, UNKNOWN_CLUSTER, VERSION_NAMES,
+    DEGRADED, NAMED_CLUSTERS, NO_PAGE, OTHER_CLUSTER, PageCounts, UNKNOWN_CLUSTER, VERSION_NAMES,
     cluster_slot, version_slot,
 };
 pub use recorder::{LaneReport, LaneTallies, Phase, Recorder, RowSink, SecondRow, Totals};

@@ -23,6 +23,11 @@ use crate::record::{
 };
 
 pub const FILE: &str = "timeline.csv";
+/// Count columns of clusters are `cluster_<name>`; the run-clock ms of each
+/// one's first page in the second is `first_ms_cluster_<name>` (a prefix,
+/// not a suffix: a page may name a cluster `x_first_ms`).
+pub const CLUSTER_PREFIX: &str = "cluster_";
+pub const FIRST_MS_PREFIX: &str = "first_ms_cluster_";
 /// Where a rewrite with new cluster columns is built before the rename.
 const REWRITE: &str = ".timeline.csv.tmp";
 
@@ -64,13 +69,14 @@ pub fn header(clusters: &[String]) -> Vec<String> {
     // the backend they showed as unavailable.
     h.extend(VERSION_NAMES.iter().map(|v| format!("reviews_{v}")));
     h.extend(VERSION_NAMES[1..].iter().map(|v| format!("ok_{v}")));
-    h.extend(
-        clusters
-            .iter()
-            .take(NAMED_CLUSTERS)
-            .map(|c| format!("cluster_{c}")),
-    );
-    h.extend(["cluster_other".to_string(), "cluster_unknown".to_string()]);
+    let slots: Vec<&str> = clusters
+        .iter()
+        .take(NAMED_CLUSTERS)
+        .map(String::as_str)
+        .chain(["other", "unknown"])
+        .collect();
+    h.extend(slots.iter().map(|c| format!("{CLUSTER_PREFIX}{c}")));
+    h.extend(slots.iter().map(|c| format!("{FIRST_MS_PREFIX}{c}")));
     h.extend(DEGRADED.iter().map(|(_, b)| format!("degraded_{b}")));
     h
 }
@@ -150,9 +156,13 @@ impl TimelineWriter {
 }
 
 /// What an earlier row holds in a column it did not have: no page, so a
-/// zero count.
-fn absent(_column: &str) -> &'static str {
-    "0"
+/// zero count and no first millisecond.
+fn absent(column: &str) -> &'static str {
+    if column.starts_with(FIRST_MS_PREFIX) {
+        ""
+    } else {
+        "0"
+    }
 }
 
 fn fields(
@@ -202,6 +212,8 @@ fn fields(
     f.extend(p.clusters[..clusters].iter().map(u64::to_string));
     f.push(p.clusters[OTHER_CLUSTER].to_string());
     f.push(p.clusters[UNKNOWN_CLUSTER].to_string());
+    let slots = (0..clusters).chain([OTHER_CLUSTER, UNKNOWN_CLUSTER]);
+    f.extend(slots.map(|slot| at(p.first_page_ms(slot))));
     f.extend(p.degraded.iter().map(u64::to_string));
     f
 }
