@@ -357,7 +357,15 @@ async fn sim_command(args: SimArgs) -> u8 {
                 journal: None,
                 quiet: false,
             };
-            crate::drill::drive_faults(&plan.faults, Some(&sim), clock, stop.clone(), log).await;
+            crate::drill::drive_faults(
+                &plan.faults,
+                &plan.targets,
+                Some(&sim),
+                clock,
+                stop.clone(),
+                log,
+            )
+            .await;
         }
     };
     let controlled = async {

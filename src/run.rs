@@ -229,7 +229,14 @@ async fn run_with(
         journal: Some(&journal),
         quiet: opts.quiet,
     };
-    let faults = drive_faults(&plan.faults, sim, clock, faults_stop.clone(), log);
+    let faults = drive_faults(
+        &plan.faults,
+        &plan.targets,
+        sim,
+        clock,
+        faults_stop.clone(),
+        log,
+    );
     let record = async {
         let mut failure = None;
         while let Some(report) = rx.recv().await {

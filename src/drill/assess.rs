@@ -21,6 +21,7 @@ use super::rto::{
     OutageReport, RecoveryRule, Region, SecondSample, T0Source, analyse, analyse_combined, regions,
 };
 use super::slo::{Criterion, Measured, MeasuredRto, SloSpec, evaluate};
+use super::window::{FaultWindow, WindowFigures, faulted_scope};
 use crate::outcome::Kind;
 use crate::record::new_histogram;
 use crate::report::timeline::{CLUSTER_PREFIX, FIRST_MS_PREFIX};
@@ -40,6 +41,12 @@ pub struct FaultOutage {
     pub fault: String,
     pub source: T0Source,
     pub t0_ms: Option<u64>,
+    /// The target the fault aims at, or `all` (see [`super::window`]);
+    /// `None` with the window.
+    pub faulted_scope: Option<String>,
+    /// The seconds the fault did its harm in, the same for every scope;
+    /// `None` without T0 (nothing ran, nothing failed).
+    pub window: Option<FaultWindow>,
     /// Per target in plan order, then `all`.
     pub scopes: Vec<ScopedOutage>,
 }
@@ -52,6 +59,9 @@ pub struct ScopedOutage {
     /// What users waited before, during and after the outage (from
     /// latency.hlog, over the same seconds as the spans).
     pub latency_ms: PhaseLatency,
+    /// This scope over the fault's window (`FaultOutage::window`): the
+    /// control target's figures while the faulted one was down.
+    pub in_window: Option<WindowFigures>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -101,8 +111,8 @@ pub fn assess_dir(
 
 /// Streams latency.hlog once, adding each second's histogram of a scope
 /// into the before/during/after totals of every outage whose span holds
-/// that second (`all` takes every target's). Memory: three histograms per
-/// outage and scope, whatever the run's length.
+/// that second, and into the fault window's (`all` takes every target's).
+/// Memory: four histograms per outage and scope, whatever the run's length.
 fn add_phase_latency(path: &Path, assessment: &mut Assessment) -> Result<(), AssessError> {
     let invalid = |message: String| AssessError::Invalid {
         path: path.to_path_buf(),
@@ -112,13 +122,13 @@ fn add_phase_latency(path: &Path, assessment: &mut Assessment) -> Result<(), Ass
         path: path.to_path_buf(),
         source,
     })?;
-    let mut sums: Vec<Vec<[Histogram<u64>; 3]>> = assessment
+    let mut sums: Vec<Vec<[Histogram<u64>; 4]>> = assessment
         .outages
         .iter()
         .map(|o| {
             o.scopes
                 .iter()
-                .map(|_| [new_histogram(), new_histogram(), new_histogram()])
+                .map(|_| std::array::from_fn(|_| new_histogram()))
                 .collect()
         })
         .collect();
@@ -148,12 +158,18 @@ fn add_phase_latency(path: &Path, assessment: &mut Assessment) -> Result<(), Ass
                         let _ = sums[o][i][phase].add(&h);
                     }
                 }
+                if outage.window.is_some_and(|w| w.contains(second)) {
+                    let _ = sums[o][i][3].add(&h);
+                }
             }
         }
     }
     for (o, outage) in assessment.outages.iter_mut().enumerate() {
         for (i, scoped) in outage.scopes.iter_mut().enumerate() {
-            let [before, during, after] = &sums[o][i];
+            let [before, during, after, window] = &sums[o][i];
+            if let Some(figures) = scoped.in_window.as_mut() {
+                figures.latency_ms = percentiles(window);
+            }
             scoped.latency_ms = PhaseLatency {
                 before: percentiles(before),
                 during: percentiles(during),
@@ -303,37 +319,57 @@ pub fn assess(
     let run_end_ms = summary["seconds"].as_u64().unwrap_or(0) * 1000;
     // Faults and markers in order of T0; a fault that never ran is placed
     // at its planned time and measured as nothing.
-    let mut starts: Vec<(String, Option<u64>, T0Source, f64)> = Vec::new();
+    let mut starts: Vec<Start> = Vec::new();
     for f in summary["faults"].as_array().into_iter().flatten() {
         let t0 = f["injected_at_ms"].as_f64().map(|ms| ms as u64);
         let planned = f["planned_at_ms"].as_f64().unwrap_or(0.0);
-        let name = f["name"].as_str().unwrap_or("fault").to_string();
-        starts.push((name, t0, T0Source::Hook, t0.map_or(planned, |t| t as f64)));
+        starts.push(Start {
+            name: f["name"].as_str().unwrap_or("fault").to_string(),
+            t0_ms: t0,
+            source: T0Source::Hook,
+            order: t0.map_or(planned, |t| t as f64),
+            target: f["target"].as_str().map(str::to_string),
+            restore_done_ms: f["restore_done_ms"].as_f64().map(|ms| ms as u64),
+        });
     }
     for m in summary["markers"].as_array().into_iter().flatten() {
         let at = m["at_ms"].as_f64().unwrap_or(0.0);
-        starts.push((
-            format!("marker {}", m["number"]),
-            Some(at as u64),
-            T0Source::Marker,
-            at,
-        ));
+        starts.push(Start {
+            name: format!("marker {}", m["number"]),
+            t0_ms: Some(at as u64),
+            source: T0Source::Marker,
+            order: at,
+            target: None,
+            restore_done_ms: None,
+        });
     }
-    starts.sort_by(|a, b| a.3.total_cmp(&b.3));
-    let t0s: Vec<(Option<u64>, T0Source)> = starts.iter().map(|s| (s.1, s.2)).collect();
-    let names: Vec<String> = if starts.is_empty() {
-        vec!["first failure".to_string()]
-    } else {
-        starts.iter().map(|s| s.0.clone()).collect()
-    };
+    starts.sort_by(|a, b| a.order.total_cmp(&b.order));
+    let t0s: Vec<(Option<u64>, T0Source)> = starts.iter().map(|s| (s.t0_ms, s.source)).collect();
+    if starts.is_empty() {
+        starts.push(Start {
+            name: "first failure".to_string(),
+            t0_ms: None,
+            source: T0Source::FirstFailure,
+            order: 0.0,
+            target: None,
+            restore_done_ms: None,
+        });
+    }
     let outages: Vec<FaultOutage> = regions(&t0s, run_end_ms)
         .into_iter()
-        .zip(names)
-        .map(|(region, fault)| FaultOutage {
-            fault,
-            source: region.source,
-            t0_ms: region.t0_ms,
-            scopes: scoped_outages(timeline, &region, rule),
+        .zip(starts)
+        .map(|(region, start)| {
+            let mut scopes = scoped_outages(timeline, &region, rule);
+            let window = fault_window_of(&scopes, &region, &start);
+            add_window_figures(timeline, &mut scopes, window.as_ref());
+            FaultOutage {
+                fault: start.name,
+                source: region.source,
+                t0_ms: region.t0_ms,
+                faulted_scope: window.as_ref().map(|w| w.1.clone()),
+                window: window.map(|w| w.0),
+                scopes,
+            }
         })
         .collect();
 
@@ -364,6 +400,43 @@ pub fn assess(
     }
 }
 
+/// A fault or marker as the summary has it, before its region is known.
+struct Start {
+    name: String,
+    t0_ms: Option<u64>,
+    source: T0Source,
+    /// Where it sorts: T0, or the planned time of a fault that never ran.
+    order: f64,
+    /// The target it aims at (`FaultRecord::target`).
+    target: Option<String>,
+    restore_done_ms: Option<u64>,
+}
+
+/// The fault's window, from its faulted scope's outage, and that scope.
+fn fault_window_of(
+    scopes: &[ScopedOutage],
+    region: &Region,
+    start: &Start,
+) -> Option<(FaultWindow, String)> {
+    let names: Vec<&str> = scopes.iter().map(|s| s.scope.as_str()).collect();
+    let faulted = faulted_scope(start.target.as_deref(), &names);
+    let report = &scopes.iter().find(|s| s.scope == faulted)?.report;
+    FaultWindow::of(report, region.end_ms, start.restore_done_ms).map(|w| (w, faulted.to_string()))
+}
+
+/// Every scope's counts over the fault's window (latency comes with
+/// [`add_phase_latency`]); `scopes` are in the timeline's order.
+fn add_window_figures(
+    timeline: &Timeline,
+    scopes: &mut [ScopedOutage],
+    window: Option<&(FaultWindow, String)>,
+) {
+    let Some((window, _)) = window else { return };
+    for (scoped, (_, samples)) in scopes.iter_mut().zip(&timeline.scopes) {
+        scoped.in_window = Some(WindowFigures::over(samples, window));
+    }
+}
+
 /// Every target's outage, then `all`'s, which needs the targets' (see
 /// [`analyse_combined`]); in the timeline's order of scopes.
 fn scoped_outages(timeline: &Timeline, region: &Region, rule: &RecoveryRule) -> Vec<ScopedOutage> {
@@ -385,6 +458,7 @@ fn scoped_outages(timeline: &Timeline, region: &Region, rule: &RecoveryRule) -> 
                 per_target.next().expect("one report per target").clone()
             },
             latency_ms: PhaseLatency::default(),
+            in_window: None,
         })
         .collect()
 }

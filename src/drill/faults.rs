@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::drill::hooks::{HookRun, run_hook};
 use crate::engine::clock::RunClock;
-use crate::scenario::{FaultAction, FaultPlan};
+use crate::scenario::{Endpoint, FaultAction, FaultPlan, TargetPlan};
 use crate::sim::{Sim, SimFault};
 
 pub const JOURNAL: &str = "faults.jsonl";
@@ -40,6 +40,9 @@ pub struct FaultRecord {
     pub restore_done_ms: Option<f64>,
     /// The restore ran early because the run was interrupted.
     pub restored_early: bool,
+    /// A planned restore failed (exit ≠ 0, killed at its timeout) or did not
+    /// run after an inject: the fault may still be in effect.
+    pub restore_failed: bool,
     pub inject_hook: Option<HookRun>,
     pub restore_hook: Option<HookRun>,
     /// Why injecting or restoring failed; the run goes on and says so.
@@ -74,12 +77,13 @@ pub struct FaultLog<'a> {
 /// Runs every inject and restore at its time until done or `stop`.
 pub async fn drive_faults(
     faults: &[FaultPlan],
+    targets: &[TargetPlan],
     sim: Option<&Sim>,
     clock: RunClock,
     stop: CancellationToken,
     log: FaultLog<'_>,
 ) -> Vec<FaultRecord> {
-    let mut records: Vec<FaultRecord> = faults.iter().map(record_for).collect();
+    let mut records: Vec<FaultRecord> = faults.iter().map(|f| record_for(f, targets)).collect();
     let mut journal = log
         .journal
         .and_then(|p| File::options().create(true).append(true).open(p).ok());
@@ -135,6 +139,7 @@ pub async fn drive_faults(
             "restore"
         };
         if let Err(e) = &result {
+            record.restore_failed |= step_done == Step::Restore;
             let message = format!("{verb} failed: {e}");
             record.error = Some(match record.error.take() {
                 Some(earlier) => format!("{earlier}; {message}"),
@@ -182,6 +187,7 @@ pub async fn drive_faults(
         if *left && records[i].injected_at_ms.is_some() && records[i].restored_at_ms.is_none() {
             let message = "restore did not run".to_string();
             records[i].error.get_or_insert(message);
+            records[i].restore_failed = true;
         }
     }
     records
@@ -273,9 +279,18 @@ async fn apply(
     }
 }
 
-fn record_for(f: &FaultPlan) -> FaultRecord {
+/// The record before the fault ran. A simulator fault aims at the (first)
+/// target on that simulated cluster: the scope whose outage bounds the
+/// fault's window (`super::window`).
+fn record_for(f: &FaultPlan, targets: &[TargetPlan]) -> FaultRecord {
     let (action, target) = match &f.action {
-        FaultAction::Sim { cluster, fault } => (describe_sim(*fault, cluster.name()), None),
+        FaultAction::Sim { cluster, fault } => (
+            describe_sim(*fault, cluster.name()),
+            targets
+                .iter()
+                .find(|t| matches!(&t.endpoint, Endpoint::Sim { cluster: c, .. } if c == cluster))
+                .map(|t| t.name.clone()),
+        ),
         FaultAction::Hook { inject, target, .. } => (inject.display(), target.clone()),
     };
     FaultRecord {
@@ -298,4 +313,50 @@ fn describe_sim(fault: SimFault, cluster: &str) -> String {
 
 fn ms(clock: RunClock, t: Instant) -> f64 {
     clock.us(t) as f64 / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::ConnectionPolicy;
+    use crate::sim::Cluster;
+
+    fn sim_target(name: &str, cluster: Cluster) -> TargetPlan {
+        TargetPlan {
+            name: name.into(),
+            endpoint: Endpoint::Sim {
+                cluster,
+                path: "/productpage".into(),
+            },
+            connection: ConnectionPolicy::KeepAlive,
+        }
+    }
+
+    fn sim_fault(cluster: Cluster) -> FaultPlan {
+        FaultPlan {
+            name: "down".into(),
+            at: Duration::from_secs(3),
+            action: FaultAction::Sim {
+                cluster,
+                fault: SimFault::Down,
+            },
+            restore_at: Some(Duration::from_secs(8)),
+        }
+    }
+
+    #[test]
+    fn a_sim_fault_aims_at_the_first_target_on_its_cluster() {
+        let targets = [
+            sim_target("front", Cluster::Secondary),
+            sim_target("east", Cluster::Primary),
+            sim_target("east-again", Cluster::Primary),
+        ];
+        let record = record_for(&sim_fault(Cluster::Primary), &targets);
+        assert_eq!(record.target.as_deref(), Some("east"));
+        assert_eq!(record.action, "sim down on primary");
+        assert_eq!(record.planned_at_ms, 3000.0);
+        assert_eq!(record.planned_restore_ms, Some(8000.0));
+        let none = record_for(&sim_fault(Cluster::Primary), &targets[..1]);
+        assert_eq!(none.target, None);
+    }
 }

@@ -2,7 +2,8 @@
 //! hooks) and manual markers, run on the run clock and stamped with when
 //! they really took effect ([`faults`], [`hooks`], [`markers`]); what they
 //! did to the targets, measured from the per-second timeline ([`rto`]); and
-//! whether that meets the scenario's SLOs ([`slo`]).
+//! whether that meets the scenario's SLOs ([`slo`]); the seconds each fault
+//! did its harm in, the same for every target ([`window`]).
 
 pub mod assess;
 pub mod failover;
@@ -11,6 +12,7 @@ pub mod hooks;
 pub mod markers;
 pub mod rto;
 pub mod slo;
+pub mod window;
 
 pub use assess::{Assessment, FaultOutage, ScopedOutage, Verdict, assess_dir};
 pub use faults::{FaultLog, FaultRecord, JOURNAL, drive_faults};
@@ -21,3 +23,4 @@ pub use rto::{
     analyse_combined, regions,
 };
 pub use slo::{Criterion, Measured, MeasuredRto, SloSpec, evaluate};
+pub use window::{FaultWindow, WindowEnd, WindowFigures, fault_window, faulted_scope};

@@ -586,7 +586,10 @@ impl Tally {
     }
 }
 
-fn failure_kinds<S: Serializer>(counts: &[u64; Kind::COUNT], s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn failure_kinds<S: Serializer>(
+    counts: &[u64; Kind::COUNT],
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.collect_map(
         Kind::ALL
             .iter()

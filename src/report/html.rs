@@ -67,7 +67,7 @@ pub fn render(dir: &Path, s: &Value) -> String {
                 ms_s(&o["t0_ms"]),
                 recovery,
                 sc["failed"].to_string(),
-                pct(&sc["during"]["availability_pct"]),
+                pct(&sc["in_window"]["availability_pct"]),
                 p99s(&sc["latency_ms"]),
             ]);
         }
@@ -80,11 +80,12 @@ pub fn render(dir: &Path, s: &Value) -> String {
             "T0",
             "RTO",
             "failed",
-            "availability during",
+            "availability in fault window",
             "p99 before → during → after (ms)",
         ],
         &rows,
     );
+    fault_windows(&mut h, s);
 
     section(&mut h, "Verdict");
     let rows: Vec<Vec<String>> = verdict["criteria"]
@@ -183,15 +184,32 @@ pub fn render(dir: &Path, s: &Value) -> String {
 
     section(&mut h, "Faults and markers");
     for f in s["faults"].as_array().into_iter().flatten() {
+        let restore = if f["planned_restore_ms"].is_null() {
+            String::new()
+        } else {
+            let failed = f["restore_failed"].as_bool() == Some(true);
+            format!(
+                " · restore {} (planned {}){}",
+                if failed && f["restored_at_ms"].is_null() {
+                    "did not run".to_string()
+                } else {
+                    step_times(&f["restored_at_ms"], &f["restore_done_ms"])
+                },
+                ms_s(&f["planned_restore_ms"]),
+                if failed {
+                    " <span class=\"fail\">FAILED</span>"
+                } else {
+                    ""
+                }
+            )
+        };
         let _ = writeln!(
             h,
-            "<h3>{}</h3><p>{} · injected {} (planned {}) · restored {} (planned {}){}</p>",
+            "<h3>{}</h3><p>{} · inject {} (planned {}){restore}{}</p>",
             esc(&text(&f["name"])),
             esc(&text(&f["action"])),
-            ms_s(&f["injected_at_ms"]),
+            step_times(&f["injected_at_ms"], &f["inject_done_ms"]),
             ms_s(&f["planned_at_ms"]),
-            ms_s(&f["restored_at_ms"]),
-            ms_s(&f["planned_restore_ms"]),
             f["error"].as_str().map_or(String::new(), |e| format!(
                 " · <span class=\"fail\">{}</span>",
                 esc(e)
@@ -225,6 +243,65 @@ pub fn render(dir: &Path, s: &Value) -> String {
     }
     h.push_str("<p class=\"meta\">Written by meshdrill from summary.json and the chart files in this folder.</p>\n</body></html>\n");
     h
+}
+
+/// Every scope over each fault's window: the control target's figures
+/// while the faulted one was down.
+fn fault_windows(h: &mut String, s: &Value) {
+    let mut rows = Vec::new();
+    for o in s["outages"].as_array().into_iter().flatten() {
+        let w = &o["window"];
+        let (Some(from), Some(to)) = (w["from_second"].as_u64(), w["to_second"].as_u64()) else {
+            continue;
+        };
+        let faulted = text(&o["faulted_scope"]);
+        let reason = match w["ends"].as_str() {
+            Some("recovered") => format!("until {faulted} recovered"),
+            Some("not_recovered") => format!("{faulted} did not recover"),
+            Some("restored") => format!("{faulted} had no outage; until the restore finished"),
+            _ => format!("{faulted} had no outage; to the end of the fault"),
+        };
+        for sc in o["scopes"].as_array().into_iter().flatten() {
+            let f = &sc["in_window"];
+            let failures: Vec<String> = f["failed_by_kind"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(_, n)| n.as_u64().is_some_and(|n| n > 0))
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            rows.push(vec![
+                esc(&text(&o["fault"])),
+                format!("{from} s → {to} s ({})", esc(&reason)),
+                esc(&text(&sc["scope"])),
+                f["requests"].to_string(),
+                pct(&f["availability_pct"]),
+                f["failed"].to_string(),
+                esc(&failures.join(", ")),
+                num(&f["latency_ms"]["p50"]),
+                num(&f["latency_ms"]["p99"]),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    section(h, "Every target during each fault");
+    table(
+        h,
+        &[
+            "fault",
+            "fault window (seconds)",
+            "scope",
+            "requests",
+            "availability",
+            "failed",
+            "failures",
+            "p50 ms",
+            "p99 ms",
+        ],
+        &rows,
+    );
 }
 
 const CSS: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1240px;color:#222}\
@@ -273,6 +350,15 @@ fn esc(s: &str) -> String {
 fn ms_s(v: &Value) -> String {
     v.as_f64()
         .map_or("—".to_string(), |ms| format!("{:.3} s", ms / 1000.0))
+}
+
+/// A step from its start to its end: `18.001 s → 49.512 s`.
+fn step_times(start: &Value, done: &Value) -> String {
+    match (start.is_null(), done.is_null()) {
+        (true, _) => "not reached".to_string(),
+        (false, true) => format!("{} → (did not finish)", ms_s(start)),
+        (false, false) => format!("{} → {}", ms_s(start), ms_s(done)),
+    }
 }
 
 fn pct(v: &Value) -> String {

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::drill::assess::seconds;
-use crate::drill::{FaultOutage, FaultRecord, Marker, Recovery, RecoveryRule, Verdict};
+use crate::drill::{
+    FaultOutage, FaultRecord, Marker, Recovery, RecoveryRule, T0Source, Verdict, WindowEnd,
+};
 use crate::outcome::Kind;
 use crate::record::{
     DEGRADED, NAMED_CLUSTERS, OTHER_CLUSTER, SecondStats, UNKNOWN_CLUSTER, VERSION_NAMES,
@@ -297,28 +299,7 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
         ));
     }
     for f in &summary.faults {
-        let when = |v: Option<f64>| {
-            v.map_or("not reached".to_string(), |ms| {
-                format!("{:.3}s", ms / 1000.0)
-            })
-        };
-        t.push_str(&format!(
-            "fault {}: {} at {} (planned {:.3}s)",
-            f.name,
-            f.action,
-            when(f.injected_at_ms),
-            f.planned_at_ms / 1000.0
-        ));
-        if let Some(planned) = f.planned_restore_ms {
-            t.push_str(&format!(
-                ", restored at {} (planned {:.3}s)",
-                when(f.restored_at_ms),
-                planned / 1000.0
-            ));
-        }
-        if let Some(e) = &f.error {
-            t.push_str(&format!(" — ERROR: {e}"));
-        }
+        t.push_str(&fault_line(f));
         t.push('\n');
     }
     let local = summary
@@ -361,7 +342,45 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
     t
 }
 
-/// `RTO primary-down (hook at 10.000 s): primary 8.012 s, secondary no outage, all 8.012 s`
+/// `fault primary-down: sim down on primary, inject 10.002s → 10.003s
+/// (planned 10.000s), restore 18.001s → 18.004s (planned 18.000s)`: each
+/// step from its start to its end, so a restore hook that ran for half a
+/// minute reads as such; a restore that failed or never ran reads FAILED.
+pub fn fault_line(f: &FaultRecord) -> String {
+    let at = |ms: f64| format!("{:.3}s", ms / 1000.0);
+    let step = |start: Option<f64>, done: Option<f64>| match (start, done) {
+        (Some(start), Some(done)) => format!("{} → {}", at(start), at(done)),
+        (Some(start), None) => format!("{} → (did not finish)", at(start)),
+        _ => "not reached".to_string(),
+    };
+    let mut t = format!(
+        "fault {}: {}, inject {} (planned {})",
+        f.name,
+        f.action,
+        step(f.injected_at_ms, f.inject_done_ms),
+        at(f.planned_at_ms)
+    );
+    if let Some(planned) = f.planned_restore_ms {
+        let restore = match f.restored_at_ms {
+            None if f.restore_failed => "FAILED: did not run".to_string(),
+            _ => step(f.restored_at_ms, f.restore_done_ms),
+        };
+        t.push_str(&format!(", restore {restore} (planned {})", at(planned)));
+        if f.restored_early {
+            t.push_str(" early: the run was interrupted");
+        }
+        if f.restore_failed && f.restored_at_ms.is_some() {
+            t.push_str(" FAILED");
+        }
+    }
+    if let Some(e) = &f.error {
+        t.push_str(&format!(" — ERROR: {e}"));
+    }
+    t
+}
+
+/// `  primary-down (injected at 10.000 s): primary 8.012 s (...), secondary no outage, all 8.012 s (...)`
+/// per fault, then each fault window's table ([`window_lines`]).
 pub fn outage_lines(outages: &[FaultOutage], rule: RecoveryRule) -> String {
     let mut t = String::new();
     if !outages.is_empty() {
@@ -371,30 +390,116 @@ pub fn outage_lines(outages: &[FaultOutage], rule: RecoveryRule) -> String {
         ));
     }
     for o in outages {
-        let start = match o.t0_ms {
-            Some(ms) => format!("T0 {} ({:?})", seconds(ms), o.source).to_lowercase(),
-            None => "no failure".to_string(),
-        };
+        // Without a hook or marker every scope has its own T0: say so, and
+        // give each scope's beside its result.
+        let own_t0 = o.t0_ms.is_none();
         let parts: Vec<String> = o
             .scopes
             .iter()
             .map(|s| {
-                let what = match s.report.recovery {
-                    Recovery::NoOutage => "no outage".to_string(),
-                    Recovery::Recovered { .. } => format!(
-                        "{} ({} failed; p99 {})",
-                        seconds(s.report.rto_ms.unwrap_or(0)),
-                        s.report.failed,
+                let r = &s.report;
+                let t0 = match (own_t0, r.t0_ms) {
+                    (true, Some(ms)) => format!("T0 {}, ", seconds(ms)),
+                    _ => String::new(),
+                };
+                let what = match (r.recovery, r.t0_ms) {
+                    (Recovery::NoOutage, None) if own_t0 => "no failure".to_string(),
+                    (Recovery::NoOutage, _) => "no outage".to_string(),
+                    (Recovery::Recovered { .. }, _) => format!(
+                        "{} ({t0}{} failed; p99 {})",
+                        seconds(r.rto_ms.unwrap_or(0)),
+                        r.failed,
                         phases_p99(&s.latency_ms)
                     ),
-                    Recovery::NotRecovered { lower_bound_ms } => {
-                        format!("NOT RECOVERED (> {})", seconds(lower_bound_ms))
+                    (Recovery::NotRecovered { lower_bound_ms }, _) => {
+                        format!("NOT RECOVERED ({t0}> {})", seconds(lower_bound_ms))
                     }
                 };
                 format!("{} {what}", s.scope)
             })
             .collect();
-        t.push_str(&format!("  {} [{start}]: {}\n", o.fault, parts.join(", ")));
+        t.push_str(&format!(
+            "  {} ({}): {}\n",
+            o.fault,
+            t0_label(o),
+            parts.join(", ")
+        ));
+    }
+    t.push_str(&window_lines(outages));
+    t
+}
+
+/// Where a fault's T0 came from, e.g. `injected at 10.000 s`.
+pub fn t0_label(o: &FaultOutage) -> String {
+    match (o.source, o.t0_ms) {
+        (T0Source::Hook, Some(ms)) => format!("injected at {}", seconds(ms)),
+        (T0Source::Hook, None) => "the fault did not run: nothing to measure".to_string(),
+        (T0Source::Marker, Some(ms)) => format!("marker at {}", seconds(ms)),
+        (T0Source::Marker, None) => "marker".to_string(),
+        (T0Source::FirstFailure, _) => {
+            "no fault hook or marker; T0 = each target's first failed request".to_string()
+        }
+    }
+}
+
+/// Why a fault window ends where it does, for people.
+pub fn window_reason(o: &FaultOutage) -> Option<String> {
+    let w = o.window?;
+    let scope = o.faulted_scope.as_deref().unwrap_or("all");
+    Some(match w.ends {
+        WindowEnd::Recovered => format!("until {scope} recovered"),
+        WindowEnd::NotRecovered => format!("{scope} did not recover: to the end of the fault"),
+        WindowEnd::Restored => format!("{scope} had no outage: until the restore finished"),
+        WindowEnd::RegionEnd => format!("{scope} had no outage: to the end of the fault"),
+    })
+}
+
+/// Every scope's figures over each fault's window (T0's second to the
+/// faulted scope's recovery second, excluded): how the control target did
+/// while the faulted one was down.
+pub fn window_lines(outages: &[FaultOutage]) -> String {
+    let mut t = String::new();
+    for o in outages {
+        let (Some(w), Some(reason)) = (o.window, window_reason(o)) else {
+            continue;
+        };
+        t.push_str(&format!(
+            "\nduring {} ({} s → {} s, {reason}):\n",
+            o.fault, w.from_second, w.to_second
+        ));
+        if w.is_empty() {
+            t.push_str("  (no whole second)\n");
+            continue;
+        }
+        t.push_str(&format!(
+            "  {:<14} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9}  {}\n",
+            "scope", "requests", "ok", "failed", "avail%", "p50 ms", "p99 ms", "failures"
+        ));
+        for s in &o.scopes {
+            let Some(f) = &s.in_window else { continue };
+            let pct = |p: fn(&Percentiles) -> f64| {
+                f.latency_ms
+                    .as_ref()
+                    .map_or("-".to_string(), |l| format!("{:.1}", p(l)))
+            };
+            let failures: Vec<String> = f
+                .failures()
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            t.push_str(&format!(
+                "  {:<14} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9}  {}\n",
+                s.scope,
+                f.requests,
+                f.ok,
+                f.failed,
+                f.availability_pct
+                    .map_or("-".to_string(), |a| format!("{a:.2}")),
+                pct(|p| p.p50),
+                pct(|p| p.p99),
+                failures.join(", ")
+            ));
+        }
     }
     t
 }

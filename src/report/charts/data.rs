@@ -44,6 +44,25 @@ pub struct Window {
     pub to_s: f64,
 }
 
+/// A fault's band: from the inject's start to the restore's *end* (a
+/// restore hook that ran for 30 s kept the fault in effect until it was
+/// done), else the run's end `end_s`; a failed restore says so in its
+/// name. `None` for a fault that was never injected.
+pub fn fault_band(fault: &Value, end_s: f64) -> Option<Window> {
+    let from_s = fault["injected_at_ms"].as_f64()? / 1000.0;
+    let to_s = fault["restore_done_ms"]
+        .as_f64()
+        .or(fault["restored_at_ms"].as_f64())
+        .map_or(end_s, |ms| ms / 1000.0);
+    let name = fault["name"].as_str().unwrap_or("fault");
+    let name = if fault["restore_failed"].as_bool() == Some(true) {
+        format!("{name} (restore FAILED)")
+    } else {
+        name.to_string()
+    };
+    Some(Window { name, from_s, to_s })
+}
+
 /// T0 and recovery of one outage on one scope.
 #[derive(Clone, Debug)]
 pub struct OutageMark {
@@ -137,15 +156,7 @@ impl ChartData {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|f| {
-                let from = f["injected_at_ms"].as_f64()? / 1000.0;
-                let to = f["restored_at_ms"].as_f64().map_or(end_s, |ms| ms / 1000.0);
-                Some(Window {
-                    name: f["name"].as_str().unwrap_or("fault").to_string(),
-                    from_s: from,
-                    to_s: to,
-                })
-            })
+            .filter_map(|f| fault_band(f, end_s))
             .collect();
         let mut outages = Vec::new();
         for o in &assessment.outages {
@@ -182,5 +193,33 @@ impl ChartData {
             outages,
             end_s,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_fault_band_ends_at_the_restore_end() {
+        let f = json!({"name": "scale-down", "injected_at_ms": 10_002.0,
+            "restored_at_ms": 20_000.0, "restore_done_ms": 49_512.0});
+        let band = fault_band(&f, 60.0).unwrap();
+        assert_eq!(
+            (band.name.as_str(), band.from_s, band.to_s),
+            ("scale-down", 10.002, 49.512)
+        );
+    }
+
+    #[test]
+    fn a_fault_band_without_a_restore_runs_to_the_end() {
+        let f = json!({"name": "kill", "injected_at_ms": 5_000.0, "restore_failed": true});
+        let band = fault_band(&f, 30.0).unwrap();
+        assert_eq!(
+            (band.name.as_str(), band.from_s, band.to_s),
+            ("kill (restore FAILED)", 5.0, 30.0)
+        );
+        assert!(fault_band(&json!({"name": "never", "planned_at_ms": 1.0}), 30.0).is_none());
     }
 }
