@@ -16,16 +16,16 @@ use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::failover::ClusterSecond;
+use super::failover::{ClusterSecond, Failover, FaultSeconds, failover};
 use super::rto::{
     OutageReport, RecoveryRule, Region, SecondSample, T0Source, analyse, analyse_combined, regions,
 };
 use super::slo::{Criterion, Measured, MeasuredRto, SloSpec, evaluate};
-use super::window::{FaultWindow, WindowFigures, faulted_scope};
+use super::window::{ALL, FaultWindow, WindowFigures, faulted_scope};
 use crate::outcome::Kind;
 use crate::record::new_histogram;
-use crate::report::timeline::{CLUSTER_PREFIX, FIRST_MS_PREFIX};
 use crate::report::summary::{Percentiles, percentiles};
+use crate::report::timeline::{CLUSTER_PREFIX, FIRST_MS_PREFIX};
 use crate::scenario::SloPlan;
 
 #[derive(Clone, Debug, Serialize)]
@@ -62,6 +62,10 @@ pub struct ScopedOutage {
     /// This scope over the fault's window (`FaultOutage::window`): the
     /// control target's figures while the faulted one was down.
     pub in_window: Option<WindowFigures>,
+    /// Which cluster served this target before the fault, when another
+    /// took over, and when it came back ([`super::failover`]); `None` for
+    /// `all` and without a window.
+    pub failover: Option<Failover>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -362,6 +366,7 @@ pub fn assess(
             let mut scopes = scoped_outages(timeline, &region, rule);
             let window = fault_window_of(&scopes, &region, &start);
             add_window_figures(timeline, &mut scopes, window.as_ref());
+            add_failover(timeline, &mut scopes, window.as_ref(), &region);
             FaultOutage {
                 fault: start.name,
                 source: region.source,
@@ -437,6 +442,42 @@ fn add_window_figures(
     }
 }
 
+/// Every target's failover evidence over the fault's window, from the
+/// fault's T0 (a hook's or marker's, else the faulted scope's first
+/// failure), the same for every target.
+fn add_failover(
+    timeline: &Timeline,
+    scopes: &mut [ScopedOutage],
+    window: Option<&(FaultWindow, String)>,
+    region: &Region,
+) {
+    let Some((window, faulted)) = window else {
+        return;
+    };
+    let Some(t0_ms) = region.t0_ms.or_else(|| {
+        let faulted = scopes.iter().find(|s| &s.scope == faulted)?;
+        faulted.report.t0_ms
+    }) else {
+        return;
+    };
+    for (scoped, pages) in scopes.iter_mut().zip(&timeline.pages) {
+        if scoped.scope == ALL {
+            continue;
+        }
+        // Whole seconds of this fault's region before T0's: one that began
+        // in the previous fault's region is not evidence of home.
+        let before_from = u32::try_from(region.start_ms.div_ceil(1000)).unwrap_or(u32::MAX);
+        let t0_second = u32::try_from(t0_ms / 1000).unwrap_or(u32::MAX);
+        let fault = FaultSeconds {
+            t0_ms,
+            before: (before_from.min(t0_second), t0_second),
+            window: (window.from_second, window.to_second),
+            region_end_ms: region.end_ms,
+        };
+        scoped.failover = Some(failover(&timeline.clusters, pages, fault));
+    }
+}
+
 /// Every target's outage, then `all`'s, which needs the targets' (see
 /// [`analyse_combined`]); in the timeline's order of scopes.
 fn scoped_outages(timeline: &Timeline, region: &Region, rule: &RecoveryRule) -> Vec<ScopedOutage> {
@@ -459,6 +500,7 @@ fn scoped_outages(timeline: &Timeline, region: &Region, rule: &RecoveryRule) -> 
             },
             latency_ms: PhaseLatency::default(),
             in_window: None,
+            failover: None,
         })
         .collect()
 }

@@ -4,6 +4,7 @@
 
 pub mod charts;
 pub mod console;
+pub mod failover;
 pub mod hgrm;
 pub mod hlog;
 pub mod html;

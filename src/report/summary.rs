@@ -426,6 +426,7 @@ pub fn outage_lines(outages: &[FaultOutage], rule: RecoveryRule) -> String {
         ));
     }
     t.push_str(&window_lines(outages));
+    t.push_str(&crate::report::failover::lines(outages));
     t
 }
 
