@@ -207,6 +207,12 @@ async fn run_command(args: RunArgs) -> u8 {
         }
     };
     if args.check {
+        for (scope, cluster) in plan.slo_clusters_never_served() {
+            eprintln!(
+                "{}: warning: [slo] for {scope} names cluster {cluster:?}, which no page of this run can come from (every target is sim:, whose pages name only \"primary\" or \"secondary\"; add it to [clusters] if pods map to it)",
+                args.scenario.display()
+            );
+        }
         println!(
             "{}: ok — {} target(s), {} fault(s), {:?} of traffic",
             args.scenario.display(),

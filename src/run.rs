@@ -19,7 +19,7 @@ use crate::engine::lane::{LaneSpec, run_lane};
 use crate::engine::limits;
 use crate::engine::pacer::{PacedLane, spawn_pacer};
 use crate::engine::schedule::{Schedule, SplitOf};
-use crate::record::{Recorder, SecondStats, second_of};
+use crate::record::{ClusterRegistry, Recorder, SecondStats, second_of};
 use crate::report::summary::{Named, ScenarioInfo, Summary, TargetInfo, TargetSummary};
 use crate::report::{self, Writers};
 use crate::scenario::{ConnectionPolicy, Endpoint, LoadModel, Plan};
@@ -142,12 +142,13 @@ async fn run_with(
 
     let (mut specs, mut infos) = client_specs(plan, sim)?;
     let classify = ClassifyConfig::from_plan(plan);
+    let clusters = cluster_registry(plan, &classify);
     let names: Vec<String> = plan.targets.iter().map(|t| t.name.clone()).collect();
     let clock = RunClock::starting_in(CLOCK_LEAD);
     let mut writers = Writers::create(
         &out_dir,
         &names,
-        classify.cluster_names(),
+        clusters.clone(),
         clock.epoch,
         opts.quiet,
         plan.load.max_late_pct,
@@ -215,6 +216,7 @@ async fn run_with(
                 send_deadline: plan.load.timeout,
                 slots,
                 classify: classify.clone(),
+                clusters: clusters.clone(),
                 warmup_seconds,
             };
             tokio::spawn(run_lane(
@@ -327,6 +329,7 @@ async fn run_with(
         .finish(end_second, &mut writers)
         .map_err(write_err)?;
 
+    let cluster_names = clusters.names();
     let mut all = SecondStats::new();
     let mut all_warmup = SecondStats::new();
     let mut all_named = Named::default();
@@ -344,7 +347,7 @@ async fn run_with(
             info,
             &totals.measured[i],
             &totals.warmup[i],
-            classify.cluster_names(),
+            &cluster_names,
             &named,
         ));
         let text = report::hgrm::render(&totals.measured[i].latency);
@@ -375,13 +378,7 @@ async fn run_with(
         outcomes_after_row_written: totals.after_row_written,
         open_files_limit,
         requests_ended_ms,
-        all: TargetSummary::new(
-            &all_info,
-            &all,
-            &all_warmup,
-            classify.cluster_names(),
-            &all_named,
-        ),
+        all: TargetSummary::new(&all_info, &all, &all_warmup, &cluster_names, &all_named),
         targets,
         faults: fault_records,
         markers: marker_log.markers,
@@ -447,6 +444,25 @@ fn planned_per_second(plan: &Plan, end: Duration) -> Vec<Option<Vec<u64>>> {
             LoadModel::Concurrency { .. } => None,
         })
         .collect()
+}
+
+/// Every name the run knows before traffic has a slot (and a timeline
+/// column) from the start: the classifier's configured names in its order,
+/// then the clusters the SLOs name.
+fn cluster_registry(plan: &Plan, classify: &ClassifyConfig) -> Arc<ClusterRegistry> {
+    let specs = plan
+        .slo
+        .all
+        .iter()
+        .chain(plan.slo.targets.iter().map(|(_, s)| s));
+    let slo_names = specs.flat_map(|s| s.expect_clusters.iter().chain(&s.only_clusters));
+    ClusterRegistry::new(
+        classify
+            .cluster_names()
+            .iter()
+            .chain(slo_names)
+            .map(String::as_str),
+    )
 }
 
 fn client_specs(

@@ -115,6 +115,7 @@ fn outage(fault: &str, source: T0Source, t0_ms: Option<u64>) -> FaultOutage {
             report: analyse(&samples, &region, &rule),
             latency_ms: PhaseLatency::default(),
             in_window: None,
+            failover: None,
         }],
     }
 }

@@ -18,7 +18,8 @@ pub struct Page {
     /// [`super::Classifier::pod_name`].
     pub pod: PodId,
     /// Index into the configured cluster names, or a lane-local extra name;
-    /// see [`super::Classifier::cluster_name`].
+    /// see [`super::Classifier::cluster_name`]. The lane replaces it with the
+    /// run-wide slot (`record::ClusterRegistry`) before recording.
     pub cluster: ClusterId,
     /// Backends the page (or the gateway) reported as unavailable.
     pub degraded: Backends,

@@ -16,15 +16,17 @@ use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::failover::{ClusterSecond, Failover, FaultSeconds, failover};
 use super::generator::{GeneratorReport, JudgedFault, judge};
 use super::rto::{
     OutageReport, RecoveryRule, Region, SecondSample, T0Source, analyse, analyse_combined, regions,
 };
 use super::slo::{Criterion, Measured, MeasuredRto, SloSpec, evaluate};
-use super::window::{FaultWindow, WindowFigures, faulted_scope};
+use super::window::{ALL, FaultWindow, WindowFigures, faulted_scope};
 use crate::outcome::Kind;
 use crate::record::{GeneratorHealth, new_histogram};
 use crate::report::summary::{Percentiles, percentiles};
+use crate::report::timeline::{CLUSTER_PREFIX, FIRST_MS_PREFIX};
 use crate::scenario::SloPlan;
 
 #[derive(Clone, Debug, Serialize)]
@@ -61,6 +63,10 @@ pub struct ScopedOutage {
     /// This scope over the fault's window (`FaultOutage::window`): the
     /// control target's figures while the faulted one was down.
     pub in_window: Option<WindowFigures>,
+    /// Which cluster served this target before the fault, when another
+    /// took over, and when it came back ([`super::failover`]); `None` for
+    /// `all` and without a window.
+    pub failover: Option<Failover>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -213,6 +219,10 @@ fn add_phase_latency(path: &Path, assessment: &mut Assessment) -> Result<(), Ass
 /// Per-second samples per scope (targets and `all`), in file order.
 pub struct Timeline {
     pub scopes: Vec<(String, Vec<SecondSample>)>,
+    /// The cluster columns' names, in header order (`other`, `unknown` too).
+    pub clusters: Vec<String>,
+    /// Per scope (same order as `scopes`): pages by cluster per second.
+    pub pages: Vec<Vec<ClusterSecond>>,
 }
 
 pub fn read_timeline(path: &Path) -> Result<Timeline, AssessError> {
@@ -263,7 +273,19 @@ pub fn read_timeline(path: &Path) -> Result<Timeline, AssessError> {
         column("cap_waits").ok(),
         column("max_send_lag_ms").ok(),
     ];
+    let clusters: Vec<String> = headers
+        .iter()
+        .filter_map(|h| h.strip_prefix(CLUSTER_PREFIX).map(String::from))
+        .collect();
+    let cluster_columns: Vec<(usize, Option<usize>)> = clusters
+        .iter()
+        .map(|c| {
+            let pages = column(&format!("{CLUSTER_PREFIX}{c}"))?;
+            Ok((pages, column(&format!("{FIRST_MS_PREFIX}{c}")).ok()))
+        })
+        .collect::<Result<_, AssessError>>()?;
     let mut scopes: Vec<(String, Vec<SecondSample>)> = Vec::new();
+    let mut pages: Vec<Vec<ClusterSecond>> = Vec::new();
     for (line, record) in reader.records().enumerate() {
         let record = record.map_err(|e| invalid(e.to_string()))?;
         let number = |i: usize| -> Result<u64, AssessError> {
@@ -321,13 +343,33 @@ pub fn read_timeline(path: &Path) -> Result<Timeline, AssessError> {
                 max_send_lag_us,
             },
         };
+        let mut by_cluster = ClusterSecond {
+            second: sample.second,
+            ..ClusterSecond::default()
+        };
+        for &(count, first) in &cluster_columns {
+            by_cluster.pages.push(number(count)?);
+            by_cluster
+                .first_ms
+                .push(first.map(optional).transpose()?.flatten());
+        }
         let name = &record[target];
-        match scopes.iter_mut().find(|(n, _)| n == name) {
-            Some((_, samples)) => samples.push(sample),
-            None => scopes.push((name.to_string(), vec![sample])),
+        match scopes.iter().position(|(n, _)| n == name) {
+            Some(i) => {
+                scopes[i].1.push(sample);
+                pages[i].push(by_cluster);
+            }
+            None => {
+                scopes.push((name.to_string(), vec![sample]));
+                pages.push(vec![by_cluster]);
+            }
         }
     }
-    Ok(Timeline { scopes })
+    Ok(Timeline {
+        scopes,
+        clusters,
+        pages,
+    })
 }
 
 /// `12.345` (the timeline's ms with three decimals) as µs.
@@ -400,6 +442,7 @@ pub fn assess(
             let mut scopes = scoped_outages(timeline, region, rule);
             let window = fault_window_of(&scopes, region, &start);
             add_window_figures(timeline, &mut scopes, window.as_ref());
+            add_failover(timeline, &mut scopes, window.as_ref(), region);
             FaultOutage {
                 fault: start.name,
                 source: region.source,
@@ -525,6 +568,42 @@ fn answered_criteria(summary: &Value) -> Vec<Criterion> {
         .collect()
 }
 
+/// Every target's failover evidence over the fault's window, from the
+/// fault's T0 (a hook's or marker's, else the faulted scope's first
+/// failure), the same for every target.
+fn add_failover(
+    timeline: &Timeline,
+    scopes: &mut [ScopedOutage],
+    window: Option<&(FaultWindow, String)>,
+    region: &Region,
+) {
+    let Some((window, faulted)) = window else {
+        return;
+    };
+    let Some(t0_ms) = region.t0_ms.or_else(|| {
+        let faulted = scopes.iter().find(|s| &s.scope == faulted)?;
+        faulted.report.t0_ms
+    }) else {
+        return;
+    };
+    for (scoped, pages) in scopes.iter_mut().zip(&timeline.pages) {
+        if scoped.scope == ALL {
+            continue;
+        }
+        // Whole seconds of this fault's region before T0's: one that began
+        // in the previous fault's region is not evidence of home.
+        let before_from = u32::try_from(region.start_ms.div_ceil(1000)).unwrap_or(u32::MAX);
+        let t0_second = u32::try_from(t0_ms / 1000).unwrap_or(u32::MAX);
+        let fault = FaultSeconds {
+            t0_ms,
+            before: (before_from.min(t0_second), t0_second),
+            window: (window.from_second, window.to_second),
+            region_end_ms: region.end_ms,
+        };
+        scoped.failover = Some(failover(&timeline.clusters, pages, fault));
+    }
+}
+
 /// Every target's outage, then `all`'s, which needs the targets' (see
 /// [`analyse_combined`]); in the timeline's order of scopes.
 fn scoped_outages(timeline: &Timeline, region: &Region, rule: &RecoveryRule) -> Vec<ScopedOutage> {
@@ -547,6 +626,7 @@ fn scoped_outages(timeline: &Timeline, region: &Region, rule: &RecoveryRule) -> 
             },
             latency_ms: PhaseLatency::default(),
             in_window: None,
+            failover: None,
         })
         .collect()
 }

@@ -337,6 +337,7 @@ mod tests {
             report: report(r, 5_001),
             latency_ms: Default::default(),
             in_window: None,
+            failover: None,
         };
         FaultOutage {
             fault: "primary-down".into(),
@@ -356,6 +357,8 @@ mod tests {
         let secondary: Vec<SecondSample> = (0..20).map(|s| sample(s, 100, 0)).collect();
         Timeline {
             scopes: vec![("primary".into(), primary), ("secondary".into(), secondary)],
+            clusters: Vec::new(),
+            pages: vec![Vec::new(), Vec::new()],
         }
     }
 

@@ -6,6 +6,7 @@
 //! did its harm in, the same for every target ([`window`]).
 
 pub mod assess;
+pub mod failover;
 pub mod faults;
 pub mod generator;
 pub mod hooks;

@@ -19,7 +19,7 @@ use crate::engine::client::{Reply, TargetClient};
 use crate::engine::clock::RunClock;
 use crate::engine::schedule::Schedule;
 use crate::outcome::{Kind, Outcome, TargetId};
-use crate::record::{LaneReport, LaneTallies, Shard, second_of};
+use crate::record::{ClusterRegistry, LaneReport, LaneTallies, Shard, second_of};
 
 /// How often finished seconds are handed to the recorder.
 const TICK: Duration = Duration::from_millis(250);
@@ -49,6 +49,8 @@ pub struct LaneSpec {
     pub slots: Option<UnboundedReceiver<u64>>,
     /// Cluster names and pod patterns (this lane builds its own classifier).
     pub classify: ClassifyConfig,
+    /// The run's cluster slots, asked once per name this lane meets.
+    pub clusters: Arc<ClusterRegistry>,
     /// Seconds before this one are warmup: not in the pod tallies.
     pub warmup_seconds: u32,
 }
@@ -85,7 +87,6 @@ pub async fn run_lane(
     let end_at = clock.at(spec.end);
     // One classifier per lane: its pod table is lane-local, so no lock.
     let mut classifier = Classifier::new(&spec.classify);
-    let configured_clusters = spec.classify.cluster_names().len();
     let mut tallies = Tallies::default();
     let mut inflight = FuturesUnordered::new();
     let mut floors = FloorCounts::default();
@@ -240,7 +241,7 @@ pub async fn run_lane(
                 let mut pause = think;
                 if let Some(exchanged) = done.exchange {
                     let outcome = finish(exchanged, &done.body, &mut classifier, clock, spec.target);
-                    let outcome = tallies.count(outcome, &classifier, configured_clusters, spec.warmup_seconds);
+                    let outcome = tallies.count(outcome, &classifier, &spec.clusters, spec.warmup_seconds);
                     if outcome.kind == Kind::LocalError {
                         pause = pause.max(LOCAL_ERROR_PAUSE);
                     }
@@ -365,43 +366,71 @@ fn finish(
 }
 
 /// Per-lane counts of what has a name only this lane's classifier knows:
-/// reviews pods and clusters no scenario configured. Indexed by the
-/// classifier's ids, so counting never allocates once a name is known.
+/// reviews pods, and cluster names that got no run-wide slot. Indexed by
+/// the classifier's ids, so counting never allocates once a name is known.
 #[derive(Default)]
 struct Tallies {
     pods: Vec<u64>,
     pods_other: u64,
+    /// By the classifier's unconfigured-name index.
     other_clusters: Vec<u64>,
+    /// Classifier cluster id → run-wide slot ([`ClusterId::OTHER`] when the
+    /// registry had no room); `None` until this lane first meets the id.
+    slots: Vec<Option<ClusterId>>,
 }
 
 impl Tallies {
-    /// Counts the measured-phase pages' pod and unconfigured cluster, and
-    /// returns the outcome with lane-local cluster ids folded into `OTHER`
-    /// (the per-second columns hold configured names only).
+    /// Counts the measured-phase pages' pod (and cluster when it has no
+    /// slot), and returns the outcome with the classifier's cluster id
+    /// replaced by its run-wide slot, so every lane's seconds agree.
     fn count(
         &mut self,
         mut outcome: Outcome,
         classifier: &Classifier,
-        configured: usize,
+        registry: &ClusterRegistry,
         warmup_seconds: u32,
     ) -> Outcome {
         let measured = second_of(outcome.intended_us) >= warmup_seconds;
+        let page_counted = measured && matches!(outcome.kind, Kind::Ok | Kind::Degraded);
         let page = &mut outcome.page;
-        if measured && matches!(outcome.kind, Kind::Ok | Kind::Degraded) {
+        if page_counted {
             match page.pod.index() {
                 Some(i) => bump(&mut self.pods, i),
                 None if page.pod == PodId::OTHER => self.pods_other += 1,
                 None => {}
             }
         }
-        if let Some(i) = page.cluster.index().filter(|&i| i >= configured) {
-            if measured && matches!(outcome.kind, Kind::Ok | Kind::Degraded) {
+        if let Some(i) = page.cluster.index() {
+            let slot = self.slot(i, page.cluster, classifier, registry);
+            let configured = classifier.config().cluster_names().len();
+            if slot == ClusterId::OTHER && page_counted && i >= configured {
                 bump(&mut self.other_clusters, i - configured);
             }
-            page.cluster = ClusterId::OTHER;
+            page.cluster = slot;
         }
-        let _ = classifier;
         outcome
+    }
+
+    /// The lock is taken only the first time this lane meets an id.
+    fn slot(
+        &mut self,
+        i: usize,
+        id: ClusterId,
+        classifier: &Classifier,
+        registry: &ClusterRegistry,
+    ) -> ClusterId {
+        if let Some(Some(slot)) = self.slots.get(i) {
+            return *slot;
+        }
+        let slot = classifier
+            .cluster_name(id)
+            .and_then(|name| registry.slot(name))
+            .map_or(ClusterId::OTHER, |s| ClusterId(s as u8));
+        if self.slots.len() <= i {
+            self.slots.resize(i + 1, None);
+        }
+        self.slots[i] = Some(slot);
+        slot
     }
 
     fn named(&self, classifier: &Classifier) -> LaneTallies {

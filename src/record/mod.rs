@@ -6,15 +6,17 @@ mod health;
 mod marks;
 mod pages;
 mod recorder;
+mod registry;
 mod second;
 mod shard;
 
 pub use health::{GeneratorHealth, Limits};
 pub use marks::Marks;
 pub use pages::{
-    DEGRADED, NAMED_CLUSTERS, OTHER_CLUSTER, PageCounts, UNKNOWN_CLUSTER, VERSION_NAMES,
+    DEGRADED, NAMED_CLUSTERS, NO_PAGE, OTHER_CLUSTER, PageCounts, UNKNOWN_CLUSTER, VERSION_NAMES,
     cluster_slot, version_slot,
 };
 pub use recorder::{LaneReport, LaneTallies, Phase, Recorder, RowSink, SecondRow, Totals};
+pub use registry::ClusterRegistry;
 pub use second::{LATE_SEND_US, MAX_TRACKED_US, SecondStats, StatusCounts, new_histogram};
 pub use shard::{Shard, second_of};

@@ -94,7 +94,7 @@ impl SecondStats {
         } else {
             self.marks.mark_failure(ms_in_second);
         }
-        self.pages.record(outcome.kind, &outcome.page);
+        self.pages.record(outcome.kind, &outcome.page, ms_in_second);
     }
 
     pub fn merge(&mut self, other: &SecondStats) {

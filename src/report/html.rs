@@ -90,6 +90,7 @@ pub fn render(dir: &Path, s: &Value) -> String {
         &rows,
     );
     fault_windows(&mut h, s);
+    failovers(&mut h, s);
 
     section(&mut h, "Verdict");
     let rows: Vec<Vec<String>> = verdict["criteria"]
@@ -321,6 +322,70 @@ fn fault_windows(h: &mut String, s: &Value) {
             "failures",
             "p50 ms",
             "p99 ms",
+        ],
+        &rows,
+    );
+}
+
+/// Per fault and target: home cluster(s), time to failover, each cluster's
+/// share over the fault window, failback (definitions in the README).
+fn failovers(h: &mut String, s: &Value) {
+    let mut rows = Vec::new();
+    for o in s["outages"].as_array().into_iter().flatten() {
+        for sc in o["scopes"].as_array().into_iter().flatten() {
+            let f = &sc["failover"];
+            if f.is_null() {
+                continue;
+            }
+            let names = |v: &Value| -> String {
+                let list: Vec<String> = v.as_array().into_iter().flatten().map(text).collect();
+                if list.is_empty() {
+                    "—".to_string()
+                } else {
+                    list.join(" + ")
+                }
+            };
+            let shares: Vec<String> = f["during"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    format!(
+                        "{} {:.1} %",
+                        text(&c["cluster"]),
+                        c["share_pct"].as_f64().unwrap_or(0.0)
+                    )
+                })
+                .collect();
+            let at = |at: &Value, after: &Value| match at.is_null() {
+                true => "—".to_string(),
+                false => format!("{} (T0 + {})", ms_s(at), ms_s(after)),
+            };
+            rows.push(vec![
+                esc(&text(&o["fault"])),
+                esc(&text(&sc["scope"])),
+                esc(&names(&f["home"])),
+                esc(&text(&f["failover_to"])),
+                at(&f["failover_at_ms"], &f["time_to_failover_ms"]),
+                esc(&shares.join(", ")),
+                at(&f["failback_at_ms"], &f["failback_after_ms"]),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    section(h, "Failover: which cluster answered");
+    table(
+        h,
+        &[
+            "fault",
+            "target",
+            "home (before T0)",
+            "failed over to",
+            "failover at",
+            "share in fault window",
+            "failback at",
         ],
         &rows,
     );

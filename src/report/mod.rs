@@ -4,6 +4,7 @@
 
 pub mod charts;
 pub mod console;
+pub mod failover;
 pub mod hgrm;
 pub mod hlog;
 pub mod html;
@@ -13,9 +14,10 @@ pub mod timeline;
 
 use std::io;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::record::{RowSink, SecondRow};
+use crate::record::{ClusterRegistry, RowSink, SecondRow};
 
 /// Every per-second writer behind one [`RowSink`].
 pub struct Writers {
@@ -28,7 +30,7 @@ impl Writers {
     pub fn create(
         dir: &Path,
         targets: &[String],
-        clusters: &[String],
+        clusters: Arc<ClusterRegistry>,
         epoch: SystemTime,
         quiet: bool,
         max_late_pct: f64,

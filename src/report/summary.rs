@@ -114,10 +114,12 @@ pub struct TargetSummary {
     pub versions: BTreeMap<&'static str, u64>,
     /// Successful responses by reviews version (what SLOs check).
     pub ok_by_version: BTreeMap<&'static str, u64>,
-    /// Productpages by cluster: configured names, `other`, `unknown`.
+    /// Productpages by cluster name (configured, named by an SLO or shown on
+    /// the page), then `other` (names past the slots) and `unknown` (no
+    /// name on the page, no `[clusters]` pattern matched).
     pub clusters: BTreeMap<String, u64>,
     pub ok_by_cluster: BTreeMap<String, u64>,
-    /// Unconfigured cluster names pages showed (the `other` above), by name.
+    /// Names pages showed that got no slot (the `other` above), by name.
     pub other_clusters: BTreeMap<String, u64>,
     /// Productpages by the reviews pod that served them (`other` past 1024 names).
     pub pods: BTreeMap<String, u64>,
@@ -125,7 +127,7 @@ pub struct TargetSummary {
     pub degraded: BTreeMap<&'static str, u64>,
 }
 
-/// Names a run knows only by its classifiers: pods and unconfigured clusters.
+/// Names a run knows only by its classifiers: pods, and clusters that got no slot.
 #[derive(Clone, Debug, Default)]
 pub struct Named {
     pub pods: BTreeMap<String, u64>,
@@ -479,6 +481,7 @@ pub fn outage_lines(outages: &[FaultOutage], rule: RecoveryRule) -> String {
         ));
     }
     t.push_str(&window_lines(outages));
+    t.push_str(&crate::report::failover::lines(outages));
     t
 }
 

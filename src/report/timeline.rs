@@ -1,23 +1,43 @@
 //! `timeline.csv`: one row per second per target plus an `all` row, written
 //! and flushed as each second is finished so an interrupted drill keeps it.
+//!
+//! Cluster columns: one per slot of the run's [`ClusterRegistry`]. The
+//! header is written before pages name anything, so when the registry has
+//! grown by the time a second is written, the file is rewritten with the
+//! new columns first (to a temporary file in the same folder, synced, then
+//! renamed over the old one: a killed run leaves one whole file or the
+//! other) and earlier rows get 0 in them. That 0 is exact: a slot exists
+//! from the first page naming it, and a second is written only once all its
+//! outcomes are in, so no earlier row can hold such a page.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::outcome::Kind;
 use crate::record::{
-    DEGRADED, NAMED_CLUSTERS, OTHER_CLUSTER, SecondRow, SecondStats, UNKNOWN_CLUSTER, VERSION_NAMES,
+    ClusterRegistry, DEGRADED, NAMED_CLUSTERS, OTHER_CLUSTER, SecondRow, SecondStats,
+    UNKNOWN_CLUSTER, VERSION_NAMES,
 };
 
 pub const FILE: &str = "timeline.csv";
+/// Count columns of clusters are `cluster_<name>`; the run-clock ms of each
+/// one's first page in the second is `first_ms_cluster_<name>` (a prefix,
+/// not a suffix: a page may name a cluster `x_first_ms`).
+pub const CLUSTER_PREFIX: &str = "cluster_";
+pub const FIRST_MS_PREFIX: &str = "first_ms_cluster_";
+/// Where a rewrite with new cluster columns is built before the rename.
+const REWRITE: &str = ".timeline.csv.tmp";
 
 pub struct TimelineWriter {
     csv: csv::Writer<BufWriter<File>>,
+    dir: PathBuf,
     targets: Vec<String>,
-    /// Configured cluster names with a column each.
-    clusters: usize,
+    registry: Arc<ClusterRegistry>,
+    /// The cluster names the file has a column for (registry slots `0..len`).
+    clusters: Vec<String>,
     /// Judges each second's `generator_limited` column.
     max_late_pct: f64,
     epoch: SystemTime,
@@ -56,13 +76,14 @@ pub fn header(clusters: &[String]) -> Vec<String> {
     // the backend they showed as unavailable.
     h.extend(VERSION_NAMES.iter().map(|v| format!("reviews_{v}")));
     h.extend(VERSION_NAMES[1..].iter().map(|v| format!("ok_{v}")));
-    h.extend(
-        clusters
-            .iter()
-            .take(NAMED_CLUSTERS)
-            .map(|c| format!("cluster_{c}")),
-    );
-    h.extend(["cluster_other".to_string(), "cluster_unknown".to_string()]);
+    let slots: Vec<&str> = clusters
+        .iter()
+        .take(NAMED_CLUSTERS)
+        .map(String::as_str)
+        .chain(["other", "unknown"])
+        .collect();
+    h.extend(slots.iter().map(|c| format!("{CLUSTER_PREFIX}{c}")));
+    h.extend(slots.iter().map(|c| format!("{FIRST_MS_PREFIX}{c}")));
     h.extend(DEGRADED.iter().map(|(_, b)| format!("degraded_{b}")));
     h
 }
@@ -71,47 +92,91 @@ impl TimelineWriter {
     pub fn create(
         dir: &Path,
         targets: Vec<String>,
-        clusters: &[String],
+        registry: Arc<ClusterRegistry>,
         epoch: SystemTime,
         max_late_pct: f64,
     ) -> io::Result<TimelineWriter> {
+        // Left by a run killed while rewriting: the timeline itself is whole.
+        let _ = std::fs::remove_file(dir.join(REWRITE));
+        let clusters = registry.names();
         let file = File::create(dir.join(FILE))?;
         let mut csv = csv::Writer::from_writer(BufWriter::new(file));
-        csv.write_record(header(clusters))?;
+        csv.write_record(header(&clusters))?;
         csv.flush()?;
         Ok(TimelineWriter {
             csv,
+            dir: dir.to_path_buf(),
             targets,
-            clusters: clusters.len().min(NAMED_CLUSTERS),
+            registry,
+            clusters,
             max_late_pct,
             epoch,
         })
     }
 
     pub fn write(&mut self, row: &SecondRow<'_>) -> io::Result<()> {
+        if self.registry.len() > self.clusters.len() {
+            self.add_cluster_columns(self.registry.names())?;
+        }
+        let clusters = self.clusters.len().min(NAMED_CLUSTERS);
         let wall = humantime::format_rfc3339_millis(
             self.epoch + Duration::from_secs(u64::from(row.second)),
         )
         .to_string();
         for (name, stats) in self.targets.iter().zip(row.targets) {
-            self.csv.write_record(fields(
-                row,
-                &wall,
-                name,
-                stats,
-                self.clusters,
-                self.max_late_pct,
-            ))?;
+            self.csv
+                .write_record(fields(row, &wall, name, stats, clusters, self.max_late_pct))?;
         }
         self.csv.write_record(fields(
             row,
             &wall,
             "all",
             row.all,
-            self.clusters,
+            clusters,
             self.max_late_pct,
         ))?;
         self.csv.flush()
+    }
+
+    /// Rewrites the file with a column for each of `clusters` (which extends
+    /// the current names), then appends to the new file.
+    fn add_cluster_columns(&mut self, clusters: Vec<String>) -> io::Result<()> {
+        self.csv.flush()?;
+        let (path, temporary) = (self.dir.join(FILE), self.dir.join(REWRITE));
+        let (old, new) = (header(&self.clusters), header(&clusters));
+        let from: Vec<Option<usize>> = new
+            .iter()
+            .map(|h| old.iter().position(|o| o == h))
+            .collect();
+        let mut reader = csv::Reader::from_path(&path)?;
+        let mut out = csv::Writer::from_writer(BufWriter::new(File::create(&temporary)?));
+        out.write_record(&new)?;
+        for record in reader.records() {
+            let record = record?;
+            out.write_record(from.iter().zip(&new).map(|(i, column)| match i {
+                Some(i) => &record[*i],
+                None => absent(column),
+            }))?;
+        }
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&temporary, &path)?;
+        // The rename itself survives a crash only once the folder is synced.
+        File::open(&self.dir)?.sync_all()?;
+        self.csv =
+            csv::Writer::from_writer(BufWriter::new(OpenOptions::new().append(true).open(&path)?));
+        self.clusters = clusters;
+        Ok(())
+    }
+}
+
+/// What an earlier row holds in a column it did not have: no page, so a
+/// zero count and no first millisecond.
+fn absent(column: &str) -> &'static str {
+    if column.starts_with(FIRST_MS_PREFIX) {
+        ""
+    } else {
+        "0"
     }
 }
 
@@ -173,6 +238,8 @@ fn fields(
     f.extend(p.clusters[..clusters].iter().map(u64::to_string));
     f.push(p.clusters[OTHER_CLUSTER].to_string());
     f.push(p.clusters[UNKNOWN_CLUSTER].to_string());
+    let slots = (0..clusters).chain([OTHER_CLUSTER, UNKNOWN_CLUSTER]);
+    f.extend(slots.map(|slot| at(p.first_page_ms(slot))));
     f.extend(p.degraded.iter().map(u64::to_string));
     f
 }

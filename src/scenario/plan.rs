@@ -38,6 +38,36 @@ impl Plan {
             .iter()
             .any(|t| matches!(t.endpoint, Endpoint::Sim { .. }))
     }
+
+    /// `(scope, cluster)` for each cluster an SLO names that no page of this
+    /// run can come from: when every target is the simulator, only its
+    /// names and the `[clusters]` table's can appear; a real target's pages
+    /// may name any cluster, so then none is reported.
+    pub fn slo_clusters_never_served(&self) -> Vec<(String, String)> {
+        if !self
+            .targets
+            .iter()
+            .all(|t| matches!(t.endpoint, Endpoint::Sim { .. }))
+        {
+            return Vec::new();
+        }
+        let possible = |name: &str| {
+            Cluster::ALL.iter().any(|c| c.name() == name)
+                || self.clusters.iter().any(|r| r.name == name)
+        };
+        let scoped = self.slo.all.iter().map(|s| ("all", s));
+        let scoped = scoped.chain(self.slo.targets.iter().map(|(t, s)| (t.as_str(), s)));
+        let mut never = Vec::new();
+        for (scope, spec) in scoped {
+            for name in spec.expect_clusters.iter().chain(&spec.only_clusters) {
+                let pair = (scope.to_string(), name.clone());
+                if !possible(name) && !never.contains(&pair) {
+                    never.push(pair);
+                }
+            }
+        }
+        never
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

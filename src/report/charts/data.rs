@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::drill::{Assessment, Recovery};
 use crate::outcome::Kind;
+use crate::report::timeline::CLUSTER_PREFIX;
 
 /// One scope (a target, or `all`) over the run.
 #[derive(Clone, Debug, Default)]
@@ -97,11 +98,11 @@ impl ChartData {
         let col = |name: &str| headers.iter().position(|h| h == name);
         let clusters: Vec<String> = headers
             .iter()
-            .filter_map(|h| h.strip_prefix("cluster_").map(String::from))
+            .filter_map(|h| h.strip_prefix(CLUSTER_PREFIX).map(String::from))
             .collect();
         let cluster_cols: Vec<usize> = clusters
             .iter()
-            .filter_map(|c| col(&format!("cluster_{c}")))
+            .filter_map(|c| col(&format!("{CLUSTER_PREFIX}{c}")))
             .collect();
         let kind_cols: Vec<Option<usize>> = Kind::ALL.iter().map(|k| col(k.name())).collect();
         let version_cols: Vec<Option<usize>> =
