@@ -1128,3 +1128,33 @@ timeout = "5s"
         ],
     );
 }
+
+#[test]
+fn max_late_pct_defaults_to_1_and_is_a_percentage() {
+    let base = "[[target]]\nname = \"primary\"\nurl = \"sim:primary\"\n[load]\nrate = 200\nduration = \"30s\"\n";
+    assert_eq!(compile(base).load.max_late_pct, 1.0);
+    assert_eq!(
+        compile(&format!("{base}max_late_pct = 2.5\n"))
+            .load
+            .max_late_pct,
+        2.5
+    );
+    assert_eq!(
+        compile(&format!("{base}max_late_pct = 0\n"))
+            .load
+            .max_late_pct,
+        0.0
+    );
+    fails(
+        &format!("{base}max_late_pct = 101\n"),
+        &[
+            "demo.toml:7: load.max_late_pct 101 is out of range (expected a percentage from 0 to 100, e.g. 99.9)",
+        ],
+    );
+    fails(
+        &format!("{base}max_late_pct = \"1%\"\n"),
+        &[
+            r#"demo.toml:7: load.max_late_pct "1%" is not a number (expected a percentage from 0 to 100, e.g. 99.9)"#,
+        ],
+    );
+}

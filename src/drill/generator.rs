@@ -20,7 +20,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::assess::{FaultOutage, Timeline};
-use super::rto::{Recovery, RecoveryRule, SecondSample};
+use super::rto::{Recovery, RecoveryRule, SecondSample, T0Source};
 use crate::record::{GeneratorHealth, Limits};
 
 /// What the generator managed, per scope and per fault, and whether that
@@ -132,11 +132,15 @@ pub fn judge(
                 .fold(Limits::default(), |a, (_, l)| union(a, *l));
             let seconds: Vec<u32> = limited.iter().map(|(s, _)| *s).collect();
             let seconds = runs(&seconds);
+            let what = match fault.outage.source {
+                T0Source::FirstFailure => "the outage from the first failure".to_string(),
+                T0Source::Marker => health.fault.clone(),
+                T0Source::Hook => format!("fault {}", health.fault),
+            };
             report.invalid.push(format!(
-                "fault {}: the generator was limited on {scope} in second(s) {} ({}), inside the \
-                 seconds that measure this fault ({from}–{}): the outage measured there is the \
+                "{what}: the generator was limited on {scope} in second(s) {} ({}), inside the \
+                 seconds that measure it ({from}–{}): the outage measured there is the \
                  generator's, not the target's",
-                health.fault,
                 show_runs(&seconds),
                 why.describe(),
                 to.saturating_sub(1),
@@ -295,7 +299,7 @@ pub fn limited_seconds(samples: &[SecondSample], max_late_pct: f64) -> Vec<u32> 
 mod tests {
     use super::*;
     use crate::drill::assess::ScopedOutage;
-    use crate::drill::rto::{OutageReport, T0Source};
+    use crate::drill::rto::OutageReport;
 
     fn sample(second: u32, sent: u64, late: u64) -> SecondSample {
         SecondSample {

@@ -8,6 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Late shares are taken of at least this many requests (see
+/// [`GeneratorHealth::late_share_exceeds`]).
+pub const MIN_SHARE_OF: u64 = 100;
+
 /// One second's (or a run's) generator counts for one target or `all`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GeneratorHealth {
@@ -77,10 +81,14 @@ impl GeneratorHealth {
         }
     }
 
-    /// More than `max_pct` percent of the sent requests were late (compared
-    /// in integers, so 1 late of 100 is exactly 1 % and not above it).
+    /// More than `max_pct` percent of the sent requests were late. The share
+    /// is taken of at least [`MIN_SHARE_OF`] requests: at 50/s one send
+    /// delayed by a scheduler hiccup is already 2 % of its second, and a
+    /// share that coarse says nothing about the generator keeping up.
+    /// Compared in integers, so 1 late of 100 is exactly 1 % and not above it.
     pub fn late_share_exceeds(&self, max_pct: f64) -> bool {
-        (self.late as f64) * 100.0 > max_pct * self.sent as f64 + 1e-9
+        let of = self.sent.max(MIN_SHARE_OF);
+        (self.late as f64) * 100.0 > max_pct * of as f64 + 1e-9
     }
 
     /// Late share in percent; `None` when nothing was sent.
@@ -118,10 +126,20 @@ mod tests {
     fn late_share_is_compared_exactly() {
         assert!(!sent(100, 1).limits(1.0).any(), "1 % is not above 1 %");
         assert!(sent(100, 2).limits(1.0).late);
+        assert!(sent(200, 3).limits(1.0).late);
+        assert!(!sent(200, 2).limits(1.0).late);
         assert!(sent(16, 16).limits(1.0).late);
         assert!(!sent(0, 0).limits(1.0).any());
         assert!(sent(10, 1).limits(0.0).late);
         assert!(!sent(10, 10).limits(100.0).late);
+    }
+
+    #[test]
+    fn a_single_late_send_at_a_low_rate_is_not_a_share() {
+        // 1 of 50 is 2 % of the second, but a share of at least 100.
+        assert!(!sent(50, 1).limits(1.0).late);
+        assert!(sent(50, 2).limits(1.0).late);
+        assert!(!sent(20, 1).limits(1.0).late);
     }
 
     #[test]

@@ -64,7 +64,9 @@ pub fn plan(name: &str, targets: Vec<TargetPlan>, model: LoadModel, duration: Du
             timeout: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(1),
             max_body_bytes: 1 << 20,
-            max_late_pct: 1.0,
+            // Tests built on this plan are not about generator health: a
+            // loaded machine's scheduling stalls must not make them INVALID.
+            max_late_pct: 50.0,
         },
         faults: Vec::new(),
         sim: SimSettings::default(),
