@@ -565,3 +565,142 @@ fn scenario_info(plan: &Plan) -> ScenarioInfo {
         max_late_pct: plan.load.max_late_pct,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Overrides;
+
+    /// Where hyper-util's `HttpConnector` dials a URI: its host without
+    /// IPv6 brackets, and its port, or 80 when the URI has none
+    /// (`get_host_port` and `strip_ipv6_brackets` in hyper-util).
+    fn connector_dials(uri: &hyper::Uri) -> (String, u16) {
+        let host = uri.host().expect("a dialable URI has a host");
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        (host.to_string(), uri.port_u16().unwrap_or(80))
+    }
+
+    /// A small deterministic generator (xorshift64*), so the cases are the
+    /// same on every run and a failure names its seed.
+    struct Cases(u64);
+    impl Cases {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[(self.next() % items.len() as u64) as usize]
+        }
+    }
+
+    /// `(written, dialled)`: how the generated port is written after the
+    /// host, and the port that text means, when it is one.
+    fn port_case(cases: &mut Cases) -> (String, Option<Option<u16>>) {
+        const BAD: &[&str] = &[
+            ":0",
+            ":65536",
+            ":99999",
+            ":8a",
+            ":",
+            ":080",
+            ":-1",
+            ":+80",
+            ":1e3",
+            ": 80",
+            ":4294967377",
+            ":655350",
+            ":0x50",
+        ];
+        match cases.next() % 4 {
+            0 => (String::new(), Some(None)),
+            1 => (cases.pick(BAD).to_string(), None),
+            _ => {
+                let port = 1 + (cases.next() % 65535) as u16;
+                (format!(":{port}"), Some(Some(port)))
+            }
+        }
+    }
+
+    #[test]
+    fn every_url_the_compiler_accepts_is_dialled_at_exactly_its_host_and_port() {
+        const HOSTS: &[(&str, &str)] = &[
+            ("127.0.0.1", "127.0.0.1"),
+            ("[::1]", "::1"),
+            ("[::ffff:127.0.0.1]", "::ffff:127.0.0.1"),
+            ("localhost", "localhost"),
+            ("10.0.0.7", "10.0.0.7"),
+            ("bookinfo.example.com", "bookinfo.example.com"),
+            ("a-b.c", "a-b.c"),
+        ];
+        const PATHS: &[&str] = &[
+            "",
+            "/",
+            "/productpage",
+            "/productpage?u=normal",
+            "/a:1",
+            "/:80",
+        ];
+        let mut cases = Cases(0x9E37_79B9_7F4A_7C15);
+        let (mut accepted, mut refused) = (0, 0);
+        for case in 0..3000 {
+            let (written_host, host) = HOSTS[(cases.next() % HOSTS.len() as u64) as usize];
+            let (port_text, port) = port_case(&mut cases);
+            let url = format!("http://{written_host}{port_text}{}", cases.pick(PATHS));
+            let via_flag = cases.next().is_multiple_of(2);
+            let (text, overrides) = if via_flag {
+                let overrides = Overrides {
+                    targets: vec![("primary".into(), url.clone())],
+                    ..Overrides::default()
+                };
+                let text = "[load]\nrate = 1\nduration = \"1s\"\n".to_string();
+                (text, overrides)
+            } else {
+                let text = format!(
+                    "[[target]]\nname = \"primary\"\nurl = {url:?}\n[load]\nrate = 1\nduration = \"1s\"\n"
+                );
+                (text, Overrides::default())
+            };
+            let compiled =
+                crate::scenario::parse(&text, Path::new("p.toml"), &overrides, &|_| None);
+            let Ok(plan) = compiled else {
+                if port.is_some() {
+                    panic!("case {case}: {url} was refused: {:?}", compiled.err());
+                }
+                refused += 1;
+                continue;
+            };
+            let expected_port = port
+                .unwrap_or_else(|| panic!("case {case}: {url} has no valid port but compiled"))
+                .unwrap_or(80);
+            let (specs, infos) = client_specs(&plan, None).unwrap();
+            let dials = connector_dials(&specs[0].dial);
+            assert_eq!(
+                dials,
+                (host.to_string(), expected_port),
+                "case {case}: {url}"
+            );
+            let reported: hyper::Uri = infos[0].dialed.parse().unwrap();
+            assert_eq!(connector_dials(&reported), dials, "case {case}: {url}");
+            accepted += 1;
+        }
+        // Both sides of the property were exercised.
+        assert!(accepted > 1000 && refused > 300, "{accepted} {refused}");
+    }
+
+    #[test]
+    fn connect_is_dialled_instead_of_the_url() {
+        let text = "[[target]]\nname = \"primary\"\nurl = \"http://bookinfo.example.com:8080/productpage\"\nconnect = \"127.0.0.1:9999\"\n[load]\nrate = 1\nduration = \"1s\"\n";
+        let plan =
+            crate::scenario::parse(text, Path::new("p.toml"), &Overrides::default(), &|_| None)
+                .unwrap();
+        let (specs, infos) = client_specs(&plan, None).unwrap();
+        assert_eq!(connector_dials(&specs[0].dial), ("127.0.0.1".into(), 9999));
+        assert_eq!(infos[0].dialed, "http://127.0.0.1:9999/productpage");
+        assert_eq!(specs[0].host, "bookinfo.example.com:8080");
+    }
+}
