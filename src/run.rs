@@ -536,11 +536,40 @@ fn default_lanes(targets: usize) -> usize {
     (cores / targets.max(1)).max(1)
 }
 
+/// `results/<UTC timestamp>-<name>`: one folder directly under `results/`
+/// whatever the scenario's name holds (`/`, `..`, spaces, non-ASCII).
 fn default_out_dir(name: &str) -> PathBuf {
     let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
         .to_string()
         .replace([':', '-'], "");
-    Path::new("results").join(format!("{stamp}-{name}"))
+    Path::new("results").join(format!("{stamp}-{}", folder_name(name)))
+}
+
+/// Most bytes of a scenario name kept in a folder name (file systems allow 255).
+const FOLDER_NAME_MAX: usize = 80;
+
+/// The name in `[A-Za-z0-9_.-]`: every run of other characters becomes one
+/// `-`, so `x/../../etc` is `x-..-..-etc`, a single path component (the
+/// timestamp before it means it is never `.`, `..` or empty).
+fn folder_name(name: &str) -> String {
+    let mut folder = String::with_capacity(name.len().min(FOLDER_NAME_MAX));
+    for c in name.chars() {
+        let kept = c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+        if kept {
+            folder.push(c);
+        } else if !folder.ends_with('-') {
+            folder.push('-');
+        }
+        if folder.len() >= FOLDER_NAME_MAX {
+            break;
+        }
+    }
+    let folder = folder.trim_matches('-');
+    if folder.is_empty() {
+        "scenario".to_string()
+    } else {
+        folder.to_string()
+    }
 }
 
 fn scenario_info(plan: &Plan) -> ScenarioInfo {
@@ -690,6 +719,41 @@ mod tests {
         }
         // Both sides of the property were exercised.
         assert!(accepted > 1000 && refused > 300, "{accepted} {refused}");
+    }
+
+    /// Issue 11 item 5: `name = "x/../../../escaped-dir"` wrote outside `results/`.
+    #[test]
+    fn the_results_folder_is_one_sanitized_component_under_results() {
+        let names = [
+            ("x/../../../escaped-dir", "x-..-..-..-escaped-dir"),
+            ("..", ".."),
+            ("/", "scenario"),
+            ("", "scenario"),
+            ("primary down: 2 pods", "primary-down-2-pods"),
+            ("<script>alert('x')</script>", "script-alert-x-script"),
+            ("café/ñ", "caf"),
+            ("a\\b\0c\nd", "a-b-c-d"),
+            ("demo", "demo"),
+        ];
+        for (name, folder) in names {
+            let dir = default_out_dir(name);
+            let parts: Vec<_> = dir.components().collect();
+            assert_eq!(parts.len(), 2, "{name:?} → {dir:?}");
+            assert_eq!(parts[0].as_os_str(), "results");
+            let std::path::Component::Normal(last) = parts[1] else {
+                panic!("{name:?} → {dir:?}");
+            };
+            let last = last.to_str().unwrap();
+            let (stamp, rest) = last.split_once('-').unwrap();
+            assert!(stamp.ends_with('Z') && stamp.len() == 16, "{last}");
+            assert_eq!(rest, folder, "{name:?}");
+            assert!(
+                last.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')),
+                "{last}"
+            );
+        }
+        assert_eq!(folder_name(&"a".repeat(300)).len(), FOLDER_NAME_MAX);
     }
 
     #[test]
