@@ -121,9 +121,15 @@ pub struct RunArgs {
     /// `connect`, so traffic goes exactly to URL; an unknown NAME adds a target.
     #[arg(long = "target", value_name = "NAME=URL", value_parser = parse_target)]
     pub targets: Vec<(String, String)>,
-    /// Results folder (default results/<UTC timestamp>-<scenario name>).
+    /// Results folder (default results/<UTC timestamp>-<scenario name>). A
+    /// folder that already holds a run (summary.json, timeline.csv,
+    /// faults.jsonl, ...) is refused (exit 2) unless --force.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the earlier run in the results folder: its files are removed
+    /// before traffic starts (other files in the folder are kept).
+    #[arg(long)]
+    pub force: bool,
     /// No per-second lines on stderr (the final table is still printed).
     #[arg(long, short)]
     pub quiet: bool,
@@ -206,6 +212,13 @@ async fn run_command(args: RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| crate::run::default_out_dir(&plan.name));
+    if let Err(code) = claim_out_dir(&out_dir, args.force, args.check) {
+        return code;
+    }
     if args.check {
         for (scope, cluster) in plan.slo_clusters_never_served() {
             eprintln!(
@@ -226,7 +239,7 @@ async fn run_command(args: RunArgs) -> u8 {
     watch_interrupts(stop.clone());
     let options = RunOptions {
         plan,
-        out_dir: args.out,
+        out_dir: Some(out_dir),
         quiet: args.quiet,
         lanes_per_target: None,
         markers: true,
@@ -254,6 +267,48 @@ async fn run_command(args: RunArgs) -> u8 {
             EXIT_RUN_ERROR
         }
     }
+}
+
+/// A results folder holding an earlier run would mix two runs' files (the
+/// fault journal is appended to): refused, or with `--force` emptied of that
+/// run's files first. `check` only says what a run would do.
+fn claim_out_dir(dir: &std::path::Path, force: bool, check: bool) -> Result<(), u8> {
+    let shown = dir.display();
+    let earlier = crate::report::folder::earlier_run(dir).map_err(|e| {
+        eprintln!("meshdrill: --out {shown}: cannot read the results folder: {e}");
+        EXIT_USAGE
+    })?;
+    if earlier.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = earlier
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    if !force {
+        eprintln!(
+            "meshdrill: {shown} holds an earlier run ({}): choose another --out, or add --force to replace that run",
+            names.join(", ")
+        );
+        return Err(EXIT_USAGE);
+    }
+    if check {
+        eprintln!(
+            "meshdrill: {shown} holds an earlier run; --force will remove its {} file(s) before traffic starts",
+            names.len()
+        );
+        return Ok(());
+    }
+    for path in &earlier {
+        if let Err(e) = std::fs::remove_file(path) {
+            eprintln!(
+                "meshdrill: --force: cannot remove {} of the earlier run: {e}; nothing was sent",
+                path.display()
+            );
+            return Err(EXIT_RUN_ERROR);
+        }
+    }
+    Ok(())
 }
 
 /// The documented exit code of a verdict.

@@ -538,7 +538,7 @@ fn default_lanes(targets: usize) -> usize {
 
 /// `results/<UTC timestamp>-<name>`: one folder directly under `results/`
 /// whatever the scenario's name holds (`/`, `..`, spaces, non-ASCII).
-fn default_out_dir(name: &str) -> PathBuf {
+pub fn default_out_dir(name: &str) -> PathBuf {
     let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
         .to_string()
         .replace([':', '-'], "");
