@@ -205,13 +205,19 @@ async fn run_command(args: RunArgs) -> u8 {
         concurrency: args.concurrency,
         targets: args.targets,
     };
-    let plan = match scenario::load(&args.scenario, &overrides) {
-        Ok(plan) => plan,
+    let checked = match scenario::load_checked(&args.scenario, &overrides) {
+        Ok(checked) => checked,
         Err(e) => {
             eprintln!("{e}");
             return EXIT_USAGE;
         }
     };
+    for warning in &checked.warnings {
+        let mut warning = warning.clone();
+        warning.key = format!("warning: {}", warning.key);
+        eprintln!("{warning}");
+    }
+    let plan = checked.plan;
     let out_dir = args
         .out
         .clone()
@@ -220,6 +226,13 @@ async fn run_command(args: RunArgs) -> u8 {
         return code;
     }
     if args.check {
+        let missing = missing_programs(&checked.programs);
+        for problem in &missing {
+            eprintln!("{problem}");
+        }
+        if !missing.is_empty() {
+            return EXIT_USAGE;
+        }
         for (scope, cluster) in plan.slo_clusters_never_served() {
             eprintln!(
                 "{}: warning: [slo] for {scope} names cluster {cluster:?}, which no page of this run can come from (every target is sim:, whose pages name only \"primary\" or \"secondary\"; add it to [clusters] if pods map to it)",
@@ -267,6 +280,33 @@ async fn run_command(args: RunArgs) -> u8 {
             EXIT_RUN_ERROR
         }
     }
+}
+
+/// Hook programs that could not be started from here: a fault would fail
+/// only when it fires, mid-drill.
+fn missing_programs(programs: &[scenario::LocatedProgram]) -> Vec<scenario::Problem> {
+    let path = std::env::var_os("PATH");
+    programs
+        .iter()
+        .filter(|p| scenario::find_program(&p.program, path.as_deref()).is_none())
+        .map(|p| {
+            let mut problem = p.at.clone();
+            problem.message = if p.shell {
+                format!(
+                    "runs with sh -c (shell = true), and no executable {:?} is on PATH",
+                    p.program
+                )
+            } else if p.program.contains('/') {
+                format!("program {:?} is not an executable file", p.program)
+            } else {
+                format!(
+                    "program {:?} is not on PATH (install it, or give its full path)",
+                    p.program
+                )
+            };
+            problem
+        })
+        .collect()
 }
 
 /// A results folder holding an earlier run would mix two runs' files (the

@@ -1074,7 +1074,7 @@ at = "5s"
 inject = ["kubectl", "--context=${CTX}", "scale", "deploy/istiod", "-n", "istio-system", "--replicas=0"]
 restore = ["kubectl", "--context=${CTX}", "scale", "deploy/istiod", "-n", "istio-system", "--replicas=1"]
 restore_at = "20s"
-timeout = "90s"
+timeout = "25s"
 [[fault]]
 name = "gw-pod"
 at = "2s"
@@ -1117,7 +1117,7 @@ shell = true
         FaultAction::Hook {
             inject: scale("--replicas=0"),
             restore: Some(scale("--replicas=1")),
-            timeout: Duration::from_secs(90),
+            timeout: Duration::from_secs(25),
             target: Some("prod".into()),
         }
     );
