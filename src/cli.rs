@@ -26,9 +26,9 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 const EXAMPLES: &str = "\
 Examples:
   meshdrill run scenarios/demo.toml
-  meshdrill run scenarios/demo.toml --duration 10s --rate 50 --out /tmp/drill
-  meshdrill run drill.toml --target primary=http://127.0.0.1:9080/productpage
-  meshdrill sim --primary 127.0.0.1:9080 --secondary 127.0.0.1:9081
+  meshdrill run scenarios/demo.toml --duration 25s --rate 50 --out results/demo-25s
+  meshdrill sim --primary 127.0.0.1:9080 --secondary 127.0.0.1:9081   # in another terminal, then:
+  meshdrill run scenarios/throughput-sim.toml --duration 5s --rate 50 --target primary=http://127.0.0.1:9080/productpage
 
 Exit codes: 0 finished and every SLO met (or no [slo]: NO SLO), 1 an SLO failed (or a fault hook
 failed, or a target never answered), 2 bad usage or scenario, 3 run error, 4 INVALID: the generator
@@ -50,7 +50,7 @@ pub enum Command {
     /// Recompute the outages and the SLO verdict of a results folder, without
     /// sending traffic (e.g. with another recovery window).
     #[command(
-        after_help = "Example:\n  meshdrill report results/20261121T203454Z-demo --window 10s --threshold 99.5\n\nExit codes: 0 SLOs met (or none set), 1 an SLO failed, 3 the folder cannot be read, 4 INVALID (the generator was limited)."
+        after_help = "Example (the folder of the second `meshdrill run --help` example):\n  meshdrill report results/demo-25s --window 2s --threshold 99.5\n\nExit codes: 0 SLOs met (or none set), 1 an SLO failed, 3 the folder cannot be read, 4 INVALID (the generator was limited)."
     )]
     Report(ReportArgs),
     /// Serve the embedded two-cluster Bookinfo simulator until Ctrl-C.
