@@ -370,10 +370,24 @@ fn run_examples(examples: &[Example], long_whole: bool) -> Vec<String> {
     std::fs::write(cwd.path().join("reply.txt"), "no healthy upstream").unwrap();
     let netns = netns_available();
     let bin_dir = meshdrill_bin().parent().unwrap();
+    // `--check` looks hook programs up on PATH: a machine without kubectl
+    // (CI) finds this stub last. It is never started: hook examples only
+    // run with --check, which runs no hook.
+    let stubs = cwd.path().join(".stub-bin");
+    std::fs::create_dir(&stubs).unwrap();
+    let kubectl = stubs.join("kubectl");
+    std::fs::write(
+        &kubectl,
+        "#!/bin/sh\necho 'examples test: kubectl is a stub' >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
     let path_var = format!(
-        "{}:{}",
+        "{}:{}:{}",
         bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
+        std::env::var("PATH").unwrap_or_default(),
+        stubs.display()
     );
     let mut planned: Vec<(usize, Example, String)> = Vec::new();
     for (i, e) in examples.iter().enumerate() {
