@@ -26,9 +26,9 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 const EXAMPLES: &str = "\
 Examples:
   meshdrill run scenarios/demo.toml
-  meshdrill run scenarios/demo.toml --duration 10s --rate 50 --out /tmp/drill
-  meshdrill run drill.toml --target primary=http://127.0.0.1:9080/productpage
-  meshdrill sim --primary 127.0.0.1:9080 --secondary 127.0.0.1:9081
+  meshdrill run scenarios/demo.toml --duration 25s --rate 50 --out results/demo-25s
+  meshdrill sim --primary 127.0.0.1:9080 --secondary 127.0.0.1:9081   # in another terminal, then:
+  meshdrill run scenarios/throughput-sim.toml --duration 5s --rate 50 --target primary=http://127.0.0.1:9080/productpage
 
 Exit codes: 0 finished and every SLO met (or no [slo]: NO SLO), 1 an SLO failed (or a fault hook
 failed, or a target never answered), 2 bad usage or scenario, 3 run error, 4 INVALID: the generator
@@ -50,7 +50,7 @@ pub enum Command {
     /// Recompute the outages and the SLO verdict of a results folder, without
     /// sending traffic (e.g. with another recovery window).
     #[command(
-        after_help = "Example:\n  meshdrill report results/20261121T203454Z-demo --window 10s --threshold 99.5\n\nExit codes: 0 SLOs met (or none set), 1 an SLO failed, 3 the folder cannot be read, 4 INVALID (the generator was limited)."
+        after_help = "Example (the folder of the second `meshdrill run --help` example):\n  meshdrill report results/demo-25s --window 2s --threshold 99.5\n\nExit codes: 0 SLOs met (or none set), 1 an SLO failed, 3 the folder cannot be read, 4 INVALID (the generator was limited)."
     )]
     Report(ReportArgs),
     /// Serve the embedded two-cluster Bookinfo simulator until Ctrl-C.
@@ -121,9 +121,15 @@ pub struct RunArgs {
     /// `connect`, so traffic goes exactly to URL; an unknown NAME adds a target.
     #[arg(long = "target", value_name = "NAME=URL", value_parser = parse_target)]
     pub targets: Vec<(String, String)>,
-    /// Results folder (default results/<UTC timestamp>-<scenario name>).
+    /// Results folder (default results/<UTC timestamp>-<scenario name>). A
+    /// folder that already holds a run (summary.json, timeline.csv,
+    /// faults.jsonl, ...) is refused (exit 2) unless --force.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the earlier run in the results folder: its files are removed
+    /// before traffic starts (other files in the folder are kept).
+    #[arg(long)]
+    pub force: bool,
     /// No per-second lines on stderr (the final table is still printed).
     #[arg(long, short)]
     pub quiet: bool,
@@ -199,14 +205,34 @@ async fn run_command(args: RunArgs) -> u8 {
         concurrency: args.concurrency,
         targets: args.targets,
     };
-    let plan = match scenario::load(&args.scenario, &overrides) {
-        Ok(plan) => plan,
+    let checked = match scenario::load_checked(&args.scenario, &overrides) {
+        Ok(checked) => checked,
         Err(e) => {
             eprintln!("{e}");
             return EXIT_USAGE;
         }
     };
+    for warning in &checked.warnings {
+        let mut warning = warning.clone();
+        warning.key = format!("warning: {}", warning.key);
+        eprintln!("{warning}");
+    }
+    let plan = checked.plan;
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| crate::run::default_out_dir(&plan.name));
+    if let Err(code) = claim_out_dir(&out_dir, args.force, args.check) {
+        return code;
+    }
     if args.check {
+        let missing = missing_programs(&checked.programs);
+        for problem in &missing {
+            eprintln!("{problem}");
+        }
+        if !missing.is_empty() {
+            return EXIT_USAGE;
+        }
         for (scope, cluster) in plan.slo_clusters_never_served() {
             eprintln!(
                 "{}: warning: [slo] for {scope} names cluster {cluster:?}, which no page of this run can come from (every target is sim:, whose pages name only \"primary\" or \"secondary\"; add it to [clusters] if pods map to it)",
@@ -226,7 +252,7 @@ async fn run_command(args: RunArgs) -> u8 {
     watch_interrupts(stop.clone());
     let options = RunOptions {
         plan,
-        out_dir: args.out,
+        out_dir: Some(out_dir),
         quiet: args.quiet,
         lanes_per_target: None,
         markers: true,
@@ -254,6 +280,75 @@ async fn run_command(args: RunArgs) -> u8 {
             EXIT_RUN_ERROR
         }
     }
+}
+
+/// Hook programs that could not be started from here: a fault would fail
+/// only when it fires, mid-drill.
+fn missing_programs(programs: &[scenario::LocatedProgram]) -> Vec<scenario::Problem> {
+    let path = std::env::var_os("PATH");
+    programs
+        .iter()
+        .filter(|p| scenario::find_program(&p.program, path.as_deref()).is_none())
+        .map(|p| {
+            let mut problem = p.at.clone();
+            problem.message = if p.shell {
+                format!(
+                    "runs with sh -c (shell = true), and no executable {:?} is on PATH",
+                    p.program
+                )
+            } else if p.program.contains('/') {
+                format!("program {:?} is not an executable file", p.program)
+            } else {
+                format!(
+                    "program {:?} is not on PATH (install it, or give its full path)",
+                    p.program
+                )
+            };
+            problem
+        })
+        .collect()
+}
+
+/// A results folder holding an earlier run would mix two runs' files (the
+/// fault journal is appended to): refused, or with `--force` emptied of that
+/// run's files first. `check` only says what a run would do.
+fn claim_out_dir(dir: &std::path::Path, force: bool, check: bool) -> Result<(), u8> {
+    let shown = dir.display();
+    let earlier = crate::report::folder::earlier_run(dir).map_err(|e| {
+        eprintln!("meshdrill: --out {shown}: cannot read the results folder: {e}");
+        EXIT_USAGE
+    })?;
+    if earlier.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = earlier
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    if !force {
+        eprintln!(
+            "meshdrill: {shown} holds an earlier run ({}): choose another --out, or add --force to replace that run",
+            names.join(", ")
+        );
+        return Err(EXIT_USAGE);
+    }
+    if check {
+        eprintln!(
+            "meshdrill: {shown} holds an earlier run; --force will remove its {} file(s) before traffic starts",
+            names.len()
+        );
+        return Ok(());
+    }
+    for path in &earlier {
+        if let Err(e) = std::fs::remove_file(path) {
+            eprintln!(
+                "meshdrill: --force: cannot remove {} of the earlier run: {e}; nothing was sent",
+                path.display()
+            );
+            return Err(EXIT_RUN_ERROR);
+        }
+    }
+    Ok(())
 }
 
 /// The documented exit code of a verdict.

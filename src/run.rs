@@ -536,11 +536,40 @@ fn default_lanes(targets: usize) -> usize {
     (cores / targets.max(1)).max(1)
 }
 
-fn default_out_dir(name: &str) -> PathBuf {
+/// `results/<UTC timestamp>-<name>`: one folder directly under `results/`
+/// whatever the scenario's name holds (`/`, `..`, spaces, non-ASCII).
+pub fn default_out_dir(name: &str) -> PathBuf {
     let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
         .to_string()
         .replace([':', '-'], "");
-    Path::new("results").join(format!("{stamp}-{name}"))
+    Path::new("results").join(format!("{stamp}-{}", folder_name(name)))
+}
+
+/// Most bytes of a scenario name kept in a folder name (file systems allow 255).
+const FOLDER_NAME_MAX: usize = 80;
+
+/// The name in `[A-Za-z0-9_.-]`: every run of other characters becomes one
+/// `-`, so `x/../../etc` is `x-..-..-etc`, a single path component (the
+/// timestamp before it means it is never `.`, `..` or empty).
+fn folder_name(name: &str) -> String {
+    let mut folder = String::with_capacity(name.len().min(FOLDER_NAME_MAX));
+    for c in name.chars() {
+        let kept = c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+        if kept {
+            folder.push(c);
+        } else if !folder.ends_with('-') {
+            folder.push('-');
+        }
+        if folder.len() >= FOLDER_NAME_MAX {
+            break;
+        }
+    }
+    let folder = folder.trim_matches('-');
+    if folder.is_empty() {
+        "scenario".to_string()
+    } else {
+        folder.to_string()
+    }
 }
 
 fn scenario_info(plan: &Plan) -> ScenarioInfo {
@@ -563,5 +592,179 @@ fn scenario_info(plan: &Plan) -> ScenarioInfo {
         timeout_ms: ms(plan.load.timeout),
         connect_timeout_ms: ms(plan.load.connect_timeout),
         max_late_pct: plan.load.max_late_pct,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Overrides;
+
+    /// Where hyper-util's `HttpConnector` dials a URI: its host without
+    /// IPv6 brackets, and its port, or 80 when the URI has none
+    /// (`get_host_port` and `strip_ipv6_brackets` in hyper-util).
+    fn connector_dials(uri: &hyper::Uri) -> (String, u16) {
+        let host = uri.host().expect("a dialable URI has a host");
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        (host.to_string(), uri.port_u16().unwrap_or(80))
+    }
+
+    /// A small deterministic generator (xorshift64*), so the cases are the
+    /// same on every run and a failure names its seed.
+    struct Cases(u64);
+    impl Cases {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[(self.next() % items.len() as u64) as usize]
+        }
+    }
+
+    /// `(written, dialled)`: how the generated port is written after the
+    /// host, and the port that text means, when it is one.
+    fn port_case(cases: &mut Cases) -> (String, Option<Option<u16>>) {
+        const BAD: &[&str] = &[
+            ":0",
+            ":65536",
+            ":99999",
+            ":8a",
+            ":",
+            ":080",
+            ":-1",
+            ":+80",
+            ":1e3",
+            ": 80",
+            ":4294967377",
+            ":655350",
+            ":0x50",
+        ];
+        match cases.next() % 4 {
+            0 => (String::new(), Some(None)),
+            1 => (cases.pick(BAD).to_string(), None),
+            _ => {
+                let port = 1 + (cases.next() % 65535) as u16;
+                (format!(":{port}"), Some(Some(port)))
+            }
+        }
+    }
+
+    #[test]
+    fn every_url_the_compiler_accepts_is_dialled_at_exactly_its_host_and_port() {
+        const HOSTS: &[(&str, &str)] = &[
+            ("127.0.0.1", "127.0.0.1"),
+            ("[::1]", "::1"),
+            ("[::ffff:127.0.0.1]", "::ffff:127.0.0.1"),
+            ("localhost", "localhost"),
+            ("10.0.0.7", "10.0.0.7"),
+            ("bookinfo.example.com", "bookinfo.example.com"),
+            ("a-b.c", "a-b.c"),
+        ];
+        const PATHS: &[&str] = &[
+            "",
+            "/",
+            "/productpage",
+            "/productpage?u=normal",
+            "/a:1",
+            "/:80",
+        ];
+        let mut cases = Cases(0x9E37_79B9_7F4A_7C15);
+        let (mut accepted, mut refused) = (0, 0);
+        for case in 0..3000 {
+            let (written_host, host) = HOSTS[(cases.next() % HOSTS.len() as u64) as usize];
+            let (port_text, port) = port_case(&mut cases);
+            let url = format!("http://{written_host}{port_text}{}", cases.pick(PATHS));
+            let via_flag = cases.next().is_multiple_of(2);
+            let (text, overrides) = if via_flag {
+                let overrides = Overrides {
+                    targets: vec![("primary".into(), url.clone())],
+                    ..Overrides::default()
+                };
+                let text = "[load]\nrate = 1\nduration = \"1s\"\n".to_string();
+                (text, overrides)
+            } else {
+                let text = format!(
+                    "[[target]]\nname = \"primary\"\nurl = {url:?}\n[load]\nrate = 1\nduration = \"1s\"\n"
+                );
+                (text, Overrides::default())
+            };
+            let compiled =
+                crate::scenario::parse(&text, Path::new("p.toml"), &overrides, &|_| None);
+            let Ok(plan) = compiled else {
+                if port.is_some() {
+                    panic!("case {case}: {url} was refused: {:?}", compiled.err());
+                }
+                refused += 1;
+                continue;
+            };
+            let expected_port = port
+                .unwrap_or_else(|| panic!("case {case}: {url} has no valid port but compiled"))
+                .unwrap_or(80);
+            let (specs, infos) = client_specs(&plan, None).unwrap();
+            let dials = connector_dials(&specs[0].dial);
+            assert_eq!(
+                dials,
+                (host.to_string(), expected_port),
+                "case {case}: {url}"
+            );
+            let reported: hyper::Uri = infos[0].dialed.parse().unwrap();
+            assert_eq!(connector_dials(&reported), dials, "case {case}: {url}");
+            accepted += 1;
+        }
+        // Both sides of the property were exercised.
+        assert!(accepted > 1000 && refused > 300, "{accepted} {refused}");
+    }
+
+    /// Issue 11 item 5: `name = "x/../../../escaped-dir"` wrote outside `results/`.
+    #[test]
+    fn the_results_folder_is_one_sanitized_component_under_results() {
+        let names = [
+            ("x/../../../escaped-dir", "x-..-..-..-escaped-dir"),
+            ("..", ".."),
+            ("/", "scenario"),
+            ("", "scenario"),
+            ("primary down: 2 pods", "primary-down-2-pods"),
+            ("<script>alert('x')</script>", "script-alert-x-script"),
+            ("café/ñ", "caf"),
+            ("a\\b\0c\nd", "a-b-c-d"),
+            ("demo", "demo"),
+        ];
+        for (name, folder) in names {
+            let dir = default_out_dir(name);
+            let parts: Vec<_> = dir.components().collect();
+            assert_eq!(parts.len(), 2, "{name:?} → {dir:?}");
+            assert_eq!(parts[0].as_os_str(), "results");
+            let std::path::Component::Normal(last) = parts[1] else {
+                panic!("{name:?} → {dir:?}");
+            };
+            let last = last.to_str().unwrap();
+            let (stamp, rest) = last.split_once('-').unwrap();
+            assert!(stamp.ends_with('Z') && stamp.len() == 16, "{last}");
+            assert_eq!(rest, folder, "{name:?}");
+            assert!(
+                last.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')),
+                "{last}"
+            );
+        }
+        assert_eq!(folder_name(&"a".repeat(300)).len(), FOLDER_NAME_MAX);
+    }
+
+    #[test]
+    fn connect_is_dialled_instead_of_the_url() {
+        let text = "[[target]]\nname = \"primary\"\nurl = \"http://bookinfo.example.com:8080/productpage\"\nconnect = \"127.0.0.1:9999\"\n[load]\nrate = 1\nduration = \"1s\"\n";
+        let plan =
+            crate::scenario::parse(text, Path::new("p.toml"), &Overrides::default(), &|_| None)
+                .unwrap();
+        let (specs, infos) = client_specs(&plan, None).unwrap();
+        assert_eq!(connector_dials(&specs[0].dial), ("127.0.0.1".into(), 9999));
+        assert_eq!(infos[0].dialed, "http://127.0.0.1:9999/productpage");
+        assert_eq!(specs[0].host, "bookinfo.example.com:8080");
     }
 }

@@ -58,8 +58,15 @@ async fn report_html_renders_its_charts_in_chromium() {
     // A copy with a probe that writes every chart's rendered size into the
     // DOM; --dump-dom prints the DOM after load.
     let probe = "<script>document.body.setAttribute('data-sizes', Array.from(document.querySelectorAll('figure svg')).map(s => { const r = s.getBoundingClientRect(); return Math.round(r.width) + 'x' + Math.round(r.height); }).join(' '));</script></body>";
+    // The page's own policy, plus the probe's inline script: the charts must
+    // render under everything else the policy forbids.
+    let policy = meshdrill::report::html::CONTENT_SECURITY_POLICY;
+    assert!(html.contains(&format!("content=\"{policy}\"")));
+    let probed = html
+        .replace(policy, &format!("{policy}; script-src 'unsafe-inline'"))
+        .replace("</body>", probe);
     let page = dir.path().join("probe.html");
-    std::fs::write(&page, html.replace("</body>", probe)).unwrap();
+    std::fs::write(&page, probed).unwrap();
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(browser)
         .args([

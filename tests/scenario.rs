@@ -593,6 +593,47 @@ duration = "1s"
     );
 }
 
+/// Issue 11 item 2: `Uri` accepts these and leaves the port unset, and the
+/// client then dialled port 80 while summary.json said `:99999`.
+#[test]
+fn a_port_that_is_not_1_to_65535_is_a_scenario_error() {
+    let mut text = String::new();
+    for (i, port) in [":99999", ":65536", ":8a", ":", ":0"].iter().enumerate() {
+        text.push_str(&format!(
+            "[[target]]\nname = \"t{i}\"\nurl = \"http://127.0.0.1{port}/productpage\"\n"
+        ));
+    }
+    text.push_str("[load]\nrate = 1\nduration = \"1s\"\n");
+    let expected = |line: usize, i: usize, port: &str| {
+        format!(
+            r#"demo.toml:{line}: target[{i}].url "http://127.0.0.1:{port}/productpage" has port "{port}", which is not a TCP port (expected 1 to 65535 without leading zeros, e.g. "http://10.0.0.7:8080/productpage"; no port means 80)"#
+        )
+    };
+    assert_eq!(
+        problems(&text),
+        [
+            expected(3, 0, "99999"),
+            expected(6, 1, "65536"),
+            expected(9, 2, "8a"),
+            expected(12, 3, ""),
+            expected(15, 4, "0"),
+        ]
+    );
+    let overrides = Overrides {
+        targets: vec![(
+            "primary".into(),
+            "http://127.0.0.1:99999/productpage".into(),
+        )],
+        ..Overrides::default()
+    };
+    assert_eq!(
+        problems_with(REAL_MESH, &overrides),
+        [
+            r#"--target primary: "http://127.0.0.1:99999/productpage" has port "99999", which is not a TCP port (expected 1 to 65535 without leading zeros, e.g. "http://10.0.0.7:8080/productpage"; no port means 80)"#
+        ]
+    );
+}
+
 #[test]
 fn target_names_are_unique_valid_and_not_all() {
     fails(
@@ -1033,7 +1074,7 @@ at = "5s"
 inject = ["kubectl", "--context=${CTX}", "scale", "deploy/istiod", "-n", "istio-system", "--replicas=0"]
 restore = ["kubectl", "--context=${CTX}", "scale", "deploy/istiod", "-n", "istio-system", "--replicas=1"]
 restore_at = "20s"
-timeout = "90s"
+timeout = "25s"
 [[fault]]
 name = "gw-pod"
 at = "2s"
@@ -1076,7 +1117,7 @@ shell = true
         FaultAction::Hook {
             inject: scale("--replicas=0"),
             restore: Some(scale("--replicas=1")),
-            timeout: Duration::from_secs(90),
+            timeout: Duration::from_secs(25),
             target: Some("prod".into()),
         }
     );

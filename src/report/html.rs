@@ -1,6 +1,12 @@
 //! `report.html`: the drill on one page, for people. Self-contained (charts
 //! inlined as SVG, no script, no network), built only from the folder's
 //! summary.json and chart files, so it can be regenerated from them.
+//!
+//! Every value taken from summary.json is escaped, whatever its JSON type
+//! (scenario and fault names, hook commands and output, pod and cluster names
+//! come from the user's files and the target's pages), and the page carries
+//! a Content-Security-Policy that lets no script, frame or request run even if
+//! markup got through.
 
 use std::fmt::Write as _;
 use std::io;
@@ -12,6 +18,10 @@ use crate::report::charts::CHARTS;
 
 pub const FILE: &str = "report.html";
 
+/// Inline styles and the SVG charts only: no script, no fetch, no form, no
+/// `<base>` (base-uri and form-action do not fall back to default-src).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
 /// Writes report.html from a final summary (with outages and verdict).
 pub fn write(dir: &Path, summary: &Value) -> io::Result<PathBuf> {
     let path = dir.join(FILE);
@@ -21,12 +31,12 @@ pub fn write(dir: &Path, summary: &Value) -> io::Result<PathBuf> {
 
 pub fn render(dir: &Path, s: &Value) -> String {
     let mut h = String::with_capacity(256 * 1024);
-    let name = text(&s["scenario"]["name"]);
+    let name = esc(&text(&s["scenario"]["name"]));
     let verdict = &s["verdict"];
     let status = verdict["status"].as_str();
     let _ = write!(
         h,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>meshdrill: {name}</title>\n<style>{CSS}</style></head><body>\n<h1>{name} <span class=\"{}\">{}</span></h1>\n<p class=\"meta\">started {} · {} s · {}{}</p>\n",
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\"><title>meshdrill: {name}</title>\n<style>{CSS}</style></head><body>\n<h1>{name} <span class=\"{}\">{}</span></h1>\n<p class=\"meta\">started {} · {} s · {}{}</p>\n",
         match status {
             Some("pass") => "pass",
             Some("fail") => "fail",
@@ -40,8 +50,8 @@ pub fn render(dir: &Path, s: &Value) -> String {
             Some("no_slo") => "NO SLO",
             _ => "no verdict",
         },
-        text(&s["start_utc"]),
-        s["seconds"],
+        esc(&text(&s["start_utc"])),
+        esc(&text(&s["seconds"])),
         esc(&describe_load(&s["scenario"])),
         if s["interrupted"].as_bool() == Some(true) {
             " · INTERRUPTED"
@@ -70,7 +80,7 @@ pub fn render(dir: &Path, s: &Value) -> String {
                 esc(&text(&sc["scope"])),
                 t0_cell(o, sc),
                 recovery,
-                sc["failed"].to_string(),
+                esc(&text(&sc["failed"])),
                 pct(&sc["in_window"]["availability_pct"]),
                 p99s(&sc["latency_ms"]),
             ]);
@@ -125,6 +135,13 @@ pub fn render(dir: &Path, s: &Value) -> String {
     section(&mut h, "Charts");
     for chart in CHARTS {
         match std::fs::read_to_string(dir.join(format!("{chart}.svg"))) {
+            Ok(svg) if svg.to_ascii_lowercase().contains("<script") => {
+                // meshdrill's charts never hold one: this file was not written by it.
+                let _ = writeln!(
+                    h,
+                    "<p class=\"fail\">chart {chart} not shown: its file holds a script</p>"
+                );
+            }
             Ok(svg) => {
                 let svg = svg.trim_start_matches(|c| c != '<');
                 let svg = svg
@@ -156,8 +173,8 @@ pub fn render(dir: &Path, s: &Value) -> String {
                 esc(&text(&t["name"])),
                 esc(&text(&t["endpoint"])),
                 esc(&text(&t["connection"])),
-                t["requests"].to_string(),
-                t["ok"].to_string(),
+                esc(&text(&t["requests"])),
+                esc(&text(&t["ok"])),
                 pct(&t["availability_pct"]),
                 esc(&counts(&t["failures"])),
                 num(&t["latency_ms"]["p50"]),
@@ -231,7 +248,7 @@ pub fn render(dir: &Path, s: &Value) -> String {
                 esc(&text(&hook["command"])),
                 esc(&text(&hook["stdout"])),
                 esc(&text(&hook["stderr"])),
-                hook["exit_code"],
+                esc(&text(&hook["exit_code"])),
                 ms_s(&hook["started_ms"]),
                 ms_s(&hook["ended_ms"])
             );
@@ -241,7 +258,7 @@ pub fn render(dir: &Path, s: &Value) -> String {
         let _ = writeln!(
             h,
             "<p>marker {} ({}) at {}</p>",
-            m["number"],
+            esc(&text(&m["number"])),
             esc(&text(&m["source"])),
             ms_s(&m["at_ms"])
         );
@@ -297,9 +314,9 @@ fn fault_windows(h: &mut String, s: &Value) {
                 esc(&text(&o["fault"])),
                 format!("{from} s → {to} s ({})", esc(&reason)),
                 esc(&text(&sc["scope"])),
-                f["requests"].to_string(),
+                esc(&text(&f["requests"])),
                 pct(&f["availability_pct"]),
-                f["failed"].to_string(),
+                esc(&text(&f["failed"])),
                 esc(&failures.join(", ")),
                 num(&f["latency_ms"]["p50"]),
                 num(&f["latency_ms"]["p99"]),
@@ -488,6 +505,7 @@ fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 fn ms_s(v: &Value) -> String {

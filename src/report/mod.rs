@@ -5,6 +5,7 @@
 pub mod charts;
 pub mod console;
 pub mod failover;
+pub mod folder;
 pub mod hgrm;
 pub mod hlog;
 pub mod html;

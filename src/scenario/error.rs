@@ -90,6 +90,9 @@ impl fmt::Display for DisplayLines<'_> {
 pub(super) struct Problems<'a> {
     file: &'a Path,
     list: Vec<Problem>,
+    /// Things that will work but are probably not what was meant; shown,
+    /// never a reason to refuse the file.
+    warnings: Vec<Problem>,
 }
 
 impl<'a> Problems<'a> {
@@ -97,20 +100,36 @@ impl<'a> Problems<'a> {
         Problems {
             file,
             list: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
     pub(super) fn push(&mut self, origin: &Origin, message: impl Into<String>) {
+        let problem = self.at(origin, message.into());
+        self.list.push(problem);
+    }
+
+    pub(super) fn warn(&mut self, origin: &Origin, message: impl Into<String>) {
+        let warning = self.at(origin, message.into());
+        self.warnings.push(warning);
+    }
+
+    /// A problem located at `origin` in this file.
+    pub(super) fn at(&self, origin: &Origin, message: String) -> Problem {
         let (line, key) = match origin {
             Origin::File { key, line } => (*line, key.clone()),
             Origin::Flag(flag) => (None, flag.clone()),
         };
-        self.list.push(Problem {
+        Problem {
             file: self.file.to_path_buf(),
             line,
             key,
-            message: message.into(),
-        });
+            message,
+        }
+    }
+
+    pub(super) fn take_warnings(&mut self) -> Vec<Problem> {
+        std::mem::take(&mut self.warnings)
     }
 
     pub(super) fn is_empty(&self) -> bool {

@@ -170,6 +170,10 @@ fn parse_url(url: &Text, cx: &mut Cx<'_>) -> Option<Url> {
             "{} has user info (user@), which is not supported ({URL_EXPECTED})",
             url.quoted()
         ),
+        Err(UrlProblem::Port(port)) => format!(
+            "{} has port {port:?}, which is not a TCP port (expected 1 to 65535 without leading zeros, e.g. \"http://10.0.0.7:8080/productpage\"; no port means 80)",
+            url.quoted()
+        ),
         Err(UrlProblem::SimCluster) => format!(
             "{} names no simulated cluster (expected \"sim:primary\" or \"sim:secondary\", optionally followed by a path such as /productpage)",
             url.quoted()
@@ -189,6 +193,9 @@ enum UrlProblem {
     Https,
     Scheme(String),
     UserInfo,
+    /// What follows the host's `:`, when it is not a port the client would
+    /// dial as written (the client silently dials 80 for any port it cannot read).
+    Port(String),
     SimCluster,
     SimPath,
 }
@@ -223,6 +230,7 @@ fn try_parse_url(url: &str) -> Result<Url, UrlProblem> {
     if authority.as_str().contains('@') {
         return Err(UrlProblem::UserInfo);
     }
+    check_authority(authority.as_str())?;
     if uri.path_and_query().is_some() {
         return Ok(Url::Http(uri));
     }
@@ -232,6 +240,38 @@ fn try_parse_url(url: &str) -> Result<Url, UrlProblem> {
     Uri::from_parts(parts)
         .map(Url::Http)
         .map_err(|_| UrlProblem::NotAUrl)
+}
+
+/// The host must be there and the port, when written, must be exactly what
+/// the client dials: `Uri` accepts `:99999`, `:8a` and `:` and leaves the
+/// port unset, and the connector then dials port 80.
+fn check_authority(authority: &str) -> Result<(), UrlProblem> {
+    let (host, after_host) = match authority.strip_prefix('[') {
+        Some(rest) => {
+            let end = rest.find(']').ok_or(UrlProblem::NotAUrl)?;
+            (&rest[..end], &rest[end + 1..])
+        }
+        None => match authority.rfind(':') {
+            Some(i) => (&authority[..i], &authority[i..]),
+            None => (authority, ""),
+        },
+    };
+    if host.is_empty() {
+        return Err(UrlProblem::NotAUrl);
+    }
+    if after_host.is_empty() {
+        return Ok(());
+    }
+    let port = after_host.strip_prefix(':').ok_or(UrlProblem::NotAUrl)?;
+    let valid = !port.is_empty()
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && !port.starts_with('0')
+        && port.parse::<u16>().is_ok();
+    if valid {
+        Ok(())
+    } else {
+        Err(UrlProblem::Port(port.to_string()))
+    }
 }
 
 fn http_endpoint(
@@ -352,6 +392,21 @@ mod tests {
         assert_eq!(problem("/productpage"), UrlProblem::NotAUrl);
         assert_eq!(problem("http://"), UrlProblem::NotAUrl);
         assert_eq!(problem("not a url"), UrlProblem::NotAUrl);
+    }
+
+    #[test]
+    fn ports_the_client_would_not_dial_as_written_are_refused() {
+        let port = |p: &str| UrlProblem::Port(p.into());
+        assert_eq!(problem("http://127.0.0.1:99999/productpage"), port("99999"));
+        assert_eq!(problem("http://127.0.0.1:65536/"), port("65536"));
+        assert_eq!(problem("http://127.0.0.1:8a/"), port("8a"));
+        assert_eq!(problem("http://127.0.0.1:/"), port(""));
+        assert_eq!(problem("http://127.0.0.1:0/"), port("0"));
+        assert_eq!(problem("http://127.0.0.1:080/"), port("080"));
+        assert_eq!(problem("http://[::1]:70000/"), port("70000"));
+        assert_eq!(http("http://127.0.0.1:65535/"), "http://127.0.0.1:65535/");
+        assert_eq!(http("http://[::1]:1/x"), "http://[::1]:1/x");
+        assert_eq!(http("http://[::1]/x"), "http://[::1]/x");
     }
 
     #[test]

@@ -1,0 +1,73 @@
+//! What a results folder holds: the files one run writes, so a folder that
+//! already holds a run is recognised (and refused, or replaced whole with
+//! `--force`) instead of mixing two runs' files.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::report::charts::CHARTS;
+
+/// True for a file name `meshdrill run` writes into its results folder.
+pub fn is_run_file(name: &str) -> bool {
+    const FILES: [&str; 5] = [
+        crate::report::summary::FILE,
+        crate::report::timeline::FILE,
+        crate::report::hlog::FILE,
+        crate::report::html::FILE,
+        crate::drill::JOURNAL,
+    ];
+    let hgrm = name.starts_with("latency-") && name.ends_with(".hgrm");
+    let chart = CHARTS.iter().any(|chart| {
+        name.strip_prefix(chart)
+            .is_some_and(|ext| ext == ".svg" || ext == ".png")
+    });
+    FILES.contains(&name) || hgrm || chart
+}
+
+/// The run files in `dir`, sorted; empty when `dir` does not exist.
+pub fn earlier_run(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_name().to_str().is_some_and(is_run_file) {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_a_run_writes_is_known_and_nothing_else() {
+        for name in [
+            "summary.json",
+            "timeline.csv",
+            "latency.hlog",
+            "faults.jsonl",
+            "report.html",
+            "latency-primary.hgrm",
+            "latency-all.hgrm",
+            "availability.svg",
+            "clusters.png",
+        ] {
+            assert!(is_run_file(name), "{name}");
+        }
+        for name in [
+            "notes.txt",
+            "summary.json.bak",
+            "latency.svg.old",
+            "availability",
+        ] {
+            assert!(!is_run_file(name), "{name}");
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Checks of a scenario that compiled: timings that are valid one by one but
+//! not together, and the hook programs `--check` looks up on this machine.
+//! Run only when compiling found nothing wrong, so every value read again
+//! here is known to be valid.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use super::compile::Cx;
+use super::duration;
+use super::plan::Plan;
+use super::raw::{Item, Origin, RawScenario, Value};
+
+/// A program a hook starts, and where the file names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct HookProgram {
+    pub(super) origin: Origin,
+    /// argv[0], or `sh` for a `shell = true` hook.
+    pub program: String,
+    pub shell: bool,
+}
+
+/// Problems (and warnings) of a compiled plan; returns the hook programs.
+pub(super) fn check(raw: &RawScenario, plan: &Plan, cx: &mut Cx<'_>) -> Vec<HookProgram> {
+    let load = &plan.load;
+    let end = load.warmup + load.duration;
+    if load.warmup >= load.duration
+        && let Some(item) = &raw.load.warmup
+    {
+        let message = format!(
+            "{} is not shorter than load.duration ({}): most of the traffic is warmup, kept out of every total and the verdict",
+            item.value,
+            duration::show(load.duration)
+        );
+        cx.problems.warn(&item.origin, message);
+    }
+    let mut programs = Vec::new();
+    for fault in &raw.faults {
+        if let Some(item) = &fault.timeout
+            && let Some(timeout) = cx.duration(item)
+            && timeout >= end
+        {
+            let message = format!(
+                "{} is not shorter than the whole run ({}, warmup + duration): the run ends first, so it could never stop the hook (expected less than {})",
+                item.value,
+                duration::show(end),
+                duration::show(end)
+            );
+            cx.problem(&item.origin, message);
+        }
+        let shell = matches!(
+            fault.shell,
+            Some(Item {
+                value: Value::Bool(true),
+                ..
+            })
+        );
+        for item in [&fault.inject, &fault.restore].into_iter().flatten() {
+            let program = match (&item.value, shell) {
+                (_, true) => Some("sh".to_string()),
+                (Value::Array(argv), false) => argv.first().and_then(|first| {
+                    let first = Item {
+                        value: first.clone(),
+                        origin: item.origin.clone(),
+                    };
+                    cx.text(&first, "a program").map(|t| t.value)
+                }),
+                _ => None,
+            };
+            if let Some(program) = program {
+                programs.push(HookProgram {
+                    origin: item.origin.clone(),
+                    program,
+                    shell,
+                });
+            }
+        }
+    }
+    programs
+}
+
+/// Where `program` would be started from: a path with a `/` as it is, a
+/// bare name looked up in `path_var` like `execvp` does. `None` when there
+/// is no executable file there.
+pub fn find_program(program: &str, path_var: Option<&OsStr>) -> Option<PathBuf> {
+    if program.contains('/') {
+        let path = Path::new(program);
+        return is_executable(path).then(|| path.to_path_buf());
+    }
+    let dirs = path_var?;
+    std::env::split_paths(dirs)
+        .map(|dir| {
+            // An empty entry means the current directory.
+            let dir = if dir.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                dir
+            };
+            dir.join(program)
+        })
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn programs_are_found_like_execvp_finds_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("tool");
+        std::fs::write(&exe, "#!/bin/sh\n").unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = std::env::join_paths(["/nonexistent", dir.path().to_str().unwrap()]).unwrap();
+        assert_eq!(find_program("tool", Some(&path)), Some(exe.clone()));
+        assert_eq!(find_program("plain", Some(&path)), None, "not executable");
+        assert_eq!(find_program("missing", Some(&path)), None);
+        assert_eq!(find_program("tool", None), None);
+        let full = exe.to_str().unwrap();
+        assert_eq!(find_program(full, None), Some(exe.clone()));
+        assert_eq!(find_program(plain.to_str().unwrap(), None), None);
+        assert_eq!(
+            find_program(dir.path().to_str().unwrap(), None),
+            None,
+            "a folder"
+        );
+    }
+}
