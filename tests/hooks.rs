@@ -210,3 +210,29 @@ async fn a_detached_hook_leaves_its_processes_running_and_says_so() {
         "{line}"
     );
 }
+
+/// An inject still running when traffic ends is ended with the run (its
+/// group), not awaited until its timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inject_still_running_at_the_runs_end_is_ended_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fault = shell_hook(
+        "slow",
+        200,
+        "sleep 1010.5; echo finished",
+        Duration::from_secs(600),
+        false,
+    );
+    let out = run_bounded(short_run(1, fault), dir.path(), &["1010.5"]).await;
+    assert_eq!(kill_sleeping("1010.5"), [] as [i32; 0]);
+    let f = &out.summary.faults[0];
+    let hook = f.inject_hook.as_ref().unwrap();
+    assert!(hook.cut_by_run_end && !hook.timed_out, "{hook:?}");
+    assert_eq!(
+        f.error.as_deref(),
+        Some(
+            "inject failed: `sleep 1010.5; echo finished` still running when the run ended (killed)"
+        )
+    );
+    assert!(hook.ended_ms >= 1000.0, "{hook:?}");
+}
