@@ -567,27 +567,38 @@ fn reading_line(r: &crate::classify::Reading) -> String {
     )
 }
 
-/// First Ctrl-C (or SIGTERM) stops the run cleanly, results still written;
-/// a second one exits at once.
+/// The first Ctrl-C or SIGTERM stops the run cleanly, results still
+/// written; a second one of either quits at once, as Kubernetes and systemd
+/// expect (TERM, then KILL after a grace), killing the hooks' process groups
+/// first so no hook outlives meshdrill.
 fn watch_interrupts(stop: CancellationToken) {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    // Installed before returning, so no signal finds the default handler.
+    let mut int = signal(SignalKind::interrupt()).ok();
+    let mut term = signal(SignalKind::terminate()).ok();
     tokio::spawn(async move {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let terminated = async {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
+        async fn next(signal: &mut Option<Signal>) {
+            match signal.as_mut() {
+                Some(s) => {
+                    s.recv().await;
                 }
                 None => std::future::pending::<()>().await,
             }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminated => {}
         }
-        eprintln!("meshdrill: interrupted — stopping cleanly (Ctrl-C again to quit at once)");
+        tokio::select! {
+            _ = next(&mut int) => {}
+            _ = next(&mut term) => {}
+        }
+        eprintln!(
+            "meshdrill: interrupted — stopping cleanly (Ctrl-C or SIGTERM again to quit at once)"
+        );
         stop.cancel();
-        let _ = tokio::signal::ctrl_c().await;
+        tokio::select! {
+            _ = next(&mut int) => {}
+            _ = next(&mut term) => {}
+        }
+        crate::drill::kill_all_now();
+        eprintln!("meshdrill: quitting at once (results of the last seconds may be missing)");
         std::process::exit(i32::from(EXIT_INTERRUPTED));
     });
 }

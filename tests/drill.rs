@@ -26,6 +26,7 @@ fn hook(
             restore: restore.map(|(c, _)| c),
             timeout: Duration::from_secs(10),
             target: Some("primary".into()),
+            detach: false,
         },
     }
 }

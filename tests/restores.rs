@@ -24,6 +24,7 @@ fn shell_hook(name: &str, at_ms: u64, restore: &str, restore_ms: u64) -> FaultPl
             restore: Some(HookCommand::Shell(restore.into())),
             timeout: Duration::from_secs(10),
             target: Some("primary".into()),
+            detach: false,
         },
     }
 }

@@ -1095,13 +1095,16 @@ shell = true
             restore: None,
             timeout: Duration::from_secs(60),
             target: None,
+            detach: false,
         }
     );
+    // Kept as written: `${CTX}` is resolved only when the hook runs, so a
+    // value (a token) never reaches the plan or what is recorded.
     let scale = |n: &str| {
         HookCommand::Argv(
             [
                 "kubectl",
-                "--context=primary-cluster-context",
+                "--context=${CTX}",
                 "scale",
                 "deploy/istiod",
                 "-n",
@@ -1119,9 +1122,65 @@ shell = true
             restore: Some(scale("--replicas=1")),
             timeout: Duration::from_secs(25),
             target: Some("prod".into()),
+            detach: false,
         }
     );
     assert_eq!(plan.faults[1].restore_at, Some(Duration::from_secs(20)));
+    let (program, args) = scale("--replicas=0").program_and_args(&env).unwrap();
+    assert_eq!(program, "kubectl");
+    assert_eq!(args[0], "--context=primary-cluster-context");
+}
+
+/// Issue 11, item 3: with `POD='x; touch pwned'`, `echo deleting pod
+/// ${POD}` ran the `touch`: the value was spliced into the shell text.
+#[test]
+fn shell_hooks_keep_placeholders_for_sh_and_still_check_them() {
+    let text = format!(
+        "{FAULT_BASE}{}",
+        r#"[[fault]]
+name = "gw-pod"
+at = "2s"
+inject = "echo deleting pod ${POD}"
+restore = "echo $${POD:-none} back"
+restore_at = "3s"
+shell = true
+detach = true
+"#
+    );
+    let env = |name: &str| (name == "POD").then(|| "x; touch pwned".to_string());
+    let plan = parse(&text, Path::new("demo.toml"), &Overrides::default(), &env).unwrap();
+    let FaultAction::Hook {
+        inject,
+        restore,
+        detach,
+        ..
+    } = &plan.faults[0].action
+    else {
+        panic!("a hook: {:?}", plan.faults[0].action);
+    };
+    assert_eq!(
+        inject,
+        &HookCommand::Shell("echo deleting pod ${POD}".into())
+    );
+    assert!(*detach);
+    let (program, args) = inject.program_and_args(&env).unwrap();
+    assert_eq!(
+        (program.as_str(), args),
+        (
+            "sh",
+            vec!["-c".to_string(), "echo deleting pod ${POD}".to_string()]
+        )
+    );
+    // `$${` is the file's literal `${`: sh gets it, unchecked.
+    let (_, args) = restore.as_ref().unwrap().program_and_args(&env).unwrap();
+    assert_eq!(args[1], "echo ${POD:-none} back");
+
+    let unset = |_: &str| None;
+    let err = parse(&text, Path::new("demo.toml"), &Overrides::default(), &unset).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"demo.toml:16: fault[0].inject "echo deleting pod ${POD}" uses ${POD}, which is not set in the environment"#
+    );
 }
 
 #[test]
@@ -1196,6 +1255,31 @@ fn max_late_pct_defaults_to_1_and_is_a_percentage() {
         &format!("{base}max_late_pct = \"1%\"\n"),
         &[
             r#"demo.toml:7: load.max_late_pct "1%" is not a number (expected a percentage from 0 to 100, e.g. 99.9)"#,
+        ],
+    );
+}
+
+#[test]
+fn detach_is_a_flag_of_hook_faults_only() {
+    fails(
+        &format!(
+            "{FAULT_BASE}{}",
+            r#"[[fault]]
+name = "a"
+at = "1s"
+sim = "down"
+target = "primary"
+detach = true
+[[fault]]
+name = "b"
+at = "1s"
+inject = ["true"]
+detach = "yes"
+"#
+        ),
+        &[
+            "demo.toml:18: fault[0].detach is only used with inject (a command hook), not with sim (detach)",
+            r#"demo.toml:23: fault[1].detach "yes" is not true or false"#,
         ],
     );
 }

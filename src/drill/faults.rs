@@ -5,7 +5,10 @@
 //! appended to `faults.jsonl` at once, so an interrupted drill keeps it.
 //! On an interrupt, no new fault is injected, and every injected fault with
 //! a restore pending is restored right away: a drill must not leave a
-//! cluster broken because someone pressed Ctrl-C.
+//! cluster broken because someone pressed Ctrl-C. An inject hook still
+//! running when the run ends (or is interrupted) is ended then; a restore
+//! runs to its own timeout. What a hook left running (`cmd &`) is ended at
+//! the run's end, unless its fault says `detach = true`.
 
 use std::fs::File;
 use std::io::Write;
@@ -17,7 +20,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::drill::hooks::{HookRun, run_hook};
+use crate::drill::hooks::{HookRun, KILL_GRACE, ProcessGroup, run_hook};
 use crate::engine::clock::RunClock;
 use crate::scenario::{Endpoint, FaultAction, FaultPlan, TargetPlan};
 use crate::sim::{Sim, SimFault};
@@ -100,10 +103,39 @@ pub async fn drive_faults(
         ));
     }
     let mut restores_left: Vec<bool> = faults.iter().map(|f| f.restore_at.is_some()).collect();
+    // Groups hooks left processes running in, to end at the run's end.
+    let mut left_running: Vec<(usize, Step, ProcessGroup)> = Vec::new();
     while let Some((i, step_done, outcome)) = pending.next().await {
-        let Some((started, done, result, hook)) = outcome else {
+        let Some((started, done, result, mut hook, group)) = outcome else {
             continue;
         };
+        let verb = if step_done == Step::Inject {
+            "inject"
+        } else {
+            "restore"
+        };
+        if let (Some(group), Some(run)) = (group, hook.as_mut()) {
+            let detach = matches!(faults[i].action, FaultAction::Hook { detach: true, .. });
+            run.detached = detach;
+            let what = if detach {
+                "left running (detach = true)"
+            } else {
+                "to be ended at the run's end"
+            };
+            if !log.quiet {
+                crate::report::live::line(&format!(
+                    "[{:>8.3}s] fault {}: {verb} left {} running, {what}",
+                    run.ended_ms / 1000.0,
+                    faults[i].name,
+                    processes(&run.left_running)
+                ));
+            }
+            if detach {
+                group.detach();
+            } else {
+                left_running.push((i, step_done, group));
+            }
+        }
         let record = &mut records[i];
         let (start_ms, done_ms) = (ms(clock, started), ms(clock, done));
         match step_done {
@@ -133,11 +165,6 @@ pub async fn drive_faults(
                 record.restore_hook = hook;
             }
         }
-        let verb = if step_done == Step::Inject {
-            "inject"
-        } else {
-            "restore"
-        };
         if let Err(e) = &result {
             record.restore_failed |= step_done == Step::Restore;
             let message = format!("{verb} failed: {e}");
@@ -183,6 +210,31 @@ pub async fn drive_faults(
             }
         }
     }
+    if !left_running.is_empty() {
+        stop.cancelled().await;
+        let ending = left_running.into_iter().map(|(i, step, group)| async move {
+            group.end_and_forget(KILL_GRACE).await;
+            (i, step, ms(clock, Instant::now()))
+        });
+        for (i, step, ended_ms) in futures_util::future::join_all(ending).await {
+            let record = &mut records[i];
+            let hook = match step {
+                Step::Inject => record.inject_hook.as_mut(),
+                Step::Restore => record.restore_hook.as_mut(),
+            };
+            if let Some(hook) = hook {
+                hook.left_running_ended_ms = Some(ended_ms);
+                if !log.quiet {
+                    crate::report::live::line(&format!(
+                        "[{:>8.3}s] fault {}: ended {} the hook left running",
+                        ended_ms / 1000.0,
+                        record.name,
+                        processes(&hook.left_running)
+                    ));
+                }
+            }
+        }
+    }
     for (i, left) in restores_left.iter().enumerate() {
         if *left && records[i].injected_at_ms.is_some() && records[i].restored_at_ms.is_none() {
             let message = "restore did not run".to_string();
@@ -193,7 +245,27 @@ pub async fn drive_faults(
     records
 }
 
-type StepResult = (Instant, Instant, Result<(), String>, Option<HookRun>);
+/// `2 processes (1234 sleep, 1235 kubectl)`.
+fn processes(left: &[crate::drill::hooks::LeftProcess]) -> String {
+    let each: Vec<String> = left
+        .iter()
+        .map(|p| format!("{} {}", p.pid, p.program))
+        .collect();
+    let noun = if left.len() == 1 {
+        "process"
+    } else {
+        "processes"
+    };
+    format!("{} {noun} ({})", left.len(), each.join(", "))
+}
+
+type StepResult = (
+    Instant,
+    Instant,
+    Result<(), String>,
+    Option<HookRun>,
+    Option<ProcessGroup>,
+);
 
 /// Waits for the step's time, then runs it. An inject not yet started when
 /// `stop` fires is skipped (`None`); a restore runs at once instead.
@@ -215,8 +287,17 @@ async fn step(
         _ = tokio::time::sleep_until(clock.at(at)) => {}
     }
     let started = Instant::now();
-    let (result, hook) = apply(fault, which, sim, clock).await;
-    (index, which, Some((started, Instant::now(), result, hook)))
+    // A restore is never cut short: it heals, and its timeout bounds it.
+    let cut = match which {
+        Step::Inject => stop,
+        Step::Restore => CancellationToken::new(),
+    };
+    let (result, hook, group) = apply(fault, which, sim, clock, &cut).await;
+    (
+        index,
+        which,
+        Some((started, Instant::now(), result, hook, group)),
+    )
 }
 
 async fn apply(
@@ -224,11 +305,12 @@ async fn apply(
     step: Step,
     sim: Option<&Sim>,
     clock: RunClock,
-) -> (Result<(), String>, Option<HookRun>) {
+    cut: &CancellationToken,
+) -> (Result<(), String>, Option<HookRun>, Option<ProcessGroup>) {
     match &fault.action {
         FaultAction::Sim { cluster, fault: f } => {
             let Some(sim) = sim else {
-                return (Err("the simulator is not running".into()), None);
+                return (Err("the simulator is not running".into()), None, None);
             };
             let f = if step == Step::Inject {
                 *f
@@ -237,6 +319,7 @@ async fn apply(
             };
             (
                 sim.apply(*cluster, f).await.map_err(|e| e.to_string()),
+                None,
                 None,
             )
         }
@@ -250,7 +333,7 @@ async fn apply(
                 Step::Inject => inject,
                 Step::Restore => match restore {
                     Some(r) => r,
-                    None => return (Ok(()), None),
+                    None => return (Ok(()), None, None),
                 },
             };
             let step_name = if step == Step::Inject {
@@ -262,7 +345,7 @@ async fn apply(
                 ("MESHDRILL_FAULT", fault.name.as_str()),
                 ("MESHDRILL_STEP", step_name),
             ];
-            let run = run_hook(command, *timeout, clock, &env).await;
+            let (run, group) = run_hook(command, *timeout, clock, &env, cut).await;
             let result = if run.succeeded() {
                 Ok(())
             } else {
@@ -274,7 +357,7 @@ async fn apply(
                     .unwrap_or_default();
                 Err(format!("`{}` {}{detail}", run.command, run.status()))
             };
-            (result, Some(run))
+            (result, Some(run), group)
         }
     }
 }

@@ -18,7 +18,7 @@ pub mod window;
 pub use assess::{Assessment, FaultOutage, ScopedOutage, Verdict, VerdictStatus, assess_dir};
 pub use faults::{FaultLog, FaultRecord, JOURNAL, drive_faults};
 pub use generator::GeneratorReport;
-pub use hooks::{HookRun, run_hook};
+pub use hooks::{HookRun, LeftProcess, ProcessGroup, kill_all_now, run_hook};
 pub use markers::{Marker, MarkerLog, watch_markers};
 pub use rto::{
     Health, OutageReport, Recovery, RecoveryRule, Region, SecondSample, Span, T0Source, analyse,

@@ -427,6 +427,25 @@ pub fn fault_line(f: &FaultRecord) -> String {
             t.push_str(" FAILED");
         }
     }
+    for (step, hook) in [("inject", &f.inject_hook), ("restore", &f.restore_hook)] {
+        let Some(hook) = hook.as_ref().filter(|h| !h.left_running.is_empty()) else {
+            continue;
+        };
+        let pids: Vec<String> = hook
+            .left_running
+            .iter()
+            .map(|p| format!("{} {}", p.pid, p.program))
+            .collect();
+        let fate = match hook.left_running_ended_ms {
+            _ if hook.detached => "still running (detach = true)".to_string(),
+            Some(ms) => format!("ended at {}", at(ms)),
+            None => "not ended".to_string(),
+        };
+        t.push_str(&format!(
+            "; {step} left running: {}, {fate}",
+            pids.join(", ")
+        ));
+    }
     if let Some(e) = &f.error {
         t.push_str(&format!(" — ERROR: {e}"));
     }

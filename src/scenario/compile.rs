@@ -131,6 +131,17 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// A string whose `${VAR}`s are checked like any other (set, not empty)
+    /// but kept as written: hook commands, which resolve them only when the
+    /// hook runs, so no value lands in shell text or in what is recorded.
+    pub(super) fn text_as_written(&mut self, item: &Item, expected: &str) -> Option<Text> {
+        let text = self.text(item, expected)?;
+        Some(Text {
+            value: text.written.clone(),
+            ..text
+        })
+    }
+
     pub(super) fn duration(&mut self, item: &Item) -> Option<Duration> {
         if !matches!(item.value, Value::Str(_)) {
             let message = format!("{} is not a duration {}", item.value, duration::EXPECTED);

@@ -174,6 +174,7 @@ fn sim_action(raw: &RawFault, targets: &[CompiledTarget], cx: &mut Cx<'_>) -> Op
         (&raw.restore, "restore"),
         (&raw.shell, "shell"),
         (&raw.timeout, "timeout"),
+        (&raw.detach, "detach"),
     ] {
         if let Some(item) = item {
             cx.problem(
@@ -257,17 +258,8 @@ fn hook_action(
     if let Some(item) = &raw.latency {
         cx.problem(&item.origin, r#"is only used with sim = "latency""#);
     }
-    let shell = match &raw.shell {
-        None => Some(false),
-        Some(Item {
-            value: Value::Bool(b),
-            ..
-        }) => Some(*b),
-        Some(item) => {
-            cx.problem(&item.origin, format!("{} is not true or false", item.value));
-            None
-        }
-    };
+    let shell = flag(&raw.shell, cx);
+    let detach = flag(&raw.detach, cx);
     let target = match &raw.target {
         None => Some(None),
         Some(item) => cx
@@ -318,13 +310,30 @@ fn hook_action(
         restore: restore?,
         timeout: timeout?,
         target: target?,
+        detach: detach?,
     })
+}
+
+/// An optional `true`/`false` key, false when absent.
+fn flag(item: &Option<Item>, cx: &mut Cx<'_>) -> Option<bool> {
+    match item {
+        None => Some(false),
+        Some(Item {
+            value: Value::Bool(b),
+            ..
+        }) => Some(*b),
+        Some(item) => {
+            cx.problem(&item.origin, format!("{} is not true or false", item.value));
+            None
+        }
+    }
 }
 
 fn command(item: &Item, shell: bool, cx: &mut Cx<'_>) -> Option<HookCommand> {
     match &item.value {
         Value::Str(_) if shell => {
-            let line = cx.text(item, "a command line")?;
+            // Kept as written: sh expands `${VAR}` from the hook's environment.
+            let line = cx.text_as_written(item, "a command line")?;
             if line.value.trim().is_empty() {
                 cx.problem(&item.origin, format!("is empty ({COMMAND_EXPECTED})"));
                 return None;
@@ -347,7 +356,8 @@ fn command(item: &Item, shell: bool, cx: &mut Cx<'_>) -> Option<HookCommand> {
                     value: value.clone(),
                     origin: item.origin.clone(),
                 };
-                match cx.text(&element, "a string (one argument)") {
+                // Kept as written: expanded per argument when the hook runs.
+                match cx.text_as_written(&element, "a string (one argument)") {
                     Some(arg) => argv.push(arg.value),
                     None => ok = false,
                 }

@@ -179,18 +179,71 @@ pub enum FaultAction {
         timeout: Duration,
         /// The target the fault is aimed at, if the file names one (for the report).
         target: Option<String>,
+        /// `detach = true`: processes a hook leaves running are left running
+        /// at the run's end (and reported as detached) instead of ended.
+        detach: bool,
     },
 }
 
+/// A hook command exactly as written in the file: `${VAR}` is resolved only
+/// when the hook runs ([`HookCommand::program_and_args`]), so no value is
+/// ever spliced into shell text, kept in the plan or recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HookCommand {
-    /// Program and arguments, run directly (no shell).
+    /// Program and arguments, run directly (no shell); each `${VAR}` is
+    /// replaced inside its own argument, which stays one argument.
     Argv(Vec<String>),
-    /// A command line run with `sh -c` (`shell = true` in the file).
+    /// A command line run with `sh -c` (`shell = true` in the file); sh
+    /// expands `${VAR}` from the environment the hook inherits, by its own
+    /// quoting rules.
     Shell(String),
 }
 
 impl HookCommand {
+    /// What to execute, `env` giving the hook's environment: an argv with
+    /// every `${VAR}` replaced per argument (`$${` is a literal `${`), or
+    /// `sh -c` with the text as written except `$${`, which sh receives as
+    /// `${` (the file's literal-`${` escape, left for sh to expand unchecked,
+    /// e.g. `$${POD:-all}`). The error names the variable, never a value.
+    pub fn program_and_args(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(String, Vec<String>), String> {
+        match self {
+            HookCommand::Shell(line) => {
+                let as_written = |name: &str| Some(format!("${{{name}}}"));
+                // `${NAME}` is re-emitted and only `$${` changes; a problem
+                // (a shell form such as `${#X}`) leaves the text untouched.
+                let text = super::interpolate::interpolate(line, &as_written)
+                    .unwrap_or_else(|_| line.clone());
+                Ok(("sh".to_string(), vec!["-c".to_string(), text]))
+            }
+            HookCommand::Argv(argv) => {
+                let mut expanded = Vec::with_capacity(argv.len());
+                for (i, arg) in argv.iter().enumerate() {
+                    match super::interpolate::interpolate(arg, env) {
+                        Ok(value) => expanded.push(value),
+                        Err(problems) => {
+                            let what = if i == 0 {
+                                "the program".to_string()
+                            } else {
+                                format!("argument {i}")
+                            };
+                            let problems: Vec<String> =
+                                problems.iter().map(ToString::to_string).collect();
+                            return Err(format!("{what} {}", problems.join("; ")));
+                        }
+                    }
+                }
+                if expanded.is_empty() {
+                    return Err("no program to run".to_string());
+                }
+                let program = expanded.remove(0);
+                Ok((program, expanded))
+            }
+        }
+    }
+
     /// As a person would type it, for logs and the report.
     pub fn display(&self) -> String {
         match self {

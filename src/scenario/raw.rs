@@ -65,7 +65,10 @@
 //! restore = ["kubectl", "scale", "deploy/istiod", "--replicas=1"]
 //!                               # optional, same forms; needs restore_at
 //! shell = false                 # true: inject/restore strings run with sh -c
-//! timeout = "60s"               # a hook still running then is killed: default 60s
+//! timeout = "60s"               # a hook still running then is killed (its whole
+//!                               # process group): default 60s
+//! detach = false                # true: processes the hook leaves running (cmd &)
+//!                               # are left running at the run's end; default: ended
 //! restore_at = "18s"            # optional; > at and <= warmup + duration
 //!
 //! [recovery]                    # optional: when a target counts as recovered
@@ -91,7 +94,11 @@
 //!
 //! Durations are strings in humantime form ("30s", "2m", "500ms", "1m30s").
 //! Every string value may use `${VAR}` (from the environment; unset or empty
-//! is an error); `$${` writes a literal `${`. Unknown keys are errors.
+//! is an error); `$${` writes a literal `${`. Hook commands are kept as
+//! written and resolved only when they run: an argv array's `${VAR}` is
+//! replaced inside its argument; a `shell = true` string goes to sh as
+//! written, for sh to expand from the environment the hook inherits (never
+//! spliced into the text). Unknown keys are errors.
 //!
 //! Why not `#[derive(Deserialize)]` with `deny_unknown_fields`: serde stops
 //! at the first unknown key or wrong type, and loses the line of everything
@@ -251,6 +258,7 @@ pub(super) struct RawFault {
     pub restore: Option<Item>,
     pub shell: Option<Item>,
     pub timeout: Option<Item>,
+    pub detach: Option<Item>,
 }
 
 /// `[recovery]`; an absent table reads as one with no keys.

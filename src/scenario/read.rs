@@ -134,6 +134,7 @@ fn read_fault(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> R
         restore: t.value("restore", lines),
         shell: t.value("shell", lines),
         timeout: t.value("timeout", lines),
+        detach: t.value("detach", lines),
     };
     t.finish(lines, problems);
     raw
@@ -554,7 +555,7 @@ mod tests {
             ),
             [
                 "t.toml:1: load.burst is not a known key (allowed: model, rate, concurrency, think_time, duration, warmup, timeout, connect_timeout, connection, max_body, max_late_pct)",
-                "t.toml:4: fault[0].hooks is not a known key (allowed: name, target, at, sim, latency, restore_at, inject, restore, shell, timeout)",
+                "t.toml:4: fault[0].hooks is not a known key (allowed: name, target, at, sim, latency, restore_at, inject, restore, shell, timeout, detach)",
                 "t.toml:6: sim.mix is not a known key (allowed: reviews_mix, latency, template)",
             ]
         );
