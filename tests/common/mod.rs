@@ -64,6 +64,7 @@ pub fn plan(name: &str, targets: Vec<TargetPlan>, model: LoadModel, duration: Du
             timeout: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(1),
             max_body_bytes: 1 << 20,
+            max_buffered: 256 << 20,
             max_late_pct: 1.0,
         },
         faults: Vec::new(),
