@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::classify::ClassifyConfig;
 use crate::drill::{FaultLog, MarkerLog, assess_dir, drive_faults, watch_markers};
+use crate::engine::buffers::BodyBudget;
 use crate::engine::client::{ClientSpec, TargetClient};
 use crate::engine::clock::RunClock;
 use crate::engine::lane::{LaneSpec, run_lane};
@@ -471,6 +472,7 @@ fn client_specs(
 ) -> Result<(Vec<ClientSpec>, Vec<TargetInfo>), RunError> {
     let mut specs = Vec::new();
     let mut infos = Vec::new();
+    let body_budget = BodyBudget::new(plan.load.max_buffered);
     for t in &plan.targets {
         let (dial, host, endpoint) = match &t.endpoint {
             Endpoint::Http(h) => {
@@ -515,6 +517,7 @@ fn client_specs(
             timeout: plan.load.timeout,
             connect_timeout: plan.load.connect_timeout,
             max_body_bytes: plan.load.max_body_bytes,
+            body_budget: body_budget.clone(),
             max_idle: MAX_IN_FLIGHT_PER_TARGET,
         });
     }

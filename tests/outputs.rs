@@ -77,34 +77,46 @@ async fn files_parse_back_and_agree() {
             assert_eq!(kinds, num(r, "sent"));
         }
     }
-    // The primary was down from 1.95 s to 3.05 s: all of second 2.
+    // The primary was down from 1.95 s to 3.05 s: all of second 2, unless
+    // this machine was so busy that a fault step or the sends were more
+    // than 50 ms late (then it was still down for part of it).
     let primary = |second: &str| {
         rows.iter()
             .find(|r| r["target"] == "primary" && r["second"] == second)
             .unwrap()
     };
-    assert_eq!(primary("2")["availability_pct"], "0.00");
+    let f = &out.summary.faults[0];
+    let (injected, inject_done) = (f.injected_at_ms.unwrap(), f.inject_done_ms.unwrap());
+    let (restored, restore_done) = (f.restored_at_ms.unwrap(), f.restore_done_ms.unwrap());
+    let lag = out.summary.targets[0].generator.max_send_lag_us as f64 / 1000.0;
+    if inject_done <= 2000.0 && restored >= 3000.0 + lag {
+        assert_eq!(primary("2")["availability_pct"], "0.00");
+    } else {
+        assert_ne!(primary("2")["availability_pct"], "100.00");
+    }
     assert_eq!(primary("0")["availability_pct"], "100.00");
     assert_eq!(primary("4")["availability_pct"], "100.00");
     assert_eq!(primary("0")["phase"], "warmup");
     // The outage's edges, to the request (10 ms apart at 100/s): down at
-    // 1950 ms, back at 3050 ms (fault steps land within a timer tick).
-    let ms = |second: &str, column: &str| num(primary(second), column);
+    // 1950 ms, back at 3050 ms, as the fault steps really landed. A request
+    // intended up to the worst send lag before a step may be sent after it;
+    // the first one intended after a step is surely on its side.
+    let ms = |second: &str, column: &str| num(primary(second), column) as f64;
+    let first = ms("1", "first_failure_ms");
     assert!(
-        (1950..=1965).contains(&ms("1", "first_failure_ms")),
-        "{}",
-        ms("1", "first_failure_ms")
+        first >= injected - lag - 10.0 && first <= inject_done + 10.0,
+        "first failure {first} ms, fault {injected}..{inject_done} ms, lag {lag} ms"
     );
     assert_eq!(primary("0")["first_failure_ms"], "");
+    let last = ms("3", "last_failure_ms");
     assert!(
-        (3040..=3065).contains(&ms("3", "last_failure_ms")),
-        "{}",
-        ms("3", "last_failure_ms")
+        last >= restored - lag - 10.0 && last <= restore_done + 10.0,
+        "last failure {last} ms, restore {restored}..{restore_done} ms, lag {lag} ms"
     );
     let back = ms("3", "first_success_after_last_failure_ms");
     assert_eq!(
         back,
-        ms("3", "last_failure_ms") + 10,
+        last + 10.0,
         "the next request after the last failure succeeded"
     );
     // The all row is the sum of the targets.

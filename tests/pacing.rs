@@ -1,7 +1,9 @@
-//! Regression: open-model sends leave within a fraction of a millisecond of
-//! their intended time. Sleeping on tokio's 1 ms timer wheel instead added
-//! ~1.5 ms to every latency measured from the intended time (p50 1.55 ms
-//! against a 0.05 ms service time at 1000/s).
+//! The open model's schedule, as far as load cannot change it: every slot of
+//! the schedule is accounted for (sent, with an outcome, or counted
+//! `not_sent`), second by second, and latency is measured from the intended
+//! time. How *close* to the intended time sends leave is a timing claim, so
+//! it is measured by `scripts/pacing-check` on a release build, not here: on
+//! a busy 2-core machine 51 of 1000 sends were late (issue 11).
 
 mod common;
 
@@ -11,7 +13,7 @@ use common::*;
 use meshdrill::sim::Cluster;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn open_model_sends_close_to_the_intended_time() {
+async fn every_open_model_slot_is_sent_or_counted_and_latency_starts_at_the_intended_time() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = plan(
         "pacing",
@@ -22,23 +24,31 @@ async fn open_model_sends_close_to_the_intended_time() {
     p.sim.base_latency = Duration::ZERO;
     let out = run_in(p, dir.path()).await;
     let t = &out.summary.targets[0];
-    // A shared 2-core machine may deschedule the pacer now and then; the
-    // claim under test is the median, which tokio's timer put at ~1.5 ms.
-    assert!(
-        t.late_sends * 50 <= t.requests,
-        "{} of {} sends late",
-        t.late_sends,
-        t.requests
-    );
+    let g = &t.generator;
+    // 500/s for 2 s is exactly 1000 slots, however busy the machine.
+    assert_eq!(g.planned, Some(1000));
+    assert_eq!(t.requests, g.sent, "every request sent has an outcome");
+    assert_eq!(g.sent + g.not_sent, 1000, "{g:?}");
+    assert!(g.late <= g.sent && t.late_sends == g.late, "{g:?}");
+    // The timeline agrees, second by second, in order.
+    let rows: Vec<_> = timeline(dir.path())
+        .into_iter()
+        .filter(|r| r["target"] == "primary")
+        .collect();
+    let seconds: Vec<_> = rows.iter().map(|r| r["second"].clone()).collect();
+    assert_eq!(seconds, ["0", "1"]);
+    for row in &rows {
+        assert_eq!(num(row, "planned"), 500, "{row:?}");
+        assert_eq!(num(row, "sent") + num(row, "not_sent"), 500, "{row:?}");
+    }
+    // Each request's latency runs from its intended time, its service time
+    // from the actual send, which is never earlier: so every percentile of
+    // latency is at least that of service.
     let (latency, service) = (
         t.latency_ms.as_ref().unwrap(),
         t.service_ms.as_ref().unwrap(),
     );
-    let lag = latency.p50 - service.p50;
-    assert!(
-        lag < 0.75,
-        "median send lag {lag:.3} ms (latency p50 {}, service p50 {})",
-        latency.p50,
-        service.p50
-    );
+    assert!(latency.p50 >= service.p50, "{latency:?} vs {service:?}");
+    assert!(latency.p99 >= service.p99, "{latency:?} vs {service:?}");
+    assert!(latency.max >= service.max, "{latency:?} vs {service:?}");
 }

@@ -88,6 +88,7 @@ fn default_load(model: LoadModel, duration: Duration) -> LoadPlan {
         timeout: secs(2),
         connect_timeout: secs(1),
         max_body_bytes: 1 << 20,
+        max_buffered: 256 << 20,
         max_late_pct: 1.0,
     }
 }
@@ -211,6 +212,7 @@ timeout = "3s"
 connect_timeout = "500ms"
 connection = "keep-alive"
 max_body = "512KiB"
+max_buffered = "64MiB"
 
 [sim]
 reviews_mix = [0, 50, 50]
@@ -267,6 +269,7 @@ sim = "http503"
                 timeout: secs(3),
                 connect_timeout: ms(500),
                 max_body_bytes: 512 * 1024,
+                max_buffered: 64 << 20,
                 max_late_pct: 1.0,
             },
             // Sorted by `at`, not file order.
@@ -699,6 +702,36 @@ connect_timeout = "5s"
             r#"demo.toml:8: load.connect_timeout "5s" must be ≤ load.timeout (2s): the connect is part of the request"#,
         ],
     );
+}
+
+#[test]
+fn max_buffered_is_a_size_that_holds_one_whole_body() {
+    let head = "[[target]]\nname = \"primary\"\nurl = \"sim:primary\"\n[load]\nrate = 1\nduration = \"1s\"\n";
+    fails(
+        &format!("{head}max_body = \"2MiB\"\nmax_buffered = \"1MiB\"\n"),
+        &[
+            r#"demo.toml:8: load.max_buffered "1MiB" must be ≥ load.max_body (2097152 bytes): it holds every body in flight"#,
+        ],
+    );
+    fails(
+        &format!("{head}max_body = \"512MiB\"\n"),
+        &[
+            r#"demo.toml:7: load.max_body "512MiB" is above load.max_buffered (default 256MiB, the memory for every body in flight): set max_buffered ≥ max_body"#,
+        ],
+    );
+    fails(
+        &format!("{head}max_buffered = 0\n"),
+        &["demo.toml:7: load.max_buffered 0 must be > 0 bytes"],
+    );
+    fails(
+        &format!("{head}max_buffered = \"lots\"\n"),
+        &[
+            r#"demo.toml:7: load.max_buffered "lots" is not a size (expected bytes as an integer, or "512KiB", "1MiB")"#,
+        ],
+    );
+    let plan = compile(&format!("{head}max_body = \"64MiB\"\n"));
+    assert_eq!(plan.load.max_buffered, 256 << 20);
+    assert_eq!(plan.load.max_body_bytes, 64 << 20);
 }
 
 #[test]

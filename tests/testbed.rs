@@ -71,12 +71,17 @@ fn skip(test: &str) -> bool {
 /// A testbed of this test's own; `down` when dropped, even on a failed
 /// assertion.
 struct Testbed {
-    prefix: &'static str,
+    /// The test's own prefix and this process's id: two `cargo test` runs
+    /// on one machine (two worktrees) never share or tear down each
+    /// other's namespaces.
+    prefix: String,
 }
 
 impl Testbed {
     fn up(prefix: &'static str) -> Testbed {
-        let testbed = Testbed { prefix };
+        let testbed = Testbed {
+            prefix: format!("{prefix}{}", std::process::id() % 100_000),
+        };
         let out = testbed.script(&["up"]);
         assert!(
             out.status.success(),
@@ -90,7 +95,7 @@ impl Testbed {
         Command::new("scripts/testbed")
             .args(args)
             .env("MESHDRILL_BIN", BIN)
-            .env("MESHDRILL_TESTBED_PREFIX", self.prefix)
+            .env("MESHDRILL_TESTBED_PREFIX", &self.prefix)
             .env_remove("MESHDRILL_TESTBED_STATE")
             .output()
             .expect("run scripts/testbed")
@@ -115,16 +120,20 @@ impl Testbed {
             out_dir.to_str().unwrap(),
         ]);
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "drill {} failed ({}):\n{stdout}\n{}",
-            scenario.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = std::fs::read_to_string(out_dir.join("summary.json")).unwrap();
+        let text = std::fs::read_to_string(out_dir.join("summary.json")).unwrap_or_else(|e| {
+            panic!(
+                "drill {} wrote no summary ({e}, {}):\n{stdout}\n{}",
+                scenario.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        let summary: Value = serde_json::from_str(&text).unwrap();
+        // A PASS, or INVALID on a machine too busy to hold 50/s: the
+        // accuracy below is asserted either way.
+        common::judged_unless_generator_limited(out.status.code(), 0, &summary, &stdout);
         let drill = Drill {
-            summary: serde_json::from_str(&text).unwrap(),
+            summary,
             timeline: common::timeline(&out_dir),
         };
         say(&format!("{}\n{stdout}", scenario.display()));
@@ -151,6 +160,7 @@ struct Measured {
     rto_ms: f64,
     recovered_at_ms: f64,
     restore_started_ms: f64,
+    injected_at_ms: f64,
     inject_done_ms: f64,
     failed_by_kind: Vec<(String, u64)>,
     failed: u64,
@@ -192,6 +202,7 @@ fn measure(drill: &Drill) -> Measured {
         rto_ms: primary["rto_ms"].as_f64().unwrap_or(f64::NAN),
         recovered_at_ms: primary["recovery"]["at_ms"].as_f64().unwrap_or(f64::NAN),
         restore_started_ms: fault["restored_at_ms"].as_f64().unwrap(),
+        injected_at_ms: injected,
         inject_done_ms: fault["inject_done_ms"].as_f64().unwrap(),
         failed_by_kind,
         failed: primary["failed"].as_u64().unwrap(),
@@ -199,10 +210,25 @@ fn measure(drill: &Drill) -> Measured {
     }
 }
 
-/// The measured RTO is true, the `main` kinds make at least `main_share` of
-/// the failures and the rest are `other` kinds, and the secondary never
-/// noticed.
-fn assert_accurate(fault: &str, m: &Measured, main: &[&str], other: &[&str], main_share: f64) {
+/// What bounds the `other` kinds of a fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Others {
+    /// Only requests already in flight or on a pooled connection get them.
+    InFlightAtFault,
+    /// Any request may (a frozen process's accept backlog fills up).
+    Unbounded,
+}
+
+/// The measured RTO is true, every failure is of a `main` kind or an
+/// `other` one, the `main` kinds are the majority, and the secondary never
+/// noticed. The `other` kinds are what requests already in flight (or on a
+/// pooled connection) when the fault took effect get — a timeout on a
+/// connection that was up, a reset from a process that was there — so they
+/// are bounded by the requests sent from one timeout before the inject step
+/// to its end. How many of those there are depends on the machine's load
+/// (283 of 301 unplug failures were `unreachable` once, 94 %), so no fixed
+/// share is asserted beyond the majority.
+fn assert_accurate(fault: &str, m: &Measured, main: &[&str], other: &[&str], others: Others) {
     let error = m.rto_ms - m.truth_ms;
     say(&format!(
         "ACCURACY {fault}: truth {:.0} ms, measured RTO {:.0} ms, error {error:+.0} ms, failures {:?}",
@@ -246,8 +272,16 @@ fn assert_accurate(fault: &str, m: &Measured, main: &[&str], other: &[&str], mai
         .map(|(_, n)| n)
         .sum();
     assert!(
-        main_count as f64 >= main_share * m.failed as f64,
-        "{main:?} should be at least {main_share} of the failures: {m:?}"
+        main_count * 2 > m.failed,
+        "{main:?} should be the majority of the failures: {m:?}"
+    );
+    let in_flight_at_fault =
+        ((m.inject_done_ms - m.injected_at_ms + TIMEOUT_MS) / INTERVAL_MS).ceil() as u64 + 1;
+    assert!(
+        others == Others::Unbounded || m.failed - main_count <= in_flight_at_fault,
+        "{other:?}: {} failures, more than the {in_flight_at_fault} requests that can have \
+         been in flight when the fault took effect: {m:?}",
+        m.failed - main_count
     );
     assert_eq!(m.secondary_availability, 100.0, "{m:?}");
 }
@@ -265,7 +299,13 @@ fn blackhole_is_timeouts_and_recovery_waits_for_held_requests() {
     let m = measure(&testbed.drill(&scenario("blackhole")));
     // New connections time out connecting (the scenario's connect_timeout
     // is below its timeout); a pooled one times out waiting.
-    assert_accurate("blackhole", &m, &["connect_timeout"], &["timeout"], 0.9);
+    assert_accurate(
+        "blackhole",
+        &m,
+        &["connect_timeout"],
+        &["timeout"],
+        Others::InFlightAtFault,
+    );
 }
 
 #[test]
@@ -280,7 +320,13 @@ fn reject_is_refused_and_reset() {
     // a pooled connection when the rule lands is `reset` instead: one in
     // four of eight runs, none in the others (cause not pinned down), so
     // its count is not asserted.
-    assert_accurate("reject", &m, &["refused"], &["reset"], 0.95);
+    assert_accurate(
+        "reject",
+        &m,
+        &["refused"],
+        &["reset"],
+        Others::InFlightAtFault,
+    );
 }
 
 #[test]
@@ -291,7 +337,13 @@ fn freeze_is_timeouts() {
     let testbed = Testbed::up("mdtfz");
     let m = measure(&testbed.drill(&scenario("freeze")));
     // The kernel still completes handshakes for a stopped process.
-    assert_accurate("freeze", &m, &["timeout"], &["connect_timeout"], 0.9);
+    assert_accurate(
+        "freeze",
+        &m,
+        &["timeout"],
+        &["connect_timeout"],
+        Others::Unbounded,
+    );
 }
 
 #[test]
@@ -303,7 +355,13 @@ fn unplug_is_unreachable() {
     let m = measure(&testbed.drill(&scenario("unplug")));
     // A request in flight on the pooled connection when the link went down
     // waits for its timeout; every later connect fails at once.
-    assert_accurate("unplug", &m, &["unreachable"], &["timeout"], 0.95);
+    assert_accurate(
+        "unplug",
+        &m,
+        &["unreachable"],
+        &["timeout"],
+        Others::InFlightAtFault,
+    );
 }
 
 #[test]
@@ -318,7 +376,7 @@ fn kill_is_refused_with_either_connection_policy() {
         &keep_alive,
         &["refused"],
         &["reset"],
-        0.95,
+        Others::InFlightAtFault,
     );
 
     // The same drill opening a new connection per request.
@@ -333,7 +391,13 @@ fn kill_is_refused_with_either_connection_policy() {
     let _ = std::fs::remove_dir_all(&dir);
     // Either way, a request in flight when the process died is reset (seen
     // with both policies); every later one is refused.
-    assert_accurate("kill (new)", &new, &["refused"], &["reset"], 0.95);
+    assert_accurate(
+        "kill (new)",
+        &new,
+        &["refused"],
+        &["reset"],
+        Others::InFlightAtFault,
+    );
     // Both report the same outage: each within tolerance of its own truth,
     // and of each other.
     assert!(

@@ -241,7 +241,8 @@ fn advice(limits: Limits, invalid: &[String]) -> Vec<String> {
     if limits.local_errors || invalid.iter().any(|r| r.contains("local_error")) {
         advice.push(
             "raise `ulimit -n`, widen net.ipv4.ip_local_port_range, or use connection = \
-             \"keep-alive\": this machine ran out of descriptors or ports"
+             \"keep-alive\": this machine ran out of descriptors or ports; or raise \
+             load.max_buffered when bodies are large or stall: it ran out of body buffers"
                 .to_string(),
         );
     }

@@ -4,10 +4,12 @@
 
 use std::error::Error as StdError;
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
+use hyper::body::Body;
 use hyper::header::{CONNECTION, HOST, HeaderValue, USER_AGENT};
 use hyper::{HeaderMap, Request, StatusCode, Uri};
 use hyper_util::client::legacy::Client;
@@ -15,10 +17,16 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tokio::time::Instant;
 
+use crate::engine::buffers::{BodyBudget, BodyBuf, Refused};
 use crate::outcome::Kind;
 use crate::scenario::ConnectionPolicy;
 
 const AGENT: &str = concat!("meshdrill/", env!("CARGO_PKG_VERSION"));
+/// Most bytes hyper buffers per connection while reading (the response
+/// head must fit): its default, ~400 KiB, times thousands of stalled
+/// connections would be memory no budget sees. Above Envoy's 60 KiB limit
+/// on headers.
+const READ_BUFFER_MAX: usize = 64 * 1024;
 
 /// Where and how one target is reached, after `sim:` endpoints were resolved
 /// to the simulator's bound addresses.
@@ -32,6 +40,8 @@ pub struct ClientSpec {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub max_body_bytes: usize,
+    /// The run's body buffer budget (`load.max_buffered`), one for all targets.
+    pub body_budget: Arc<BodyBudget>,
     /// Most idle pooled connections kept (keep-alive): with the in-flight cap
     /// this bounds the descriptors a target can hold.
     pub max_idle: usize,
@@ -55,6 +65,7 @@ pub struct TargetClient {
     close: bool,
     timeout: Duration,
     max_body_bytes: usize,
+    body_budget: Arc<BodyBudget>,
 }
 
 impl TargetClient {
@@ -63,6 +74,7 @@ impl TargetClient {
         connector.set_connect_timeout(Some(spec.connect_timeout));
         connector.set_nodelay(true);
         let mut builder = Client::builder(TokioExecutor::new());
+        builder.http1_max_buf_size(READ_BUFFER_MAX);
         let close = spec.policy == ConnectionPolicy::New;
         if close {
             // No idle connection is ever kept, so each request dials afresh.
@@ -79,13 +91,21 @@ impl TargetClient {
             close,
             timeout: spec.timeout,
             max_body_bytes: spec.max_body_bytes,
+            body_budget: spec.body_budget.clone(),
         })
+    }
+
+    /// The budget this client's body buffers are drawn from.
+    pub fn body_budget(&self) -> Arc<BodyBudget> {
+        self.body_budget.clone()
     }
 
     /// Sends one GET and reads the whole body into `body` (cleared first).
     /// Returns when the response is complete, failed, or `timeout` passed
-    /// since `sent`.
-    pub async fn exchange(&self, body: &mut Vec<u8>, sent: Instant) -> Reply {
+    /// since `sent`. A body that would pass `max_body` is `body_too_large`
+    /// (at once when its Content-Length says so); one the run's buffer
+    /// budget cannot hold is `local_error`.
+    pub async fn exchange(&self, body: &mut BodyBuf, sent: Instant) -> Reply {
         body.clear();
         let deadline = sent + self.timeout;
         match tokio::time::timeout_at(deadline, self.exchange_inner(body)).await {
@@ -94,7 +114,7 @@ impl TargetClient {
         }
     }
 
-    async fn exchange_inner(&self, body: &mut Vec<u8>) -> Reply {
+    async fn exchange_inner(&self, body: &mut BodyBuf) -> Reply {
         let mut request = Request::new(Empty::<Bytes>::new());
         *request.uri_mut() = self.dial.clone();
         let headers = request.headers_mut();
@@ -108,14 +128,20 @@ impl TargetClient {
             Err(err) => return Reply::Failed(transport_kind(&err, err.is_connect())),
         };
         let (parts, mut incoming) = response.into_parts();
+        let declared = incoming.size_hint().exact();
+        if declared.is_some_and(|n| n > self.max_body_bytes as u64) {
+            return Reply::Failed(Kind::BodyTooLarge);
+        }
+        let declared = declared.map(|n| n as usize);
         while let Some(frame) = incoming.frame().await {
             match frame {
                 Ok(frame) => {
                     if let Some(data) = frame.data_ref() {
-                        if body.len() + data.len() > self.max_body_bytes {
-                            return Reply::Failed(Kind::BodyTooLarge);
+                        match body.append(data, self.max_body_bytes, declared) {
+                            Ok(()) => {}
+                            Err(Refused::TooLarge) => return Reply::Failed(Kind::BodyTooLarge),
+                            Err(Refused::Budget) => return Reply::Failed(Kind::LocalError),
                         }
-                        body.extend_from_slice(data);
                     }
                 }
                 Err(err) => return Reply::Failed(transport_kind(&err, false)),

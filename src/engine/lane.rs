@@ -15,6 +15,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::classify::{Classifier, ClassifyConfig, ClusterId, Page, PodId};
+use crate::engine::buffers::{BodyBuf, BodyPool};
 use crate::engine::client::{Reply, TargetClient};
 use crate::engine::clock::RunClock;
 use crate::engine::schedule::Schedule;
@@ -23,8 +24,6 @@ use crate::record::{ClusterRegistry, LaneReport, LaneTallies, Shard, second_of};
 
 /// How often finished seconds are handed to the recorder.
 const TICK: Duration = Duration::from_millis(250);
-/// Starting size of a body buffer; Bookinfo pages are 4–16 KiB.
-const BODY_CAPACITY: usize = 32 * 1024;
 /// Closed model: a user whose request failed on this machine (`local_error`:
 /// out of descriptors or ports) pauses at least this long before the next,
 /// so a machine limit never turns into a hot loop of failures.
@@ -65,7 +64,7 @@ enum Start {
 /// A finished exchange, classified by the lane (which owns the classifier).
 struct Done {
     exchange: Option<Exchanged>,
-    body: Vec<u8>,
+    body: BodyBuf,
     floor: u32,
 }
 
@@ -91,7 +90,8 @@ pub async fn run_lane(
     let mut inflight = FuturesUnordered::new();
     let mut floors = FloorCounts::default();
     let mut shard = Shard::default();
-    let mut pool: Vec<Vec<u8>> = Vec::new();
+    // Body buffers drawn from the run's budget (`load.max_buffered`).
+    let mut pool = BodyPool::new(client.body_budget());
     let mut reported_before = 0u32;
     let mut abandoned = 0u64;
 
@@ -141,9 +141,7 @@ pub async fn run_lane(
         ($start:expr, $floor:expr) => {{
             let floor = $floor;
             floors.add(floor);
-            let body = pool
-                .pop()
-                .unwrap_or_else(|| Vec::with_capacity(BODY_CAPACITY));
+            let body = pool.take();
             inflight.push(request(client, $start, end_at, floor, body));
         }};
     }
@@ -240,14 +238,14 @@ pub async fn run_lane(
                 floors.remove(done.floor);
                 let mut pause = think;
                 if let Some(exchanged) = done.exchange {
-                    let outcome = finish(exchanged, &done.body, &mut classifier, clock, spec.target);
+                    let outcome = finish(exchanged, done.body.as_slice(), &mut classifier, clock, spec.target);
                     let outcome = tallies.count(outcome, &classifier, &spec.clusters, spec.warmup_seconds);
                     if outcome.kind == Kind::LocalError {
                         pause = pause.max(LOCAL_ERROR_PAUSE);
                     }
                     shard.record(&outcome);
                 }
-                pool.push(done.body);
+                pool.give(done.body, inflight.len());
                 let now = Instant::now();
                 if users > 0 && now + pause < end_at {
                     let start = if pause.is_zero() { Start::At(now) } else { Start::AfterThink(pause) };
@@ -306,7 +304,7 @@ async fn request(
     start: Start,
     end_at: Instant,
     floor: u32,
-    mut body: Vec<u8>,
+    mut body: BodyBuf,
 ) -> Done {
     let intended = match start {
         Start::At(t) => t,

@@ -1,6 +1,7 @@
 //! The engine: paces requests per target (open or closed model) over lanes,
 //! sends them with hyper, and turns each into an outcome.
 
+pub mod buffers;
 pub mod client;
 pub mod clock;
 pub mod lane;

@@ -330,7 +330,7 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
         .unwrap_or(0);
     if local > 0 {
         t.push_str(&format!(
-            "WARNING: {local} requests failed on THIS machine (local_error: out of file descriptors, ports or buffers), not at the target; lower the rate or raise `ulimit -n`\n"
+            "WARNING: {local} requests failed on THIS machine (local_error: out of file descriptors, ports or body buffers), not at the target; lower the rate, or raise `ulimit -n` or load.max_buffered\n"
         ));
     }
     let late = summary.all.late_sends;

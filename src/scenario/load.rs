@@ -14,6 +14,10 @@ const MAX_USERS: i64 = 100_000;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const DEFAULT_MAX_BODY: usize = 1 << 20;
+/// Body bytes a run holds at most: at 250/s against a target that stalls
+/// every body at 1 MiB, 256 MiB is full after ~1 s of 2 s timeouts; later
+/// requests are `local_error` until memory comes back.
+const DEFAULT_MAX_BUFFERED: usize = 256 << 20;
 /// Late sends a second may have before it is generator-limited, in percent.
 pub const DEFAULT_MAX_LATE_PCT: f64 = 1.0;
 
@@ -107,8 +111,37 @@ pub(super) fn compile(raw: &RawLoad, cx: &mut Cx<'_>) -> CompiledLoad {
         .as_ref()
         .and_then(|item| cx.choice(item, "a connection policy", CONNECTIONS));
     let max_body = match &raw.max_body {
-        Some(item) => max_body(item, cx),
+        Some(item) => size(item, cx),
         None => Some(DEFAULT_MAX_BODY),
+    };
+    let max_buffered = match &raw.max_buffered {
+        Some(item) => size(item, cx),
+        None => Some(DEFAULT_MAX_BUFFERED),
+    };
+    // A budget below one whole body could never read a body of max_body.
+    let max_buffered = match (max_body, max_buffered) {
+        (Some(body), Some(buffered)) if buffered < body => {
+            match (&raw.max_buffered, &raw.max_body) {
+                (Some(item), _) => {
+                    let message = format!(
+                        "{} must be ≥ load.max_body ({body} bytes): it holds every body in flight",
+                        item.value
+                    );
+                    cx.problem(&item.origin, message);
+                }
+                (None, Some(item)) => {
+                    let message = format!(
+                        "{} is above load.max_buffered (default 256MiB, the memory for every \
+                         body in flight): set max_buffered ≥ max_body",
+                        item.value
+                    );
+                    cx.problem(&item.origin, message);
+                }
+                (None, None) => unreachable!("the defaults fit"),
+            }
+            None
+        }
+        (_, buffered) => buffered,
     };
 
     let max_late_pct = match &raw.max_late_pct {
@@ -125,6 +158,7 @@ pub(super) fn compile(raw: &RawLoad, cx: &mut Cx<'_>) -> CompiledLoad {
             timeout: timeout?,
             connect_timeout: connect_timeout?,
             max_body_bytes: max_body?,
+            max_buffered: max_buffered?,
             max_late_pct: max_late_pct?,
         })
     })();
@@ -209,7 +243,8 @@ fn users(item: &Item, cx: &mut Cx<'_>) -> Option<NonZeroU32> {
     users
 }
 
-fn max_body(item: &Item, cx: &mut Cx<'_>) -> Option<usize> {
+/// `max_body` and `max_buffered`: a byte size > 0.
+fn size(item: &Item, cx: &mut Cx<'_>) -> Option<usize> {
     let bytes = match &item.value {
         Value::Int(i) => u64::try_from(*i).ok(),
         Value::Str(_) => {

@@ -120,6 +120,10 @@ pub struct LoadPlan {
     pub connect_timeout: Duration,
     /// Responses whose body exceeds this are `body_too_large`, not read further.
     pub max_body_bytes: usize,
+    /// Body bytes the whole run may hold at once (`load.max_buffered`, ≥
+    /// `max_body_bytes`): a response the budget cannot hold is `local_error`,
+    /// so no target can take meshdrill's memory past it.
+    pub max_buffered: usize,
     /// A second whose share of late sends (≥ 10 ms after their intended
     /// time) is above this, in percent, is generator-limited; so is a run
     /// whose overall share is. Default 1.

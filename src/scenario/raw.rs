@@ -34,6 +34,8 @@
 //! connection = "keep-alive"     # "keep-alive" (default) | "new"
 //! max_body = "1MiB"             # default 1MiB; bytes as an integer, or "512KiB",
 //!                               # "1MiB", "1GiB", "800B"; > 0
+//! max_buffered = "256MiB"      # default 256MiB, >= max_body: body bytes the whole run
+//!                               # holds at once; a response past it is local_error
 //! max_late_pct = 1              # default 1; a second with more late sends (% of
 //!                               # its requests) is generator-limited; 0..=100
 //!
@@ -232,6 +234,7 @@ pub(super) struct RawLoad {
     pub connect_timeout: Option<Item>,
     pub connection: Option<Item>,
     pub max_body: Option<Item>,
+    pub max_buffered: Option<Item>,
     pub max_late_pct: Option<Item>,
 }
 

@@ -105,6 +105,7 @@ fn read_load(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> Ra
         connect_timeout: t.value("connect_timeout", lines),
         connection: t.value("connection", lines),
         max_body: t.value("max_body", lines),
+        max_buffered: t.value("max_buffered", lines),
         max_late_pct: t.value("max_late_pct", lines),
     };
     t.finish(lines, problems);
@@ -554,7 +555,7 @@ mod tests {
                 "load = { rate = 1, burst = 2 }\n[[fault]]\nname = 'x'\n[fault.hooks]\n[sim]\nmix = 1\n"
             ),
             [
-                "t.toml:1: load.burst is not a known key (allowed: model, rate, concurrency, think_time, duration, warmup, timeout, connect_timeout, connection, max_body, max_late_pct)",
+                "t.toml:1: load.burst is not a known key (allowed: model, rate, concurrency, think_time, duration, warmup, timeout, connect_timeout, connection, max_body, max_buffered, max_late_pct)",
                 "t.toml:4: fault[0].hooks is not a known key (allowed: name, target, at, sim, latency, restore_at, inject, restore, shell, timeout, detach)",
                 "t.toml:6: sim.mix is not a known key (allowed: reviews_mix, latency, template)",
             ]

@@ -1,4 +1,4 @@
-//! Byte sizes (`max_body`): an integer number of bytes, or a string with a
+//! Byte sizes (`max_body`, `max_buffered`): an integer number of bytes, or a string with a
 //! binary unit ("800B", "512KiB", "1MiB", "1GiB"). Decimal units ("1MB") are
 //! refused rather than guessed: 10^6 or 2^20?
 
