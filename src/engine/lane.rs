@@ -20,7 +20,7 @@ use crate::engine::client::{Reply, TargetClient};
 use crate::engine::clock::RunClock;
 use crate::engine::schedule::Schedule;
 use crate::outcome::{Kind, Outcome, TargetId};
-use crate::record::{ClusterRegistry, LaneReport, LaneTallies, Shard, second_of};
+use crate::record::{ClusterRegistry, LATE_SEND_US, LaneReport, LaneTallies, Shard, second_of};
 
 /// How often finished seconds are handed to the recorder.
 const TICK: Duration = Duration::from_millis(250);
@@ -132,8 +132,13 @@ pub async fn run_lane(
     let mut waiting: Option<u64> = None;
     let waiting_deadline = tokio::time::sleep_until(end_at);
     tokio::pin!(waiting_deadline);
-    let deadline_of = |at: Instant| (at + spec.send_deadline).min(end_at);
-    let end_of_sends = tokio::time::sleep_until(end_at);
+    // A slot may go out up to one timeout after its intended time, and
+    // never later than the end of traffic plus the lag that is not yet
+    // late: a slot intended just before the end and sent a few ms after it
+    // is on time by the run's own definition.
+    let last_send = end_at + Duration::from_micros(LATE_SEND_US);
+    let deadline_of = |at: Instant| (at + spec.send_deadline).min(last_send);
+    let end_of_sends = tokio::time::sleep_until(last_send);
     tokio::pin!(end_of_sends);
 
     // A macro, not a closure: the loop below also needs `inflight` and `floors`.
