@@ -11,33 +11,12 @@ use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{kill_sleeping, sleeping};
+
 /// A generous bound that catches a hang, never a slow machine.
 const HANG: Duration = Duration::from_secs(40);
-
-/// Pids of `sleep SECONDS` processes.
-fn sleeping(seconds: &str) -> Vec<i32> {
-    let wanted = format!("sleep\0{seconds}\0");
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
-            continue;
-        };
-        if std::fs::read(entry.path().join("cmdline")).unwrap_or_default() == wanted.as_bytes() {
-            found.push(pid);
-        }
-    }
-    found
-}
-
-/// Kills every `sleep SECONDS` and returns the pids it found.
-fn kill_sleeping(seconds: &str) -> Vec<i32> {
-    let found = sleeping(seconds);
-    for pid in &found {
-        // SAFETY: only sends SIGKILL to a `sleep` with this test's own duration.
-        unsafe { libc::kill(*pid, libc::SIGKILL) };
-    }
-    found
-}
 
 /// `sleep SECONDS` gone within `within` (a killed process takes a moment).
 fn gone(seconds: &str, within: Duration) -> bool {

@@ -44,31 +44,6 @@ fn short_run(seconds: u64, fault: FaultPlan) -> Plan {
     p
 }
 
-/// Pids of `sleep SECONDS` processes.
-fn sleeping(seconds: &str) -> Vec<i32> {
-    let wanted = format!("sleep\0{seconds}\0");
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
-            continue;
-        };
-        if std::fs::read(entry.path().join("cmdline")).unwrap_or_default() == wanted.as_bytes() {
-            found.push(pid);
-        }
-    }
-    found
-}
-
-/// Kills every `sleep SECONDS` and returns the pids it found.
-fn kill_sleeping(seconds: &str) -> Vec<i32> {
-    let found = sleeping(seconds);
-    for pid in &found {
-        // SAFETY: only sends SIGKILL to a `sleep` with this test's own duration.
-        unsafe { libc::kill(*pid, libc::SIGKILL) };
-    }
-    found
-}
-
 /// Runs `plan` in-process, failing (after cleaning up) if it hangs.
 async fn run_bounded(plan: Plan, dir: &Path, sleeps: &[&str]) -> RunOutput {
     match tokio::time::timeout(HANG, run_in(plan, dir)).await {
