@@ -118,6 +118,14 @@ async fn a_background_child_does_not_delay_the_end_of_a_short_run() {
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["hook"]["left_running"][0]["program"], "sleep");
     assert_eq!(lines[0]["hook"]["detached"], false);
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(
+        html.contains(&format!(
+            "<p>left running: {pid} sleep · ended at {:.3} s</p>",
+            ended / 1000.0
+        )),
+        "report.html names what the hook left running"
+    );
 }
 
 /// Issue 11: with `timeout = "2s"` sh was killed, both sleeps survived

@@ -252,6 +252,7 @@ pub fn render(dir: &Path, s: &Value) -> String {
                 ms_s(&hook["started_ms"]),
                 ms_s(&hook["ended_ms"])
             );
+            left_running(&mut h, hook);
         }
     }
     for m in s["markers"].as_array().into_iter().flatten() {
@@ -470,6 +471,29 @@ fn generator_section(h: &mut String, verdict: &Value) {
             limited.concat()
         );
     }
+}
+
+/// What a hook left running when its own process exited: ended with the
+/// run, or kept (`detach = true`).
+fn left_running(h: &mut String, hook: &Value) {
+    let left: Vec<String> = hook["left_running"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| format!("{} {}", esc(&text(&p["pid"])), esc(&text(&p["program"]))))
+        .collect();
+    if left.is_empty() {
+        return;
+    }
+    let fate = if hook["detached"].as_bool() == Some(true) {
+        "still running (detach = true)".to_string()
+    } else {
+        match hook["left_running_ended_ms"].as_f64() {
+            Some(_) => format!("ended at {}", ms_s(&hook["left_running_ended_ms"])),
+            None => "ended with the run".to_string(),
+        }
+    };
+    let _ = writeln!(h, "<p>left running: {} · {fate}</p>", left.join(", "));
 }
 
 fn section(h: &mut String, title: &str) {
