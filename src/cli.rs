@@ -49,8 +49,12 @@ pub enum Command {
     Run(RunArgs),
     /// Recompute the outages and the SLO verdict of a results folder, without
     /// sending traffic (e.g. with another recovery window).
+    ///
+    /// With the run's own rule it redraws report.html and the charts in place; with another rule
+    /// it leaves the run's files untouched and writes a complete re-judged set
+    /// (summary.json, report.html, charts) into a folder of its own.
     #[command(
-        after_help = "Example (the folder of the second `meshdrill run --help` example):\n  meshdrill report results/demo-25s --window 2s --threshold 99.5\n\nExit codes: 0 SLOs met (or none set), 1 an SLO failed, 3 the folder cannot be read, 4 INVALID (the generator was limited)."
+        after_help = "Example (the folder of the second `meshdrill run --help` example; writes results/demo-25s/rejudged-window-2s-threshold-99.5/):\n  meshdrill report results/demo-25s --window 2s --threshold 99.5\n\nExit codes: 0 SLOs met (or none set), 1 an SLO failed, 2 bad usage (or --out holds an earlier run, without --force), 3 the folder cannot be read (or its summary.json has a missing or malformed `recovery` or `slo`), 4 INVALID (the generator was limited)."
     )]
     Report(ReportArgs),
     /// Serve the embedded two-cluster Bookinfo simulator until Ctrl-C.
@@ -148,6 +152,16 @@ pub struct ReportArgs {
     /// Availability (percent) a second needs to count as good.
     #[arg(long)]
     pub threshold: Option<f64>,
+    /// Where the re-judged summary.json, report.html and charts go (default
+    /// DIR/rejudged-window-<N>s-threshold-<T>/ when --window or --threshold
+    /// differ from the run's rule; with the run's own rule, DIR itself). A
+    /// folder that already holds a run or a re-judgement is refused (exit 2)
+    /// unless --force.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace the earlier run or re-judgement in --out (its files are removed first).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -374,9 +388,15 @@ fn report_command(args: ReportArgs) -> u8 {
             return EXIT_RUN_ERROR;
         }
     };
-    let mut rule: RecoveryRule =
-        serde_json::from_value(settings["recovery"].clone()).unwrap_or_default();
-    let slo: SloPlan = serde_json::from_value(settings["slo"].clone()).unwrap_or_default();
+    let rules = run_rules(&settings, &summary_path);
+    let (run_rule, slo): (RecoveryRule, SloPlan) = match rules {
+        Ok(rules) => rules,
+        Err(e) => {
+            eprintln!("meshdrill: {e}");
+            return EXIT_RUN_ERROR;
+        }
+    };
+    let mut rule = run_rule;
     if let Some(window) = &args.window {
         match humantime::parse_duration(window) {
             Ok(d) if d.as_secs() >= 1 && d.subsec_nanos() == 0 => rule.window = d.as_secs() as u32,
@@ -395,28 +415,128 @@ fn report_command(args: ReportArgs) -> u8 {
         }
         rule.threshold_pct = t;
     }
-    match crate::drill::assess_dir(&args.dir, &rule, &slo) {
-        Ok(assessment) => {
-            if let Err(e) = crate::report::render_charts(&args.dir, &settings, &assessment) {
-                eprintln!("meshdrill: charts not written: {e}");
-            }
-            // report.html as this assessment sees it (summary.json is left as the run wrote it).
-            let mut judged = settings.clone();
-            judged["outages"] = serde_json::to_value(&assessment.outages).unwrap_or_default();
-            judged["verdict"] = serde_json::to_value(&assessment.verdict).unwrap_or_default();
-            judged["recovery"] = serde_json::to_value(rule).unwrap_or_default();
-            if let Err(e) = crate::report::html::write(&args.dir, &judged) {
-                eprintln!("meshdrill: report.html not written: {e}");
-            }
-            let mut text = crate::report::summary::outage_lines(&assessment.outages, rule);
-            text.push_str(&crate::report::summary::verdict_lines(&assessment.verdict));
-            let _ = std::io::stdout().write_all(text.as_bytes());
-            verdict_exit(assessment.verdict.status)
-        }
+    let rejudged = rule != run_rule;
+    let out_dir = match &args.out {
+        Some(out) => out.clone(),
+        None if rejudged => args.dir.join(rejudged_dir_name(rule)),
+        None => args.dir.clone(),
+    };
+    let in_place = same_folder(&out_dir, &args.dir);
+    if in_place && rejudged {
+        eprintln!(
+            "meshdrill: --out {} is the run's own folder: a different rule than the run's is written to a folder of its own (leave out --out for the default)",
+            out_dir.display()
+        );
+        return EXIT_USAGE;
+    }
+    let assessment = match crate::drill::assess_dir(&args.dir, &rule, &slo) {
+        Ok(assessment) => assessment,
         Err(e) => {
             eprintln!("meshdrill: {e}");
-            EXIT_RUN_ERROR
+            return EXIT_RUN_ERROR;
         }
+    };
+    if !in_place {
+        if let Err(code) = claim_out_dir(&out_dir, args.force, false) {
+            return code;
+        }
+        if let Err(e) = std::fs::create_dir_all(&out_dir) {
+            eprintln!("meshdrill: --out {}: {e}", out_dir.display());
+            return EXIT_RUN_ERROR;
+        }
+    }
+    if let Err(e) = crate::report::render_charts_into(&args.dir, &out_dir, &settings, &assessment) {
+        eprintln!("meshdrill: charts not written: {e}");
+    }
+    // The folder's summary as this assessment sees it; in the run's own
+    // folder summary.json is left as the run wrote it (same rule, same verdict).
+    let mut judged = settings.clone();
+    judged["outages"] = serde_json::to_value(&assessment.outages).unwrap_or_default();
+    judged["verdict"] = serde_json::to_value(&assessment.verdict).unwrap_or_default();
+    judged["recovery"] = serde_json::to_value(rule).unwrap_or_default();
+    if rejudged {
+        judged["rejudged_from"] = serde_json::json!({
+            "dir": args.dir.display().to_string(),
+            "recovery": run_rule,
+        });
+    }
+    if !in_place {
+        let path = out_dir.join(crate::report::summary::FILE);
+        let json = serde_json::to_vec_pretty(&judged).expect("a JSON value serializes");
+        if let Err(e) = std::fs::write(&path, json) {
+            eprintln!("meshdrill: cannot write {}: {e}", path.display());
+            return EXIT_RUN_ERROR;
+        }
+    }
+    if let Err(e) = crate::report::html::write(&out_dir, &judged) {
+        eprintln!("meshdrill: report.html not written: {e}");
+    }
+    let mut text = crate::report::summary::outage_lines(&assessment.outages, rule);
+    text.push_str(&crate::report::summary::verdict_lines(&assessment.verdict));
+    if !in_place {
+        let what = if rejudged {
+            format!(
+                "re-judged with another rule than the run's (recovered = {} s in a row at ≥ {}% availability); {} is unchanged",
+                run_rule.window,
+                run_rule.threshold_pct,
+                args.dir.display()
+            )
+        } else {
+            format!(
+                "judged with the run's own rule; {} is unchanged",
+                args.dir.display()
+            )
+        };
+        text.push_str(&format!("\nwritten to: {} ({what})\n", out_dir.display()));
+    }
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    verdict_exit(assessment.verdict.status)
+}
+
+/// The `[recovery]` rule and `[slo]` criteria a run was judged by, from its
+/// summary.json: a missing or malformed one is an error naming the key, never
+/// a default that would judge the folder by rules it never had.
+fn run_rules(
+    summary: &serde_json::Value,
+    path: &std::path::Path,
+) -> Result<(RecoveryRule, SloPlan), String> {
+    fn key<T: serde::de::DeserializeOwned>(
+        summary: &serde_json::Value,
+        path: &std::path::Path,
+        key: &str,
+    ) -> Result<T, String> {
+        let value = summary
+            .get(key)
+            .ok_or_else(|| format!("{}: key `{key}` is missing", path.display()))?;
+        serde_json::from_value(value.clone())
+            .map_err(|e| format!("{}: key `{key}` is malformed: {e}", path.display()))
+    }
+    Ok((key(summary, path, "recovery")?, key(summary, path, "slo")?))
+}
+
+/// `rejudged-window-20s-threshold-99.5`: the rule in the name, reduced to
+/// `[A-Za-z0-9_.-]` like a run's default folder.
+fn rejudged_dir_name(rule: RecoveryRule) -> String {
+    format!(
+        "rejudged-window-{}s-threshold-{}",
+        rule.window, rule.threshold_pct
+    )
+    .chars()
+    .map(|c| {
+        if c.is_ascii_alphanumeric() || "_.-".contains(c) {
+            c
+        } else {
+            '_'
+        }
+    })
+    .collect()
+}
+
+/// True when both paths name one folder (`--out DIR` spelled another way).
+fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
     }
 }
 
@@ -601,4 +721,54 @@ fn watch_interrupts(stop: CancellationToken) {
         eprintln!("meshdrill: quitting at once (results of the last seconds may be missing)");
         std::process::exit(i32::from(EXIT_INTERRUPTED));
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rejudged_folder_is_named_after_its_rule() {
+        let rule = |window, threshold_pct| RecoveryRule {
+            window,
+            threshold_pct,
+        };
+        assert_eq!(
+            rejudged_dir_name(rule(20, 99.5)),
+            "rejudged-window-20s-threshold-99.5"
+        );
+        assert_eq!(
+            rejudged_dir_name(rule(5, 99.0)),
+            "rejudged-window-5s-threshold-99"
+        );
+        assert_eq!(
+            rejudged_dir_name(rule(1, 1e-7)),
+            "rejudged-window-1s-threshold-0.0000001"
+        );
+    }
+
+    #[test]
+    fn a_malformed_or_missing_rule_names_its_key() {
+        let path = std::path::Path::new("out/summary.json");
+        let good = serde_json::json!({
+            "recovery": {"window": 3, "threshold_pct": 99.5},
+            "slo": {"all": null, "targets": []},
+        });
+        let (rule, slo) = run_rules(&good, path).unwrap();
+        assert_eq!((rule.window, rule.threshold_pct), (3, 99.5));
+        assert_eq!(slo, SloPlan::default());
+        let mut bad = good.clone();
+        bad["slo"] = serde_json::json!([1]);
+        let e = run_rules(&bad, path).unwrap_err();
+        assert!(
+            e.starts_with("out/summary.json: key `slo` is malformed: "),
+            "{e}"
+        );
+        let mut bad = good;
+        bad.as_object_mut().unwrap().remove("recovery");
+        assert_eq!(
+            run_rules(&bad, path).unwrap_err(),
+            "out/summary.json: key `recovery` is missing"
+        );
+    }
 }

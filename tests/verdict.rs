@@ -147,13 +147,20 @@ fn a_failed_slo_exits_1_and_names_the_criterion_and_report_reproduces_it() {
         "rto_max, max_failed_requests, faults_ran and both targets' answered pass: {stdout}"
     );
 
-    // A stricter window moves nothing here but is taken from the flag.
+    // A stricter window moves nothing here but is taken from the flag, and
+    // judged into a folder of its own (tests/rejudge.rs has the details).
     let wider = meshdrill(&["report", out.to_str().unwrap(), "--window", "4s"]);
+    assert_eq!(wider.status.code(), Some(1));
     assert!(
         String::from_utf8(wider.stdout)
             .unwrap()
             .contains("recovered = 4 s in a row")
     );
+    let rejudged: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.join("rejudged-window-4s-threshold-99/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(rejudged["recovery"]["window"], 4);
     assert_eq!(
         meshdrill(&["report", out.to_str().unwrap(), "--window", "1500ms"])
             .status

@@ -59,6 +59,7 @@ pub fn render(dir: &Path, s: &Value) -> String {
             ""
         }
     );
+    recovery_rule(&mut h, s);
     generator_section(&mut h, verdict);
 
     section(&mut h, "Measured RTO");
@@ -494,6 +495,36 @@ fn left_running(h: &mut String, hook: &Value) {
         }
     };
     let _ = writeln!(h, "<p>left running: {} · {fate}</p>", left.join(", "));
+}
+
+/// The rule the outages and verdict above were judged by, so a page read
+/// alone says what "recovered" meant; a re-judgement also says whose run it
+/// judged and by which rule the run itself was judged.
+fn recovery_rule(h: &mut String, s: &Value) {
+    let rule = |r: &Value| {
+        format!(
+            "recovered = {} s in a row at ≥ {} % availability",
+            esc(&text(&r["window"])),
+            // 99, not serde_json's 99.0: as the console and the folder name say it.
+            r["threshold_pct"]
+                .as_f64()
+                .map_or_else(|| esc(&text(&r["threshold_pct"])), |t| t.to_string())
+        )
+    };
+    let _ = writeln!(
+        h,
+        "<p id=\"recovery-rule\">Recovery rule: {}.</p>",
+        rule(&s["recovery"])
+    );
+    let from = &s["rejudged_from"];
+    if !from.is_null() {
+        let _ = writeln!(
+            h,
+            "<div id=\"rejudged\" class=\"invalid\"><p>Re-judgement of {} with a different rule than the run's (the run was judged with {}); that folder's own summary.json and report.html are unchanged.</p></div>",
+            esc(&text(&from["dir"])),
+            rule(&from["recovery"])
+        );
+    }
 }
 
 fn section(h: &mut String, title: &str) {

@@ -69,6 +69,17 @@ pub fn render_charts(
     summary: &serde_json::Value,
     assessment: &crate::drill::Assessment,
 ) -> Result<Vec<std::path::PathBuf>, String> {
-    let data = charts::ChartData::read(dir, summary, assessment)?;
-    charts::render_all(dir, &data)
+    render_charts_into(dir, dir, summary, assessment)
+}
+
+/// Renders the charts of the run in `data_dir` into `out_dir`: a
+/// re-judgement draws its own set without touching the run's.
+pub fn render_charts_into(
+    data_dir: &Path,
+    out_dir: &Path,
+    summary: &serde_json::Value,
+    assessment: &crate::drill::Assessment,
+) -> Result<Vec<std::path::PathBuf>, String> {
+    let data = charts::ChartData::read(data_dir, summary, assessment)?;
+    charts::render_all(out_dir, &data)
 }
