@@ -415,7 +415,7 @@ async fn run_with(
     write_summary(&summary)?;
     if let Err(e) = charts {
         // The drill's numbers are all on disk; a chart is not worth losing them.
-        eprintln!("meshdrill: charts not written: {e}");
+        eprintln!("meshdrill: chart not written: {e}");
     }
     let final_summary = serde_json::to_value(&summary).unwrap_or_default();
     if let Err(e) = report::html::write(&out_dir, &final_summary) {
