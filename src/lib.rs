@@ -8,6 +8,7 @@
 //! 4. [`record`]: per-lane shards of per-second counts and HDR histograms,
 //!    merged into one timeline off the request path.
 //! 5. [`report`]: timeline.csv, latency.hlog, .hgrm, summary.json, console lines.
+//!    Whole files are written through [`results::write_atomic`].
 //!
 //! [`sim`] is the embedded two-cluster Bookinfo the demo and the tests drive.
 
@@ -18,6 +19,7 @@ pub mod engine;
 pub mod outcome;
 pub mod record;
 pub mod report;
+pub mod results;
 pub mod run;
 pub mod scenario;
 pub mod sim;

@@ -23,6 +23,7 @@ use crate::engine::schedule::{Schedule, SplitOf};
 use crate::record::{ClusterRegistry, Recorder, SecondStats, second_of};
 use crate::report::summary::{Named, ScenarioInfo, Summary, TargetInfo, TargetSummary};
 use crate::report::{self, Writers};
+use crate::results::{WriteError, write_atomic};
 use crate::scenario::{ConnectionPolicy, Endpoint, LoadModel, Plan};
 use crate::sim::{Sim, SimConfig};
 
@@ -76,6 +77,9 @@ pub enum RunError {
     Pacer(String),
     #[error("writing results in {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
+    /// A whole file (summary.json, an .hgrm) that could not be replaced.
+    #[error(transparent)]
+    File(#[from] WriteError),
     /// The closed model's users cannot all have a socket on this machine.
     #[error(
         "{users} users per target ({targets} target(s)) need about {needed} open files, \
@@ -352,13 +356,15 @@ async fn run_with(
             &named,
         ));
         let text = report::hgrm::render(&totals.measured[i].latency);
-        std::fs::write(out_dir.join(report::hgrm_file(&info.name)), text).map_err(write_err)?;
+        write_atomic(
+            &out_dir.join(report::hgrm_file(&info.name)),
+            text.as_bytes(),
+        )?;
     }
-    std::fs::write(
-        out_dir.join(report::hgrm_file("all")),
-        report::hgrm::render(&all.latency),
-    )
-    .map_err(write_err)?;
+    write_atomic(
+        &out_dir.join(report::hgrm_file("all")),
+        report::hgrm::render(&all.latency).as_bytes(),
+    )?;
     let all_info = TargetInfo {
         name: "all".into(),
         endpoint: String::new(),
@@ -389,11 +395,13 @@ async fn run_with(
         verdict: None,
     };
     let summary_path = out_dir.join(report::summary::FILE);
+    // Written twice (before and after judging): each time whole or not at
+    // all, so a full disk never replaces the first complete one by a cut one.
     let write_summary = |summary: &Summary| {
         let json = serde_json::to_vec_pretty(summary).expect("summary serializes");
-        std::fs::write(&summary_path, json)
+        write_atomic(&summary_path, &json)
     };
-    write_summary(&summary).map_err(write_err)?;
+    write_summary(&summary)?;
     // Judged from the files just written, exactly as `meshdrill report` will.
     let assessment = assess_dir(&out_dir, &plan.recovery, &plan.slo)
         .map_err(|e| write_err(io::Error::other(e.to_string())))?;
@@ -404,10 +412,10 @@ async fn run_with(
     );
     summary.outages = assessment.outages;
     summary.verdict = Some(assessment.verdict);
-    write_summary(&summary).map_err(write_err)?;
+    write_summary(&summary)?;
     if let Err(e) = charts {
         // The drill's numbers are all on disk; a chart is not worth losing them.
-        eprintln!("meshdrill: charts not written: {e}");
+        eprintln!("meshdrill: chart not written: {e}");
     }
     let final_summary = serde_json::to_value(&summary).unwrap_or_default();
     if let Err(e) = report::html::write(&out_dir, &final_summary) {

@@ -107,3 +107,32 @@ fn an_unwritable_folder_is_an_error_not_a_panic() {
     let err = render_all(std::path::Path::new("/nonexistent/meshdrill"), &synthetic()).unwrap_err();
     assert!(err.contains("/nonexistent/meshdrill"), "{err}");
 }
+
+#[test]
+fn a_chart_that_cannot_be_written_is_named_and_the_others_are_still_written() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder where availability.png goes: the rename over it fails.
+    std::fs::create_dir(dir.path().join("availability.png")).unwrap();
+    let err = render_all(dir.path(), &synthetic()).unwrap_err();
+    let blocked = dir.path().join("availability.png");
+    assert!(
+        err.starts_with(&format!("writing {}: ", blocked.display())),
+        "{err}"
+    );
+    assert!(!err.contains(';'), "only that file failed: {err}");
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = CHARTS
+        .iter()
+        .flat_map(|c| [format!("{c}.png"), format!("{c}.svg")])
+        .collect();
+    expected.sort();
+    assert_eq!(
+        names, expected,
+        "every other chart written, no temporary left"
+    );
+    assert!(blocked.is_dir());
+}

@@ -9,7 +9,6 @@
 //! markup got through.
 
 use std::fmt::Write as _;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -22,10 +21,11 @@ pub const FILE: &str = "report.html";
 /// `<base>` (base-uri and form-action do not fall back to default-src).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
-/// Writes report.html from a final summary (with outages and verdict).
-pub fn write(dir: &Path, summary: &Value) -> io::Result<PathBuf> {
+/// Writes report.html from a final summary (with outages and verdict),
+/// whole or not at all.
+pub fn write(dir: &Path, summary: &Value) -> Result<PathBuf, crate::results::WriteError> {
     let path = dir.join(FILE);
-    std::fs::write(&path, render(dir, summary))?;
+    crate::results::write_atomic(&path, render(dir, summary).as_bytes())?;
     Ok(path)
 }
 

@@ -19,37 +19,74 @@ use data::Row;
 use stacked::Layer;
 
 use crate::outcome::Kind;
+use crate::results::write_atomic;
 
 /// Chart names, in the order a report shows them.
 pub const CHARTS: [&str; 4] = ["availability", "outcomes", "latency", "clusters"];
 
-/// Writes `<name>.svg` and `<name>.png` for every chart into `dir`.
+/// Writes `<name>.svg` and `<name>.png` for every chart into `dir`, each
+/// drawn in memory and then written whole (see [`write_atomic`]). A chart
+/// that cannot be drawn or written does not stop the others: every failure
+/// is reported, naming its file, once all were tried.
 pub fn render_all(dir: &Path, data: &ChartData) -> Result<Vec<PathBuf>, String> {
     style::register_font()?;
     let mut written = Vec::new();
+    let mut failed = Vec::new();
     for name in CHARTS {
         let height = if name == "availability" {
             520
         } else {
             style::height(data.scopes.len())
         };
+        let size = (style::WIDTH, height);
         let svg = dir.join(format!("{name}.svg"));
-        draw(
-            name,
-            &SVGBackend::new(&svg, (style::WIDTH, height)).into_drawing_area(),
-            data,
-        )
-        .map_err(|e| format!("{}: {e}", svg.display()))?;
         let png = dir.join(format!("{name}.png"));
-        draw(
-            name,
-            &BitMapBackend::new(&png, (style::WIDTH, height)).into_drawing_area(),
-            data,
-        )
-        .map_err(|e| format!("{}: {e}", png.display()))?;
-        written.extend([svg, png]);
+        for (path, bytes) in [
+            (svg, svg_bytes(name, size, data)),
+            (png, png_bytes(name, size, data)),
+        ] {
+            let result = bytes
+                .map_err(|e| format!("drawing {}: {e}", path.display()))
+                .and_then(|b| write_atomic(&path, &b).map_err(|e| e.to_string()));
+            match result {
+                Ok(()) => written.push(path),
+                Err(e) => failed.push(e),
+            }
+        }
     }
-    Ok(written)
+    if failed.is_empty() {
+        Ok(written)
+    } else {
+        Err(failed.join("; "))
+    }
+}
+
+fn svg_bytes(name: &str, size: (u32, u32), data: &ChartData) -> Result<Vec<u8>, String> {
+    let mut svg = String::new();
+    draw(
+        name,
+        &SVGBackend::with_string(&mut svg, size).into_drawing_area(),
+        data,
+    )?;
+    Ok(svg.into_bytes())
+}
+
+fn png_bytes(name: &str, size: (u32, u32), data: &ChartData) -> Result<Vec<u8>, String> {
+    let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    draw(
+        name,
+        &BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area(),
+        data,
+    )?;
+    let mut encoded = Vec::new();
+    let mut encoder = png::Encoder::new(&mut encoded, size.0, size.1);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .and_then(|mut w| w.write_image_data(&rgb))
+        .map_err(|e| format!("encoding png: {e}"))?;
+    Ok(encoded)
 }
 
 fn draw<DB: DrawingBackend>(
