@@ -463,8 +463,8 @@ fn report_command(args: ReportArgs) -> u8 {
     if !in_place {
         let path = out_dir.join(crate::report::summary::FILE);
         let json = serde_json::to_vec_pretty(&judged).expect("a JSON value serializes");
-        if let Err(e) = std::fs::write(&path, json) {
-            eprintln!("meshdrill: cannot write {}: {e}", path.display());
+        if let Err(e) = crate::results::write_atomic(&path, &json) {
+            eprintln!("meshdrill: {e}");
             return EXIT_RUN_ERROR;
         }
     }
