@@ -673,7 +673,7 @@ mod tests {
             ("[::1]", "::1"),
             ("[::ffff:127.0.0.1]", "::ffff:127.0.0.1"),
             ("localhost", "localhost"),
-            ("10.0.0.7", "10.0.0.7"),
+            ("198.51.100.7", "198.51.100.7"),
             ("bookinfo.example.com", "bookinfo.example.com"),
             ("a-b.c", "a-b.c"),
         ];
