@@ -41,10 +41,15 @@ pub enum Kind {
     LocalError,
     /// Any other transport failure (protocol error, I/O error of another kind).
     OtherError,
+    /// Sent, then the run was interrupted (Ctrl-C, SIGTERM) before its
+    /// outcome arrived. Counted in its second's `sent`, but neither a success
+    /// nor a failure: the interrupt, not the target, cut it short (see
+    /// [`Kind::is_judged`]).
+    Abandoned,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Ok,
         Kind::Degraded,
         Kind::Unrecognized,
@@ -59,6 +64,7 @@ impl Kind {
         Kind::BodyTooLarge,
         Kind::LocalError,
         Kind::OtherError,
+        Kind::Abandoned,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -79,6 +85,7 @@ impl Kind {
             Kind::BodyTooLarge => "body_too_large",
             Kind::LocalError => "local_error",
             Kind::OtherError => "other_error",
+            Kind::Abandoned => "abandoned",
         }
     }
 
@@ -89,6 +96,20 @@ impl Kind {
     /// Success by the default definition (DESIGN.md): only a complete page.
     pub const fn is_success(self) -> bool {
         matches!(self, Kind::Ok)
+    }
+
+    /// Whether the target is judged by this outcome: every kind but
+    /// `abandoned`, whose request never got an answer because the run
+    /// stopped. Availability is successes over judged requests, and failed
+    /// is judged minus successes, everywhere (timeline, summary, RTO, SLO,
+    /// fault windows); `sent`/`requests` still count every kind.
+    pub const fn is_judged(self) -> bool {
+        !matches!(self, Kind::Abandoned)
+    }
+
+    /// Judged and not a success: what `failed` and the failure tables count.
+    pub const fn is_failure(self) -> bool {
+        self.is_judged() && !self.is_success()
     }
 }
 
@@ -122,6 +143,18 @@ mod tests {
         for (i, k) in Kind::ALL.iter().enumerate() {
             assert_eq!(k.index(), i, "{k:?}");
         }
+    }
+
+    #[test]
+    fn abandoned_is_neither_success_nor_failure() {
+        assert!(!Kind::Abandoned.is_judged());
+        assert!(!Kind::Abandoned.is_success());
+        assert!(!Kind::Abandoned.is_failure());
+        assert_eq!(Kind::Abandoned.name(), "abandoned");
+        let unjudged: Vec<Kind> = Kind::ALL.into_iter().filter(|k| !k.is_judged()).collect();
+        assert_eq!(unjudged, vec![Kind::Abandoned], "the only kind not judged");
+        assert!(Kind::Ok.is_judged() && !Kind::Ok.is_failure());
+        assert!(Kind::Timeout.is_failure() && Kind::LocalError.is_failure());
     }
 
     #[test]

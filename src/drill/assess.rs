@@ -634,6 +634,7 @@ fn scoped_outages(timeline: &Timeline, region: &Region, rule: &RecoveryRule) -> 
 fn measured(totals: &Value, scope: &str, outages: &[FaultOutage]) -> Measured {
     let requests = totals["requests"].as_u64().unwrap_or(0);
     let failed = totals["failed"].as_u64().unwrap_or(0);
+    let judged = totals["ok"].as_u64().unwrap_or(0) + failed;
     let counts = |key: &str| -> Vec<(String, u64)> {
         totals[key]
             .as_object()
@@ -657,7 +658,8 @@ fn measured(totals: &Value, scope: &str, outages: &[FaultOutage]) -> Measured {
         requests,
         failed,
         availability_pct: totals["availability_pct"].as_f64(),
-        error_rate_pct: (requests > 0).then(|| 100.0 * failed as f64 / requests as f64),
+        // Over judged requests (ok + failed): abandoned ones are neither.
+        error_rate_pct: (judged > 0).then(|| 100.0 * failed as f64 / judged as f64),
         p50_ms: totals["latency_ms"]["p50"].as_f64(),
         p99_ms: totals["latency_ms"]["p99"].as_f64(),
         worst_rto: MeasuredRto::worst(reports),

@@ -124,8 +124,16 @@ impl SecondSample {
         }
     }
 
+    /// Requests that judge the target ([`Kind::is_judged`]: `sent` less
+    /// the abandoned ones), availability's denominator.
+    pub fn judged(&self) -> u64 {
+        let abandoned = Kind::ALL.iter().filter(|k| !k.is_judged());
+        let abandoned: u64 = abandoned.map(|k| self.by_kind[k.index()]).sum();
+        self.sent.saturating_sub(abandoned)
+    }
+
     pub fn failed(&self) -> u64 {
-        self.sent.saturating_sub(self.ok)
+        self.judged().saturating_sub(self.ok)
     }
 
     fn start_ms(&self) -> u64 {
@@ -167,9 +175,10 @@ pub enum Health {
 
 impl RecoveryRule {
     pub fn health(&self, s: &SecondSample) -> Health {
-        if s.sent == 0 {
+        let judged = s.judged();
+        if judged == 0 {
             Health::Empty
-        } else if (s.ok as f64) * 100.0 < (self.threshold_pct - PCT_SLACK) * s.sent as f64 {
+        } else if (s.ok as f64) * 100.0 < (self.threshold_pct - PCT_SLACK) * judged as f64 {
             Health::Failing
         } else {
             Health::Good
@@ -440,7 +449,7 @@ fn analyse_with_floor(
         _ => (last_failing.and_then(|s| s.last_failure_ms), &split.during),
     };
     let mut failed_by_kind = counted.by_kind;
-    for kind in Kind::ALL.iter().filter(|k| k.is_success()) {
+    for kind in Kind::ALL.iter().filter(|k| !k.is_failure()) {
         failed_by_kind[kind.index()] = 0;
     }
     let recovered = matches!(recovery, Recovery::Recovered { .. });
@@ -547,6 +556,7 @@ struct Tally {
     from: u64,
     to: u64,
     requests: u64,
+    judged: u64,
     ok: u64,
     failed: u64,
     by_kind: [u64; Kind::COUNT],
@@ -559,6 +569,7 @@ impl Tally {
             from,
             to,
             requests: 0,
+            judged: 0,
             ok: 0,
             failed: 0,
             by_kind: [0; Kind::COUNT],
@@ -569,6 +580,7 @@ impl Tally {
     fn add(&mut self, s: &SecondSample, failing: bool) {
         self.failing += u32::from(failing);
         self.requests += s.sent;
+        self.judged += s.judged();
         self.ok += s.ok;
         self.failed += s.failed();
         for (sum, n) in self.by_kind.iter_mut().zip(s.by_kind) {
@@ -584,8 +596,8 @@ impl Tally {
             requests: self.requests,
             ok: self.ok,
             failed: self.failed,
-            availability_pct: (self.requests > 0)
-                .then(|| 100.0 * self.ok as f64 / self.requests as f64),
+            availability_pct: (self.judged > 0)
+                .then(|| 100.0 * self.ok as f64 / self.judged as f64),
         }
     }
 }
@@ -597,7 +609,7 @@ pub(crate) fn failure_kinds<S: Serializer>(
     s.collect_map(
         Kind::ALL
             .iter()
-            .filter(|k| !k.is_success())
+            .filter(|k| k.is_failure())
             .map(|k| (k.name(), counts[k.index()])),
     )
 }

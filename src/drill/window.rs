@@ -135,15 +135,17 @@ impl WindowFigures {
     /// latency is left for the caller, who reads the histograms.
     pub fn over(samples: &[SecondSample], window: &FaultWindow) -> WindowFigures {
         let mut f = WindowFigures::default();
+        let mut judged = 0;
         for s in samples.iter().filter(|s| window.contains(s.second)) {
             f.requests += s.sent;
+            judged += s.judged();
             f.ok += s.ok;
             f.failed += s.failed();
-            for kind in Kind::ALL.iter().filter(|k| !k.is_success()) {
+            for kind in Kind::ALL.iter().filter(|k| k.is_failure()) {
                 f.failed_by_kind[kind.index()] += s.by_kind[kind.index()];
             }
         }
-        f.availability_pct = (f.requests > 0).then(|| 100.0 * f.ok as f64 / f.requests as f64);
+        f.availability_pct = (judged > 0).then(|| 100.0 * f.ok as f64 / judged as f64);
         f
     }
 
@@ -151,7 +153,7 @@ impl WindowFigures {
     pub fn failures(&self) -> Vec<(&'static str, u64)> {
         Kind::ALL
             .iter()
-            .filter(|k| !k.is_success() && self.failed_by_kind[k.index()] > 0)
+            .filter(|k| k.is_failure() && self.failed_by_kind[k.index()] > 0)
             .map(|k| (k.name(), self.failed_by_kind[k.index()]))
             .collect()
     }

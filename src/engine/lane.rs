@@ -4,9 +4,17 @@
 //! into its own shard, and on each tick hands finished seconds to the
 //! recorder together with a watermark: no outcome of this lane will ever
 //! again belong to a second before it.
+//!
+//! When the run is interrupted, every request still in flight is recorded
+//! as `abandoned` in the second of its intended time (see
+//! [`abandoned_at_stop`]); the watermark already holds those seconds open,
+//! so they are written once, with them.
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -54,11 +62,42 @@ pub struct LaneSpec {
     pub warmup_seconds: u32,
 }
 
+#[derive(Clone, Copy)]
 enum Start {
     /// Intended at this instant (an open-model slot, or a user sending now).
     At(Instant),
-    /// A closed-model user thinking first; intended when the think ends.
-    AfterThink(Duration),
+    /// A closed-model user thinking first, until this instant; intended
+    /// when the think ends.
+    AfterThink(Instant),
+}
+
+impl Start {
+    /// The earliest instant the request can be intended at.
+    fn due(self) -> Instant {
+        match self {
+            Start::At(t) | Start::AfterThink(t) => t,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request in the lane's in-flight set, beside the instant it is due,
+    /// so that an interrupt can place what is still out in the second it
+    /// was sent in. The `Instant` is copied from the `Start` the lane
+    /// already has: nothing is computed or allocated for it per request.
+    struct InFlight<F> {
+        due: Instant,
+        #[pin]
+        request: F,
+    }
+}
+
+impl<F: Future> Future for InFlight<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().request.poll(cx)
+    }
 }
 
 /// A finished exchange, classified by the lane (which owns the classifier).
@@ -93,7 +132,6 @@ pub async fn run_lane(
     // Body buffers drawn from the run's budget (`load.max_buffered`).
     let mut pool = BodyPool::new(client.body_budget());
     let mut reported_before = 0u32;
-    let mut abandoned = 0u64;
 
     let mut tick = tokio::time::interval_at(clock.start + TICK, TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -144,10 +182,13 @@ pub async fn run_lane(
     // A macro, not a closure: the loop below also needs `inflight` and `floors`.
     macro_rules! push {
         ($start:expr, $floor:expr) => {{
-            let floor = $floor;
+            let (start, floor): (Start, u32) = ($start, $floor);
             floors.add(floor);
             let body = pool.take();
-            inflight.push(request(client, $start, end_at, floor, body));
+            inflight.push(InFlight {
+                due: start.due(),
+                request: request(client, start, end_at, floor, body),
+            });
         }};
     }
 
@@ -253,7 +294,7 @@ pub async fn run_lane(
                 pool.give(done.body, inflight.len());
                 let now = Instant::now();
                 if users > 0 && now + pause < end_at {
-                    let start = if pause.is_zero() { Start::At(now) } else { Start::AfterThink(pause) };
+                    let start = if pause.is_zero() { Start::At(now) } else { Start::AfterThink(now + pause) };
                     push!(start, second_of(clock.us(now)));
                 }
             }
@@ -276,7 +317,6 @@ pub async fn run_lane(
                         target: spec.target,
                         seconds,
                         complete_before: before,
-                        abandoned: 0,
                         tallies: None,
                     });
                 }
@@ -284,7 +324,10 @@ pub async fn run_lane(
         }
     }
     if stop.is_cancelled() {
-        abandoned = inflight.len() as u64;
+        let dues = Pin::new(&inflight).iter_pin_ref().map(|f| f.due);
+        for outcome in abandoned_at_stop(dues, Instant::now(), end_at, clock, spec.target) {
+            shard.record_abandoned(&outcome);
+        }
     }
     drop(inflight);
     let _ = reports.send(LaneReport {
@@ -292,7 +335,6 @@ pub async fn run_lane(
         target: spec.target,
         seconds: shard.take_before(u32::MAX),
         complete_before: u32::MAX,
-        abandoned,
         tallies: Some(tallies.named(&classifier)),
     });
 }
@@ -313,8 +355,8 @@ async fn request(
 ) -> Done {
     let intended = match start {
         Start::At(t) => t,
-        Start::AfterThink(think) => {
-            tokio::time::sleep(think).await;
+        Start::AfterThink(until) => {
+            tokio::time::sleep_until(until).await;
             Instant::now()
         }
     };
@@ -338,6 +380,33 @@ async fn request(
         body,
         floor,
     }
+}
+
+/// The `abandoned` outcomes of the requests still in flight at `stop`,
+/// given when each was due: one per request that had been sent, in the
+/// second of its intended time, waiting `stop - due` so far. A closed-model
+/// user still thinking at the stop (or whose think ends after the end of
+/// traffic) had sent nothing and is not counted. The send lag is not known
+/// and is taken as none, so an abandoned request is never late.
+fn abandoned_at_stop(
+    dues: impl Iterator<Item = Instant>,
+    stop: Instant,
+    end_at: Instant,
+    clock: RunClock,
+    target: TargetId,
+) -> impl Iterator<Item = Outcome> {
+    let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    dues.filter(move |due| *due <= stop && *due < end_at)
+        .map(move |due| Outcome {
+            target,
+            intended_us: clock.us(due),
+            latency_us: us(stop - due),
+            service_us: us(stop - due),
+            send_lag_us: 0,
+            kind: Kind::Abandoned,
+            status: 0,
+            page: Page::default(),
+        })
 }
 
 /// Classifies a finished exchange into its outcome.
@@ -502,7 +571,54 @@ impl FloorCounts {
 
 #[cfg(test)]
 mod tests {
-    use super::FloorCounts;
+    use super::*;
+
+    #[test]
+    fn requests_in_flight_at_the_stop_are_abandoned_in_their_seconds() {
+        let start = Instant::now();
+        let clock = RunClock {
+            start,
+            epoch: std::time::SystemTime::UNIX_EPOCH,
+        };
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let (stop, end_at) = (at(3_250), at(10_000));
+        // Two sent in second 1, one in second 3, and a closed-model user
+        // whose think ends after the stop: it has sent nothing.
+        let dues = [at(1_100), at(1_900), at(3_000), at(3_400)];
+        let got: Vec<Outcome> = abandoned_at_stop(dues.into_iter(), stop, end_at, clock, 7).collect();
+        let seen: Vec<(u64, u64, Kind, u16)> = got
+            .iter()
+            .map(|o| (o.intended_us, o.latency_us, o.kind, o.status))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (1_100_000, 2_150_000, Kind::Abandoned, 0),
+                (1_900_000, 1_350_000, Kind::Abandoned, 0),
+                (3_000_000, 250_000, Kind::Abandoned, 0),
+            ]
+        );
+        assert!(got.iter().all(|o| o.target == 7 && o.send_lag_us == 0));
+        assert!(got.iter().all(|o| o.page == Page::default()));
+
+        let mut shard = Shard::default();
+        for o in &got {
+            shard.record_abandoned(o);
+        }
+        let seconds: Vec<(u32, u64, u64, Option<f64>)> = shard
+            .take_before(u32::MAX)
+            .into_iter()
+            .map(|(s, st)| (s, st.count(Kind::Abandoned), st.latency.len(), st.availability_pct()))
+            .collect();
+        assert_eq!(
+            seconds,
+            vec![(0, 0, 0, None), (1, 2, 0, None), (2, 0, 0, None), (3, 1, 0, None)]
+        );
+
+        // A user whose think would end after the end of traffic never sends.
+        let late = abandoned_at_stop([at(9_999), at(10_000)].into_iter(), at(10_500), end_at, clock, 0);
+        assert_eq!(late.count(), 1);
+    }
 
     #[test]
     fn floor_counts_track_the_oldest_open_second() {

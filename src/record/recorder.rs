@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io;
 
-use crate::outcome::TargetId;
+use crate::outcome::{Kind, TargetId};
 use crate::record::SecondStats;
 
 /// What a lane hands the recorder on each tick.
@@ -17,9 +17,6 @@ pub struct LaneReport {
     /// The lane will report nothing for seconds before this one; `u32::MAX`
     /// once the lane has ended.
     pub complete_before: u32,
-    /// Requests in flight when the run was interrupted: never answered, so
-    /// counted here and not as outcomes.
-    pub abandoned: u64,
     /// With the lane's last report: its named tallies (measured phase).
     pub tallies: Option<LaneTallies>,
 }
@@ -68,6 +65,9 @@ pub trait RowSink {
 pub struct Totals {
     pub measured: Vec<SecondStats>,
     pub warmup: Vec<SecondStats>,
+    /// Requests in flight when the run was interrupted: the `abandoned`
+    /// outcomes of every second, warmup included (the sum of timeline.csv's
+    /// `abandoned` column over the targets).
     pub abandoned: u64,
     /// Outcomes that arrived after their second was written (should be 0);
     /// they are in the totals but not in the timeline.
@@ -135,7 +135,6 @@ impl Recorder {
 
     pub fn accept(&mut self, report: LaneReport, sink: &mut dyn RowSink) -> io::Result<()> {
         let target = usize::from(report.target);
-        self.totals.abandoned += report.abandoned;
         if let Some(t) = report.tallies {
             for (name, n) in t.pods {
                 *self.totals.pods[target].entry(name).or_default() += n;
@@ -177,6 +176,10 @@ impl Recorder {
     pub fn finish(mut self, end: u32, sink: &mut dyn RowSink) -> io::Result<Totals> {
         let last_with_data = self.pending.keys().next_back().map_or(0, |s| s + 1);
         self.emit_before(end.max(last_with_data), sink)?;
+        let totals = &mut self.totals;
+        totals.abandoned = (totals.measured.iter().chain(&totals.warmup))
+            .map(|s| s.count(Kind::Abandoned))
+            .sum();
         Ok(self.totals)
     }
 
@@ -221,7 +224,7 @@ impl Recorder {
 mod tests {
     use super::*;
     use crate::classify::Page;
-    use crate::outcome::{Kind, Outcome};
+    use crate::outcome::Outcome;
 
     #[derive(Default)]
     struct Rows(Vec<(u32, Phase, Vec<u64>, u64)>);
@@ -261,7 +264,6 @@ mod tests {
             target,
             seconds,
             complete_before: before,
-            abandoned: 0,
             tallies: None,
         }
     }
@@ -296,6 +298,65 @@ mod tests {
         assert_eq!(totals.measured[1].sent(), 5);
         assert_eq!(totals.after_row_written, 0);
         assert_eq!(totals.seconds, 4);
+    }
+
+    fn abandoned(n: u64, intended_us: u64) -> SecondStats {
+        let mut s = SecondStats::new();
+        for _ in 0..n {
+            s.record_abandoned(&Outcome {
+                target: 0,
+                intended_us,
+                latency_us: 500_000,
+                service_us: 500_000,
+                send_lag_us: 0,
+                kind: Kind::Abandoned,
+                status: 0,
+                page: Page::default(),
+            });
+        }
+        s
+    }
+
+    /// An interrupt: lane 0 still has requests of second 1 in flight (its
+    /// watermark holds second 1 open) while lane 1 has finished second 2.
+    /// Second 0 is written before the stop; second 1 only with lane 0's last
+    /// report, which carries its abandoned requests: each second written
+    /// once, with everything sent in it.
+    #[test]
+    fn abandoned_at_the_interrupt_land_in_their_open_second() {
+        let mut rec = Recorder::new(1, 2, 0);
+        let mut rows = Rows::default();
+        rec.accept(report(0, 0, vec![(0, stats(3))], 1), &mut rows)
+            .unwrap();
+        rec.accept(
+            report(1, 0, vec![(0, stats(2)), (1, stats(4))], 2),
+            &mut rows,
+        )
+        .unwrap();
+        assert_eq!(rows.0, vec![(0, Phase::Measure, vec![5], 5)]);
+        let mut second_1 = stats(1);
+        second_1.merge(&abandoned(6, 1_400_000));
+        rec.accept(
+            report(0, 0, vec![(1, second_1), (2, abandoned(2, 2_100_000))], u32::MAX),
+            &mut rows,
+        )
+        .unwrap();
+        rec.accept(report(1, 0, vec![], u32::MAX), &mut rows)
+            .unwrap();
+        let totals = rec.finish(3, &mut rows).unwrap();
+        assert_eq!(
+            rows.0,
+            vec![
+                (0, Phase::Measure, vec![5], 5),
+                (1, Phase::Measure, vec![11], 11),
+                (2, Phase::Measure, vec![2], 2),
+            ]
+        );
+        assert_eq!(totals.abandoned, 8);
+        assert_eq!(totals.after_row_written, 0);
+        let t = &totals.measured[0];
+        assert_eq!((t.sent(), t.judged(), t.succeeded(), t.failed()), (18, 10, 10, 0));
+        assert_eq!(t.latency.len(), 10, "abandoned requests have no latency");
     }
 
     #[test]

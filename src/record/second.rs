@@ -74,6 +74,7 @@ impl SecondStats {
     }
 
     pub fn record(&mut self, outcome: &Outcome) {
+        debug_assert!(outcome.kind.is_judged(), "abandoned goes to record_abandoned");
         self.counts[outcome.kind.index()] += 1;
         if outcome.send_lag_us >= LATE_SEND_US {
             self.late += 1;
@@ -95,6 +96,21 @@ impl SecondStats {
             self.marks.mark_failure(ms_in_second);
         }
         self.pages.record(outcome.kind, &outcome.page, ms_in_second);
+    }
+
+    /// A request the interrupt cut short (`Kind::Abandoned`), recorded at
+    /// the stop, never on the request path. Counted in its second and in
+    /// the sends (it went out), but it has no response: nothing in the
+    /// latency or service histograms (the time it waited is only a lower
+    /// bound, which would pull the percentiles down), no status, no
+    /// success or failure mark, no page, and not late (its send lag is not
+    /// known; it was sent when the lane started it).
+    pub fn record_abandoned(&mut self, outcome: &Outcome) {
+        debug_assert_eq!(outcome.kind, Kind::Abandoned);
+        self.counts[Kind::Abandoned.index()] += 1;
+        let sent_us = outcome.intended_us.saturating_add(outcome.send_lag_us);
+        self.first_sent_us = self.first_sent_us.min(sent_us);
+        self.last_sent_us = self.last_sent_us.max(sent_us);
     }
 
     pub fn merge(&mut self, other: &SecondStats) {
@@ -123,9 +139,19 @@ impl SecondStats {
             .expect("histograms share bounds");
     }
 
-    /// Requests whose outcome is known (answered, failed or timed out).
+    /// Requests sent: every kind, `abandoned` included.
     pub fn sent(&self) -> u64 {
         self.counts.iter().sum()
+    }
+
+    /// Requests whose outcome judges the target ([`Kind::is_judged`]): the
+    /// denominator of availability.
+    pub fn judged(&self) -> u64 {
+        Kind::ALL
+            .iter()
+            .filter(|k| k.is_judged())
+            .map(|k| self.count(*k))
+            .sum()
     }
 
     pub fn count(&self, kind: Kind) -> u64 {
@@ -140,8 +166,9 @@ impl SecondStats {
             .sum()
     }
 
+    /// Judged requests that did not succeed (an abandoned one is not failed).
     pub fn failed(&self) -> u64 {
-        self.sent() - self.succeeded()
+        self.judged() - self.succeeded()
     }
 
     /// What the generator managed in this second.
@@ -165,10 +192,11 @@ impl SecondStats {
         (n >= 2 && span > 0).then(|| (n - 1) as f64 * 1e6 / span as f64)
     }
 
-    /// Successes over requests, in percent; `None` when nothing was sent.
+    /// Successes over judged requests, in percent; `None` when none was
+    /// judged (nothing sent, or only abandoned requests).
     pub fn availability_pct(&self) -> Option<f64> {
-        let sent = self.sent();
-        (sent > 0).then(|| 100.0 * self.succeeded() as f64 / sent as f64)
+        let judged = self.judged();
+        (judged > 0).then(|| 100.0 * self.succeeded() as f64 / judged as f64)
     }
 }
 
@@ -254,6 +282,35 @@ mod tests {
         assert_eq!(SecondStats::new().availability_pct(), None);
         // Sends at 0, 0, 0 and 20 ms (the late one): 3 intervals over 20 ms.
         assert_eq!(a.achieved_rate(), Some(150.0));
+    }
+
+    #[test]
+    fn abandoned_is_sent_but_not_judged() {
+        let mut a = SecondStats::new();
+        a.record(&outcome(Kind::Ok, 200, 1_000, 0));
+        a.record(&outcome(Kind::Refused, 0, 300, 0));
+        let mut abandoned = outcome(Kind::Abandoned, 0, 29_000_000, 0);
+        abandoned.intended_us = 700_000;
+        a.record_abandoned(&abandoned);
+        a.record_abandoned(&abandoned);
+        assert_eq!(a.sent(), 4);
+        assert_eq!(a.count(Kind::Abandoned), 2);
+        assert_eq!(a.judged(), 2);
+        assert_eq!((a.succeeded(), a.failed()), (1, 1));
+        assert_eq!(a.availability_pct(), Some(50.0));
+        assert_eq!(a.latency.len(), 2, "no latency for an unanswered request");
+        assert_eq!(a.service.len(), 2);
+        assert_eq!(a.late, 0);
+        assert_eq!(a.marks.last_failure(), Some(0), "no failure mark at 700 ms");
+        assert_eq!(a.last_sent_us, 700_000);
+        let health = a.health();
+        assert_eq!((health.sent, health.late, health.not_sent), (4, 0, 0));
+
+        let mut only = SecondStats::new();
+        only.record_abandoned(&abandoned);
+        assert_eq!((only.sent(), only.judged(), only.failed()), (1, 0, 0));
+        assert_eq!(only.availability_pct(), None, "nothing judged: no availability");
+        assert!(only.marks.first_failure().is_none());
     }
 
     #[test]

@@ -26,6 +26,13 @@ impl Shard {
         self.second(second_of(outcome.intended_us)).record(outcome);
     }
 
+    /// A request in flight when the run was interrupted, in the second of
+    /// its intended time like every other outcome.
+    pub fn record_abandoned(&mut self, outcome: &Outcome) {
+        self.second(second_of(outcome.intended_us))
+            .record_abandoned(outcome);
+    }
+
     /// `n` slots of `second` that were never sent (their deadline passed).
     pub fn not_sent(&mut self, second: u32, n: u64) {
         self.second(second).not_sent += n;

@@ -79,11 +79,14 @@ pub fn brief(s: &SecondStats) -> String {
     if sent == 0 {
         return "0/s (no request intended)".to_string();
     }
-    let mut out = format!(
-        "{sent}/s ok {:.1}% p99 {}ms",
-        s.availability_pct().unwrap_or(0.0),
-        ms(s.latency.value_at_quantile(0.99))
-    );
+    let mut out = match s.availability_pct() {
+        Some(a) => format!(
+            "{sent}/s ok {a:.1}% p99 {}ms",
+            ms(s.latency.value_at_quantile(0.99))
+        ),
+        // Only abandoned requests: nothing to judge the target by.
+        None => format!("{sent}/s ok -"),
+    };
     let v = &s.pages.versions;
     if v[1] + v[2] + v[3] > 0 {
         out.push_str(&format!(" v1/v2/v3 {}/{}/{}", v[1], v[2], v[3]));

@@ -205,7 +205,7 @@ impl TargetSummary {
         let outcomes = Kind::ALL.iter().map(|k| (k.name(), s.count(*k))).collect();
         let failures = Kind::ALL
             .iter()
-            .filter(|k| !k.is_success() && s.count(**k) > 0)
+            .filter(|k| k.is_failure() && s.count(**k) > 0)
             .map(|k| (k.name(), s.count(*k)))
             .collect();
         let mut statuses: BTreeMap<String, u64> = s
@@ -384,7 +384,7 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
     }
     if summary.abandoned_in_flight > 0 {
         t.push_str(&format!(
-            "{} requests were in flight at the interrupt and are not counted\n",
+            "{} requests were in flight at the interrupt: counted as abandoned in their seconds\n",
             summary.abandoned_in_flight
         ));
     }

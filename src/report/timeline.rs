@@ -215,7 +215,7 @@ fn fields(
     for q in [0.5, 0.9, 0.99] {
         f.push(percentile_ms(s, q));
     }
-    f.push(if s.sent() == 0 {
+    f.push(if s.latency.is_empty() {
         String::new()
     } else {
         ms(s.latency.max())
@@ -245,7 +245,7 @@ fn fields(
 }
 
 fn percentile_ms(s: &SecondStats, q: f64) -> String {
-    if s.sent() == 0 {
+    if s.latency.is_empty() {
         String::new()
     } else {
         ms(s.latency.value_at_quantile(q))

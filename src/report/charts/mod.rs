@@ -183,6 +183,11 @@ fn outcome_layers() -> Vec<Layer> {
                 Kind::OtherError,
             ])),
         ),
+        layer(
+            "abandoned (interrupted)",
+            RGBColor(200, 200, 200),
+            Box::new(kind(&[Kind::Abandoned])),
+        ),
     ]
 }
 
