@@ -585,7 +585,8 @@ mod tests {
         // Two sent in second 1, one in second 3, and a closed-model user
         // whose think ends after the stop: it has sent nothing.
         let dues = [at(1_100), at(1_900), at(3_000), at(3_400)];
-        let got: Vec<Outcome> = abandoned_at_stop(dues.into_iter(), stop, end_at, clock, 7).collect();
+        let got: Vec<Outcome> =
+            abandoned_at_stop(dues.into_iter(), stop, end_at, clock, 7).collect();
         let seen: Vec<(u64, u64, Kind, u16)> = got
             .iter()
             .map(|o| (o.intended_us, o.latency_us, o.kind, o.status))
@@ -608,15 +609,33 @@ mod tests {
         let seconds: Vec<(u32, u64, u64, Option<f64>)> = shard
             .take_before(u32::MAX)
             .into_iter()
-            .map(|(s, st)| (s, st.count(Kind::Abandoned), st.latency.len(), st.availability_pct()))
+            .map(|(s, st)| {
+                (
+                    s,
+                    st.count(Kind::Abandoned),
+                    st.latency.len(),
+                    st.availability_pct(),
+                )
+            })
             .collect();
         assert_eq!(
             seconds,
-            vec![(0, 0, 0, None), (1, 2, 0, None), (2, 0, 0, None), (3, 1, 0, None)]
+            vec![
+                (0, 0, 0, None),
+                (1, 2, 0, None),
+                (2, 0, 0, None),
+                (3, 1, 0, None)
+            ]
         );
 
         // A user whose think would end after the end of traffic never sends.
-        let late = abandoned_at_stop([at(9_999), at(10_000)].into_iter(), at(10_500), end_at, clock, 0);
+        let late = abandoned_at_stop(
+            [at(9_999), at(10_000)].into_iter(),
+            at(10_500),
+            end_at,
+            clock,
+            0,
+        );
         assert_eq!(late.count(), 1);
     }
 

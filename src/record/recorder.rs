@@ -337,7 +337,12 @@ mod tests {
         let mut second_1 = stats(1);
         second_1.merge(&abandoned(6, 1_400_000));
         rec.accept(
-            report(0, 0, vec![(1, second_1), (2, abandoned(2, 2_100_000))], u32::MAX),
+            report(
+                0,
+                0,
+                vec![(1, second_1), (2, abandoned(2, 2_100_000))],
+                u32::MAX,
+            ),
             &mut rows,
         )
         .unwrap();
@@ -355,7 +360,10 @@ mod tests {
         assert_eq!(totals.abandoned, 8);
         assert_eq!(totals.after_row_written, 0);
         let t = &totals.measured[0];
-        assert_eq!((t.sent(), t.judged(), t.succeeded(), t.failed()), (18, 10, 10, 0));
+        assert_eq!(
+            (t.sent(), t.judged(), t.succeeded(), t.failed()),
+            (18, 10, 10, 0)
+        );
         assert_eq!(t.latency.len(), 10, "abandoned requests have no latency");
     }
 

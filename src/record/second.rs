@@ -74,7 +74,10 @@ impl SecondStats {
     }
 
     pub fn record(&mut self, outcome: &Outcome) {
-        debug_assert!(outcome.kind.is_judged(), "abandoned goes to record_abandoned");
+        debug_assert!(
+            outcome.kind.is_judged(),
+            "abandoned goes to record_abandoned"
+        );
         self.counts[outcome.kind.index()] += 1;
         if outcome.send_lag_us >= LATE_SEND_US {
             self.late += 1;
@@ -309,7 +312,11 @@ mod tests {
         let mut only = SecondStats::new();
         only.record_abandoned(&abandoned);
         assert_eq!((only.sent(), only.judged(), only.failed()), (1, 0, 0));
-        assert_eq!(only.availability_pct(), None, "nothing judged: no availability");
+        assert_eq!(
+            only.availability_pct(),
+            None,
+            "nothing judged: no availability"
+        );
         assert!(only.marks.first_failure().is_none());
     }
 
