@@ -190,6 +190,16 @@ async fn requests_in_flight_at_the_interrupt_are_counted_in_their_seconds() {
     let kinds = |r: &std::collections::HashMap<String, String>| -> u64 {
         Kind::ALL.iter().map(|k| num(r, k.name())).sum()
     };
+    // What the timeline used to lose: these seconds read `sent=0`.
+    for second in ["0", "1"] {
+        let r = primary.iter().find(|r| r["second"] == second).unwrap();
+        assert_eq!(num(r, "planned"), 50);
+        assert_eq!(
+            num(r, "sent"),
+            50,
+            "second {second} was wholly sent before the stop"
+        );
+    }
     for r in &primary {
         let second = &r["second"];
         let sent = num(r, "sent");
