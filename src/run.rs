@@ -11,8 +11,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::assess::assess_dir;
 use crate::classify::ClassifyConfig;
-use crate::drill::{FaultLog, MarkerLog, assess_dir, drive_faults, watch_markers};
+use crate::drill::{FaultLog, MarkerLog, drive_faults, watch_markers};
 use crate::engine::buffers::BodyBudget;
 use crate::engine::client::{ClientSpec, TargetClient};
 use crate::engine::clock::RunClock;
@@ -21,8 +22,8 @@ use crate::engine::limits;
 use crate::engine::pacer::{PacedLane, spawn_pacer};
 use crate::engine::schedule::{Schedule, SplitOf};
 use crate::record::{ClusterRegistry, Recorder, SecondStats, second_of};
-use crate::report::summary::{Named, ScenarioInfo, Summary, TargetInfo, TargetSummary};
 use crate::report::{self, Writers};
+use crate::results::summary::{Named, ScenarioInfo, Summary, TargetInfo, TargetSummary};
 use crate::results::{WriteError, write_atomic};
 use crate::scenario::{ConnectionPolicy, Endpoint, LoadModel, Plan};
 use crate::sim::{Sim, SimConfig};
@@ -394,7 +395,7 @@ async fn run_with(
         outages: Vec::new(),
         verdict: None,
     };
-    let summary_path = out_dir.join(report::summary::FILE);
+    let summary_path = out_dir.join(crate::results::summary::FILE);
     // Written twice (before and after judging): each time whole or not at
     // all, so a full disk never replaces the first complete one by a cut one.
     let write_summary = |summary: &Summary| {

@@ -7,11 +7,11 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use meshdrill::drill::{RecoveryRule, SloSpec};
 use meshdrill::scenario::{
     ConnectionPolicy, Endpoint, FaultAction, FaultPlan, HookCommand, HttpEndpoint, LoadModel,
     LoadPlan, Overrides, Plan, Rate, ScenarioError, SimSettings, SloPlan, TargetPlan, load, parse,
 };
+use meshdrill::scenario::{RecoveryRule, SloSpec};
 use meshdrill::sim::{Cluster, SimFault, Template};
 
 fn env(name: &str) -> Option<String> {

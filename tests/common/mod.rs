@@ -7,8 +7,8 @@ use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
 
-use meshdrill::drill::RecoveryRule;
 use meshdrill::run::{RunOptions, RunOutput, run};
+use meshdrill::scenario::RecoveryRule;
 use meshdrill::scenario::{
     ConnectionPolicy, Endpoint, FaultAction, FaultPlan, HttpEndpoint, LoadModel, LoadPlan, Plan,
     Rate, SimSettings, SloPlan, TargetPlan,
