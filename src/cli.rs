@@ -552,11 +552,7 @@ async fn sim_command(args: SimArgs) -> u8 {
     };
     let config = plan
         .as_ref()
-        .map_or_else(SimConfig::default, |p| SimConfig {
-            reviews_mix: p.sim.reviews_mix,
-            base_latency: p.sim.base_latency,
-            template: p.sim.template,
-        });
+        .map_or_else(SimConfig::default, |p| p.sim.clone());
     let sim = match Sim::start(config, args.primary, args.secondary).await {
         Ok(sim) => sim,
         Err(e) => {

@@ -26,7 +26,7 @@ use crate::report::{self, Writers};
 use crate::results::summary::{Named, ScenarioInfo, Summary, TargetInfo, TargetSummary};
 use crate::results::{WriteError, write_atomic};
 use crate::scenario::{ConnectionPolicy, Endpoint, LoadModel, Plan};
-use crate::sim::{Sim, SimConfig};
+use crate::sim::Sim;
 
 /// Time between building the clock and its zero, so every lane is parked on
 /// its first slot before traffic starts.
@@ -110,13 +110,12 @@ pub async fn run(opts: RunOptions, stop: CancellationToken) -> Result<RunOutput,
         }
     }
     let sim = if plan.uses_sim() {
-        let config = SimConfig {
-            reviews_mix: plan.sim.reviews_mix,
-            base_latency: plan.sim.base_latency,
-            template: plan.sim.template,
-        };
         let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-        Some(Sim::start(config, any, any).await.map_err(RunError::Sim)?)
+        Some(
+            Sim::start(plan.sim.clone(), any, any)
+                .await
+                .map_err(RunError::Sim)?,
+        )
     } else {
         None
     };

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sim::{Cluster, SimFault, Template};
+use crate::sim::{Cluster, SimConfig, SimFault};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
@@ -21,7 +21,7 @@ pub struct Plan {
     /// Sorted by `at`.
     pub faults: Vec<FaultPlan>,
     /// How the embedded simulator behaves when any target is `sim:...`.
-    pub sim: SimSettings,
+    pub sim: SimConfig,
     /// `[recovery]`: when a target counts as recovered (default 5 s at 99 %).
     pub recovery: RecoveryRule,
     /// `[slo]`: the pass/fail criteria (default: none).
@@ -267,25 +267,6 @@ impl HookCommand {
                 })
                 .collect::<Vec<_>>()
                 .join(" "),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct SimSettings {
-    /// Share of v1 / v2 / v3 reviews pages, in percent (sums to 100).
-    pub reviews_mix: [u8; 3],
-    /// Added to every simulated response.
-    pub base_latency: Duration,
-    pub template: Template,
-}
-
-impl Default for SimSettings {
-    fn default() -> Self {
-        SimSettings {
-            reviews_mix: [50, 30, 20],
-            base_latency: Duration::from_millis(2),
-            template: Template::Current,
         }
     }
 }
