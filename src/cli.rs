@@ -11,8 +11,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
-use crate::drill::{RecoveryRule, VerdictStatus};
+use crate::assess::VerdictStatus;
 use crate::run::{RunOptions, run};
+use crate::scenario::RecoveryRule;
 use crate::scenario::{self, Overrides, SloPlan};
 use crate::sim::{Sim, SimConfig};
 
@@ -273,10 +274,8 @@ async fn run_command(args: RunArgs) -> u8 {
     };
     match run(options, stop).await {
         Ok(output) => {
-            let table = crate::report::summary::table(
-                &output.summary,
-                &output.out_dir.display().to_string(),
-            );
+            let table =
+                crate::report::table::table(&output.summary, &output.out_dir.display().to_string());
             // A closed stdout (piped into `head`) is not a failed drill.
             let _ = std::io::stdout().write_all(table.as_bytes());
             if output.summary.interrupted {
@@ -328,7 +327,7 @@ fn missing_programs(programs: &[scenario::LocatedProgram]) -> Vec<scenario::Prob
 /// run's files first. `check` only says what a run would do.
 fn claim_out_dir(dir: &std::path::Path, force: bool, check: bool) -> Result<(), u8> {
     let shown = dir.display();
-    let earlier = crate::report::folder::earlier_run(dir).map_err(|e| {
+    let earlier = crate::results::folder::earlier_run(dir).map_err(|e| {
         eprintln!("meshdrill: --out {shown}: cannot read the results folder: {e}");
         EXIT_USAGE
     })?;
@@ -375,7 +374,7 @@ pub fn verdict_exit(status: VerdictStatus) -> u8 {
 }
 
 fn report_command(args: ReportArgs) -> u8 {
-    let summary_path = args.dir.join(crate::report::summary::FILE);
+    let summary_path = args.dir.join(crate::results::summary::FILE);
     let settings: Result<serde_json::Value, String> = std::fs::read(&summary_path)
         .map_err(|e| format!("cannot read {}: {e}", summary_path.display()))
         .and_then(|b| {
@@ -429,7 +428,7 @@ fn report_command(args: ReportArgs) -> u8 {
         );
         return EXIT_USAGE;
     }
-    let assessment = match crate::drill::assess_dir(&args.dir, &rule, &slo) {
+    let assessment = match crate::assess::assess_dir(&args.dir, &rule, &slo) {
         Ok(assessment) => assessment,
         Err(e) => {
             eprintln!("meshdrill: {e}");
@@ -461,7 +460,7 @@ fn report_command(args: ReportArgs) -> u8 {
         });
     }
     if !in_place {
-        let path = out_dir.join(crate::report::summary::FILE);
+        let path = out_dir.join(crate::results::summary::FILE);
         let json = serde_json::to_vec_pretty(&judged).expect("a JSON value serializes");
         if let Err(e) = crate::results::write_atomic(&path, &json) {
             eprintln!("meshdrill: {e}");
@@ -471,8 +470,8 @@ fn report_command(args: ReportArgs) -> u8 {
     if let Err(e) = crate::report::html::write(&out_dir, &judged) {
         eprintln!("meshdrill: report.html not written: {e}");
     }
-    let mut text = crate::report::summary::outage_lines(&assessment.outages, rule);
-    text.push_str(&crate::report::summary::verdict_lines(&assessment.verdict));
+    let mut text = crate::report::table::outage_lines(&assessment.outages, rule);
+    text.push_str(&crate::report::table::verdict_lines(&assessment.verdict));
     if !in_place {
         let what = if rejudged {
             format!(
@@ -553,11 +552,7 @@ async fn sim_command(args: SimArgs) -> u8 {
     };
     let config = plan
         .as_ref()
-        .map_or_else(SimConfig::default, |p| SimConfig {
-            reviews_mix: p.sim.reviews_mix,
-            base_latency: p.sim.base_latency,
-            template: p.sim.template,
-        });
+        .map_or_else(SimConfig::default, |p| p.sim.clone());
     let sim = match Sim::start(config, args.primary, args.secondary).await {
         Ok(sim) => sim,
         Err(e) => {

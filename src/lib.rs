@@ -7,11 +7,16 @@
 //! 3. [`classify`]: status + headers + body bytes → [`classify::Page`] and the outcome kind.
 //! 4. [`record`]: per-lane shards of per-second counts and HDR histograms,
 //!    merged into one timeline off the request path.
-//! 5. [`report`]: timeline.csv, latency.hlog, .hgrm, summary.json, console lines.
-//!    Whole files are written through [`results::write_atomic`].
+//! 5. [`results`]: the files a run writes (timeline.csv, latency.hlog,
+//!    summary.json), written and read back through the same types.
+//! 6. [`assess`]: RTO, fault windows, failover evidence, generator health and
+//!    the SLO verdict, as pure functions of those results.
+//! 7. [`report`]: presentation: console lines and tables, charts, report.html, .hgrm.
 //!
+//! [`drill`] runs the scenario's faults and markers on the run clock.
 //! [`sim`] is the embedded two-cluster Bookinfo the demo and the tests drive.
 
+pub mod assess;
 pub mod classify;
 pub mod cli;
 pub mod drill;

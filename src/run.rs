@@ -11,8 +11,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::assess::assess_dir;
 use crate::classify::ClassifyConfig;
-use crate::drill::{FaultLog, MarkerLog, assess_dir, drive_faults, watch_markers};
+use crate::drill::{FaultLog, MarkerLog, drive_faults, watch_markers};
 use crate::engine::buffers::BodyBudget;
 use crate::engine::client::{ClientSpec, TargetClient};
 use crate::engine::clock::RunClock;
@@ -21,11 +22,11 @@ use crate::engine::limits;
 use crate::engine::pacer::{PacedLane, spawn_pacer};
 use crate::engine::schedule::{Schedule, SplitOf};
 use crate::record::{ClusterRegistry, Recorder, SecondStats, second_of};
-use crate::report::summary::{Named, ScenarioInfo, Summary, TargetInfo, TargetSummary};
 use crate::report::{self, Writers};
+use crate::results::summary::{Named, ScenarioInfo, Summary, TargetInfo, TargetSummary};
 use crate::results::{WriteError, write_atomic};
 use crate::scenario::{ConnectionPolicy, Endpoint, LoadModel, Plan};
-use crate::sim::{Sim, SimConfig};
+use crate::sim::Sim;
 
 /// Time between building the clock and its zero, so every lane is parked on
 /// its first slot before traffic starts.
@@ -109,13 +110,12 @@ pub async fn run(opts: RunOptions, stop: CancellationToken) -> Result<RunOutput,
         }
     }
     let sim = if plan.uses_sim() {
-        let config = SimConfig {
-            reviews_mix: plan.sim.reviews_mix,
-            base_latency: plan.sim.base_latency,
-            template: plan.sim.template,
-        };
         let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-        Some(Sim::start(config, any, any).await.map_err(RunError::Sim)?)
+        Some(
+            Sim::start(plan.sim.clone(), any, any)
+                .await
+                .map_err(RunError::Sim)?,
+        )
     } else {
         None
     };
@@ -394,7 +394,7 @@ async fn run_with(
         outages: Vec::new(),
         verdict: None,
     };
-    let summary_path = out_dir.join(report::summary::FILE);
+    let summary_path = out_dir.join(crate::results::summary::FILE);
     // Written twice (before and after judging): each time whole or not at
     // all, so a full disk never replaces the first complete one by a cut one.
     let write_summary = |summary: &Summary| {

@@ -80,7 +80,7 @@ async fn a_failing_hook_is_reported_and_journaled() {
     assert_eq!(lines[1]["step"], "restore");
     assert_eq!(lines[1]["ok"], true);
 
-    let table = meshdrill::report::summary::table(&out.summary, "x");
+    let table = meshdrill::report::table::table(&out.summary, "x");
     assert!(table.contains("ERROR: inject failed"), "{table}");
 }
 

@@ -128,7 +128,7 @@ async fn cross_cluster_fails_over_within_one_request_and_fails_back_after_the_re
     assert_eq!(control["failback_at_ms"], Value::Null);
     assert!(scope("all")["failover"].is_null());
 
-    let table = meshdrill::report::summary::table(&out.summary, "dir");
+    let table = meshdrill::report::table::table(&out.summary, "dir");
     let line = table
         .lines()
         .find(|l| {

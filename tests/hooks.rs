@@ -98,7 +98,7 @@ async fn a_background_child_does_not_delay_the_end_of_a_short_run() {
         ended >= 2000.0,
         "ended at {ended} ms, traffic until 2000 ms"
     );
-    let line = meshdrill::report::summary::fault_line(f);
+    let line = meshdrill::report::table::fault_line(f);
     let pid = hook.left_running[0].pid;
     assert!(
         line.ends_with(&format!(
@@ -184,7 +184,7 @@ async fn a_detached_hook_leaves_its_processes_running_and_says_so() {
     );
     assert_eq!(left.len(), 1);
     assert_eq!(journal(dir.path())[0]["hook"]["detached"], true);
-    let line = meshdrill::report::summary::fault_line(&out.summary.faults[0]);
+    let line = meshdrill::report::table::fault_line(&out.summary.faults[0]);
     assert!(
         line.ends_with(&format!(
             "; inject left running: {} sleep, still running (detach = true)",

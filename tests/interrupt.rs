@@ -9,10 +9,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{http_target, num, plan, rate, spawn_run, timeline};
-use meshdrill::drill::SloSpec;
 use meshdrill::outcome::Kind;
 use meshdrill::run::{RunOptions, run};
 use meshdrill::scenario::SloPlan;
+use meshdrill::scenario::SloSpec;
 use tokio_util::sync::CancellationToken;
 
 #[test]

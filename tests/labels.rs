@@ -7,12 +7,11 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use meshdrill::drill::assess::PhaseLatency;
-use meshdrill::drill::{
-    FaultOutage, RecoveryRule, Region, ScopedOutage, SecondSample, T0Source, analyse,
-};
+use meshdrill::assess::dir::PhaseLatency;
+use meshdrill::assess::{FaultOutage, Region, ScopedOutage, SecondSample, T0Source, analyse};
 use meshdrill::outcome::Kind;
-use meshdrill::report::summary::outage_lines;
+use meshdrill::report::table::outage_lines;
+use meshdrill::scenario::RecoveryRule;
 use meshdrill::sim::Cluster;
 
 /// A port on 127.0.0.1 with nothing listening: every request is refused.

@@ -7,9 +7,11 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use meshdrill::drill::{FaultRecord, RecoveryRule, assess_dir};
+use meshdrill::assess::assess_dir;
+use meshdrill::drill::FaultRecord;
 use meshdrill::report::charts::ChartData;
-use meshdrill::report::summary::fault_line;
+use meshdrill::report::table::fault_line;
+use meshdrill::scenario::RecoveryRule;
 use meshdrill::scenario::{FaultAction, FaultPlan, HookCommand, SloPlan};
 use meshdrill::sim::Cluster;
 use serde_json::Value;
@@ -89,7 +91,7 @@ async fn restores_are_stamped_from_start_to_end_and_a_failed_one_reads_failed() 
         )),
         "{line}"
     );
-    let table = meshdrill::report::summary::table(&out.summary, "x");
+    let table = meshdrill::report::table::table(&out.summary, "x");
     assert!(table.contains(&fault_line(slow)), "{table}");
     assert!(table.contains(&fault_line(bad)), "{table}");
 

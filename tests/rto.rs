@@ -1,12 +1,13 @@
-//! The RTO math (`drill::rto`) as table tests of hand-built timelines: each
+//! The RTO math (`assess::rto`) as table tests of hand-built timelines: each
 //! case is a drill whose outage is known to the millisecond, and the report
 //! must say exactly that.
 
-use meshdrill::drill::{
-    OutageReport, Recovery, RecoveryRule, Region, SecondSample, Span, T0Source, analyse,
-    analyse_combined, regions,
+use meshdrill::assess::{
+    OutageReport, Recovery, Region, SecondSample, Span, T0Source, analyse, analyse_combined,
+    regions,
 };
 use meshdrill::outcome::Kind;
+use meshdrill::scenario::RecoveryRule;
 
 /// `seconds` of traffic at `rate` requests/s (request *i* of a second at
 /// `i · 1000 / rate` ms into it); `outcome(t_ms)` decides each request.
@@ -257,7 +258,7 @@ fn t0_from_a_hook_may_precede_the_first_failure() {
 #[test]
 fn a_second_below_the_threshold_fails_and_one_at_it_is_good() {
     let r = rule(5, 99.0);
-    use meshdrill::drill::Health;
+    use meshdrill::assess::Health;
     assert_eq!(r.health(&counted(0, 98, 2, Kind::Http5xx)), Health::Failing);
     assert_eq!(r.health(&counted(0, 99, 1, Kind::Http5xx)), Health::Good);
     assert_eq!(r.health(&counted(0, 100, 0, Kind::Ok)), Health::Good);

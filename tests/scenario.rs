@@ -7,12 +7,12 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use meshdrill::drill::{RecoveryRule, SloSpec};
 use meshdrill::scenario::{
     ConnectionPolicy, Endpoint, FaultAction, FaultPlan, HookCommand, HttpEndpoint, LoadModel,
-    LoadPlan, Overrides, Plan, Rate, ScenarioError, SimSettings, SloPlan, TargetPlan, load, parse,
+    LoadPlan, Overrides, Plan, Rate, ScenarioError, SloPlan, TargetPlan, load, parse,
 };
-use meshdrill::sim::{Cluster, SimFault, Template};
+use meshdrill::scenario::{RecoveryRule, SloSpec};
+use meshdrill::sim::{Cluster, SimConfig, SimFault, Template};
 
 fn env(name: &str) -> Option<String> {
     match name {
@@ -118,7 +118,7 @@ fn shipped_demo_compiles_to_the_documented_drill() {
                 },
                 restore_at: Some(secs(18)),
             }],
-            sim: SimSettings::default(),
+            sim: SimConfig::default(),
             recovery: RecoveryRule::default(),
             slo: SloPlan {
                 all: None,
@@ -172,7 +172,7 @@ duration = "1m"
             targets: vec![sim_target("primary", Cluster::Primary)],
             load: default_load(rate(10.0), secs(60)),
             faults: vec![],
-            sim: SimSettings {
+            sim: SimConfig {
                 reviews_mix: [50, 30, 20],
                 base_latency: ms(2),
                 template: Template::Current,
@@ -287,7 +287,7 @@ sim = "http503"
                     restore_at: Some(secs(95)),
                 },
             ],
-            sim: SimSettings {
+            sim: SimConfig {
                 reviews_mix: [0, 50, 50],
                 base_latency: ms(5),
                 template: Template::Legacy,

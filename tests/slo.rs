@@ -1,13 +1,14 @@
-//! The SLO verdict (`drill::slo`): every criterion passing, failing and at
+//! The SLO verdict (`assess::slo`): every criterion passing, failing and at
 //! its boundary, with the exact threshold and measured text a report shows.
 
 use std::time::Duration;
 
-use meshdrill::drill::{
-    Criterion, Measured, MeasuredRto, OutageReport, RecoveryRule, Region, SecondSample, SloSpec,
-    T0Source, analyse, evaluate,
+use meshdrill::assess::{
+    Criterion, Measured, MeasuredRto, OutageReport, Region, SecondSample, T0Source, analyse,
+    evaluate,
 };
 use meshdrill::outcome::Kind;
+use meshdrill::scenario::{RecoveryRule, SloSpec};
 
 fn measured() -> Measured {
     Measured {

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use meshdrill::drill::{RecoveryRule, SloSpec};
 use meshdrill::scenario::{Overrides, Plan, ScenarioError, SloPlan, parse};
+use meshdrill::scenario::{RecoveryRule, SloSpec};
 
 const HEAD: &str = r#"[[target]]
 name = "primary"

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::*;
-use meshdrill::drill::Recovery;
+use meshdrill::assess::Recovery;
 use meshdrill::sim::{Cluster, SimFault};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

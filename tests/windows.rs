@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use meshdrill::drill::RecoveryRule;
+use meshdrill::scenario::RecoveryRule;
 use meshdrill::sim::{Cluster, SimFault};
 use serde_json::Value;
 
@@ -105,7 +105,7 @@ async fn demo_secondary_holds_while_primary_is_down() {
     );
 
     // The console says the same.
-    let table = meshdrill::report::summary::table(&out.summary, "x");
+    let table = meshdrill::report::table::table(&out.summary, "x");
     let during = &table[table
         .find("during primary-down (3 s → 8 s, until primary recovered):")
         .unwrap_or_else(|| panic!("{table}"))..];

@@ -7,7 +7,7 @@
 use crate::scenario::{ClusterRule, Plan};
 use crate::sim::Cluster;
 
-use super::page::ClusterId;
+use crate::outcome::page::ClusterId;
 
 /// Most configured cluster names (the scenario allows fewer).
 pub const MAX_CLUSTERS: usize = 64;

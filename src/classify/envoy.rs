@@ -9,7 +9,7 @@ use hyper::HeaderMap;
 use hyper::header::SERVER;
 use memchr::memmem::Finder;
 
-use super::page::{Envoy, EnvoyReason};
+use crate::outcome::page::{Envoy, EnvoyReason};
 
 /// Local replies are one short line; a longer body is the app's own page.
 const MAX_LOCAL_REPLY: usize = 1024;

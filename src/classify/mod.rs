@@ -10,7 +10,8 @@
 //! DOM, no regex, and no allocation except the first time a lane sees a pod
 //! or an unconfigured cluster name.
 //!
-//! - `page.rs`: the `Copy` value types ([`Page`] and its fields).
+//! The `Copy` value types ([`Page`] and its fields) are [`crate::outcome::page`]'s:
+//! they travel with the outcome.
 //! - `markers.rs`: the byte strings looked for, with their finders.
 //! - `productpage.rs`: body → what the page showed.
 //! - `envoy.rs`: gateway local replies → Envoy's response flag.
@@ -21,7 +22,7 @@
 mod clusters;
 mod envoy;
 mod markers;
-mod page;
+
 mod pods;
 mod productpage;
 mod reading;
@@ -30,11 +31,11 @@ use hyper::HeaderMap;
 
 use crate::outcome::Kind;
 
-pub use clusters::{ClassifyConfig, MAX_CLUSTERS, MAX_OTHER_CLUSTERS};
-pub use page::{
+pub use crate::outcome::page::{
     Backends, ClusterId, Envoy, EnvoyReason, Page, PodId, ReviewsVersion, StarColor, Stars,
     Template,
 };
+pub use clusters::{ClassifyConfig, MAX_CLUSTERS, MAX_OTHER_CLUSTERS};
 pub use pods::MAX_PODS;
 pub use reading::Reading;
 

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::page::{ClusterId, PodId};
+use crate::outcome::page::{ClusterId, PodId};
 
 /// Distinct pods remembered per lane; later ones are [`PodId::OTHER`]. A
 /// drill sees a handful of pods per version per cluster, and a rollout a

@@ -9,7 +9,7 @@
 //! the marker can be in, so a page costs about one pass over its bytes.
 
 use super::markers::{self, Finders, find_in, finders};
-use super::page::{Backends, StarColor, Stars, Template};
+use crate::outcome::page::{Backends, StarColor, Stars, Template};
 
 /// How far after the title the stylesheet link may be.
 const HEAD_WINDOW: usize = 1024;

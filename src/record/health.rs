@@ -3,7 +3,7 @@
 //! request the generator held back, sent late or could not make at all says
 //! nothing about the target, so a second where that happened is
 //! *generator-limited* and the verdict refuses to judge the fault it falls in
-//! (`drill::assess`). The same function judges a second when it is written to
+//! (`assess::dir`). The same function judges a second when it is written to
 //! `timeline.csv` and when that file is read back.
 
 use serde::{Deserialize, Serialize};

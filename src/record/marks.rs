@@ -10,7 +10,7 @@
 //! path is restored, because the kernel retransmits its SYN. By send time
 //! it "succeeded" up to one timeout before the service came back; by
 //! completion time it did not. Recovery is placed at the earliest
-//! completed success sent after the last failure (see `drill::rto`).
+//! completed success sent after the last failure (see `assess::rto`).
 
 const WORDS: usize = 16; // 1024 bits ≥ 1000 ms
 

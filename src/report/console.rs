@@ -4,7 +4,7 @@
 use std::io;
 
 use crate::record::{Phase, SecondRow, SecondStats};
-use crate::report::timeline::ms;
+use crate::results::timeline::ms;
 
 pub struct ConsoleLines {
     targets: Vec<String>,

@@ -1,10 +1,10 @@
-//! The failover evidence ([`crate::drill::failover`]) for people: one line
+//! The failover evidence ([`crate::assess::failover`]) for people: one line
 //! per fault and target on the console, e.g.
 //! `primary: home primary → secondary after 0.004 s (5.004 s); during: secondary 100.0 %; failback at 9.002 s (4.002 s after T0)`.
 
-use crate::drill::FaultOutage;
-use crate::drill::assess::seconds;
-use crate::drill::failover::{Failover, HOME_MIN_PCT};
+use crate::assess::FaultOutage;
+use crate::assess::dir::seconds;
+use crate::assess::failover::{Failover, HOME_MIN_PCT};
 
 /// The console's failover block; empty when no target has evidence.
 pub fn lines(outages: &[FaultOutage]) -> String {

@@ -5,13 +5,10 @@
 pub mod charts;
 pub mod console;
 pub mod failover;
-pub mod folder;
 pub mod hgrm;
-pub mod hlog;
 pub mod html;
 pub mod live;
-pub mod summary;
-pub mod timeline;
+pub mod table;
 
 use std::io;
 use std::path::Path;
@@ -22,8 +19,8 @@ use crate::record::{ClusterRegistry, RowSink, SecondRow};
 
 /// Every per-second writer behind one [`RowSink`].
 pub struct Writers {
-    pub timeline: timeline::TimelineWriter,
-    pub hlog: hlog::HlogWriter,
+    pub timeline: crate::results::timeline::TimelineWriter,
+    pub hlog: crate::results::hlog::HlogWriter,
     pub console: console::ConsoleLines,
 }
 
@@ -37,14 +34,14 @@ impl Writers {
         max_late_pct: f64,
     ) -> io::Result<Writers> {
         Ok(Writers {
-            timeline: timeline::TimelineWriter::create(
+            timeline: crate::results::timeline::TimelineWriter::create(
                 dir,
                 targets.to_vec(),
                 clusters,
                 epoch,
                 max_late_pct,
             )?,
-            hlog: hlog::HlogWriter::create(dir, targets.to_vec(), epoch)?,
+            hlog: crate::results::hlog::HlogWriter::create(dir, targets.to_vec(), epoch)?,
             console: console::ConsoleLines::new(targets.to_vec(), quiet, max_late_pct),
         })
     }
@@ -67,7 +64,7 @@ pub fn hgrm_file(target: &str) -> String {
 pub fn render_charts(
     dir: &Path,
     summary: &serde_json::Value,
-    assessment: &crate::drill::Assessment,
+    assessment: &crate::assess::Assessment,
 ) -> Result<Vec<std::path::PathBuf>, String> {
     render_charts_into(dir, dir, summary, assessment)
 }
@@ -78,7 +75,7 @@ pub fn render_charts_into(
     data_dir: &Path,
     out_dir: &Path,
     summary: &serde_json::Value,
-    assessment: &crate::drill::Assessment,
+    assessment: &crate::assess::Assessment,
 ) -> Result<Vec<std::path::PathBuf>, String> {
     let data = charts::ChartData::read(data_dir, summary, assessment)?;
     charts::render_all(out_dir, &data)

@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::drill::{RecoveryRule, SloSpec};
-use crate::sim::{Cluster, SimFault, Template};
+use serde::{Deserialize, Serialize};
+
+use crate::sim::{Cluster, SimConfig, SimFault};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
@@ -20,7 +21,7 @@ pub struct Plan {
     /// Sorted by `at`.
     pub faults: Vec<FaultPlan>,
     /// How the embedded simulator behaves when any target is `sim:...`.
-    pub sim: SimSettings,
+    pub sim: SimConfig,
     /// `[recovery]`: when a target counts as recovered (default 5 s at 99 %).
     pub recovery: RecoveryRule,
     /// `[slo]`: the pass/fail criteria (default: none).
@@ -270,25 +271,6 @@ impl HookCommand {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct SimSettings {
-    /// Share of v1 / v2 / v3 reviews pages, in percent (sums to 100).
-    pub reviews_mix: [u8; 3],
-    /// Added to every simulated response.
-    pub base_latency: Duration,
-    pub template: Template,
-}
-
-impl Default for SimSettings {
-    fn default() -> Self {
-        SimSettings {
-            reviews_mix: [50, 30, 20],
-            base_latency: Duration::from_millis(2),
-            template: Template::Current,
-        }
-    }
-}
-
 /// `[slo]` and its `[slo.target.NAME]` tables.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SloPlan {
@@ -308,4 +290,54 @@ pub struct ClusterRule {
     /// Pod-name globs: lowercase letters, digits, `-`, `.`, and `*` for any
     /// run of characters. May be empty (the name is then only known).
     pub patterns: Vec<String>,
+}
+
+/// `[recovery]` of the scenario: when a target counts as healthy again.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryRule {
+    /// Consecutive good seconds that make a recovery; ≥ 1 (0 is read as 1).
+    pub window: u32,
+    /// A second is good at availability ≥ this, in percent; 0 < t ≤ 100.
+    pub threshold_pct: f64,
+}
+
+impl Default for RecoveryRule {
+    /// 5 s at 99 %.
+    fn default() -> Self {
+        RecoveryRule {
+            window: 5,
+            threshold_pct: 99.0,
+        }
+    }
+}
+
+/// One scope's SLO (`[slo]` for `all`, `[slo.target.NAME]` for a target).
+/// `None` / empty: not checked. Kept in summary.json so `meshdrill report`
+/// judges a results folder by the same criteria.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SloSpec {
+    /// Availability (ok over judged requests: see `Kind::is_judged`) at least this, in percent.
+    pub availability_min_pct: Option<f64>,
+    pub max_failed_requests: Option<u64>,
+    /// Failed / judged requests at most this, in percent.
+    pub error_rate_max_pct: Option<f64>,
+    pub p99_max_ms: Option<f64>,
+    pub p50_max_ms: Option<f64>,
+    /// The worst RTO of any fault; a fault not recovered fails it.
+    pub rto_max: Option<Duration>,
+    /// Each of these reviews versions served at least one ok response.
+    pub expect_versions: Vec<String>,
+    /// No ok response came from any other version.
+    pub only_versions: Vec<String>,
+    /// Each of these clusters served at least one ok response.
+    pub expect_clusters: Vec<String>,
+    /// No ok response came from any other cluster.
+    pub only_clusters: Vec<String>,
+}
+
+impl SloSpec {
+    /// True when no criterion is set.
+    pub fn is_empty(&self) -> bool {
+        *self == SloSpec::default()
+    }
 }

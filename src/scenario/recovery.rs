@@ -1,7 +1,7 @@
 //! `[recovery]` → [`RecoveryRule`]: how many good seconds in a row, at what
-//! availability, make a target recovered (the RTO's end; see `drill::rto`).
+//! availability, make a target recovered (the RTO's end; see `assess::rto`).
 
-use crate::drill::RecoveryRule;
+use super::plan::RecoveryRule;
 
 use super::compile::Cx;
 use super::raw::{Item, RawRecovery};

@@ -1,16 +1,15 @@
-//! `[sim]` → [`SimSettings`]: how the embedded Bookinfo behaves (which
+//! `[sim]` → [`SimConfig`]: how the embedded Bookinfo behaves (which
 //! reviews versions answer, base latency, page template).
 
-use crate::sim::Template;
+use crate::sim::{SimConfig, Template};
 
 use super::compile::Cx;
-use super::plan::SimSettings;
 use super::raw::{Item, RawSim, Value};
 
 const MIX_EXPECTED: &str = "expected [v1, v2, v3] in percent, summing to 100, e.g. [50, 30, 20]";
 
-pub(super) fn compile(raw: &RawSim, cx: &mut Cx<'_>) -> Option<SimSettings> {
-    let defaults = SimSettings::default();
+pub(super) fn compile(raw: &RawSim, cx: &mut Cx<'_>) -> Option<SimConfig> {
+    let defaults = SimConfig::default();
     let reviews_mix = match &raw.reviews_mix {
         Some(item) => reviews_mix(item, cx),
         None => Some(defaults.reviews_mix),
@@ -27,7 +26,7 @@ pub(super) fn compile(raw: &RawSim, cx: &mut Cx<'_>) -> Option<SimSettings> {
         ),
         None => Some(defaults.template),
     };
-    Some(SimSettings {
+    Some(SimConfig {
         reviews_mix: reviews_mix?,
         base_latency: base_latency?,
         template: template?,

@@ -1,8 +1,8 @@
 //! `[slo]` and `[slo.target.NAME]` → [`SloPlan`]: the pass/fail criteria of
 //! a run, for all targets together and for single targets (evaluated by
-//! `drill::slo`).
+//! `assess::slo`).
 
-use crate::drill::SloSpec;
+use super::plan::SloSpec;
 
 use super::compile::Cx;
 use super::plan::SloPlan;

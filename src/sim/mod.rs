@@ -133,8 +133,9 @@ pub struct SimStats {
     pub connections: u64,
 }
 
-/// What the simulated Bookinfo serves. Both clusters run the same config.
-#[derive(Clone, Debug)]
+/// What the simulated Bookinfo serves. Both clusters run the same config;
+/// a scenario's `[sim]` table compiles to exactly this.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SimConfig {
     /// Percent of productpage requests answered by reviews v1, v2, v3; must
     /// sum to 100. Exact over any 100 consecutive requests to one cluster.

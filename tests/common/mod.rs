@@ -7,13 +7,13 @@ use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
 
-use meshdrill::drill::RecoveryRule;
 use meshdrill::run::{RunOptions, RunOutput, run};
+use meshdrill::scenario::RecoveryRule;
 use meshdrill::scenario::{
     ConnectionPolicy, Endpoint, FaultAction, FaultPlan, HttpEndpoint, LoadModel, LoadPlan, Plan,
-    Rate, SimSettings, SloPlan, TargetPlan,
+    Rate, SloPlan, TargetPlan,
 };
-use meshdrill::sim::{Cluster, SimFault};
+use meshdrill::sim::{Cluster, SimConfig, SimFault};
 use tokio_util::sync::CancellationToken;
 
 pub fn sim_target(name: &str, cluster: Cluster) -> TargetPlan {
@@ -70,7 +70,7 @@ pub fn plan(name: &str, targets: Vec<TargetPlan>, model: LoadModel, duration: Du
             max_late_pct: 50.0,
         },
         faults: Vec::new(),
-        sim: SimSettings::default(),
+        sim: SimConfig::default(),
         recovery: RecoveryRule::default(),
         slo: SloPlan::default(),
         clusters: Vec::new(),

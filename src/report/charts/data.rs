@@ -6,9 +6,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::drill::{Assessment, Recovery};
+use crate::assess::{Assessment, Recovery};
 use crate::outcome::Kind;
-use crate::report::timeline::CLUSTER_PREFIX;
+use crate::results::timeline::CLUSTER_PREFIX;
 
 /// One scope (a target, or `all`) over the run.
 #[derive(Clone, Debug, Default)]
@@ -91,7 +91,7 @@ pub struct ChartData {
 
 impl ChartData {
     pub fn read(dir: &Path, summary: &Value, assessment: &Assessment) -> Result<ChartData, String> {
-        let path = dir.join(crate::report::timeline::FILE);
+        let path = dir.join(crate::results::timeline::FILE);
         let mut reader =
             csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let headers = reader.headers().map_err(|e| e.to_string())?.clone();
@@ -197,7 +197,7 @@ impl ChartData {
         limited.sort_unstable();
         limited.dedup();
         Ok(ChartData {
-            limited: crate::drill::generator::runs(&limited),
+            limited: crate::assess::generator::runs(&limited),
             title: summary["scenario"]["name"]
                 .as_str()
                 .unwrap_or("meshdrill")

@@ -2,7 +2,7 @@
 //! ([`crate::record::GeneratorHealth`], one per second per target in
 //! `timeline.csv`) against what the scenario asked. Pure: fed by the
 //! timeline samples and the fault outages of [`super::rto`], read by the
-//! verdict in [`super::assess`].
+//! verdict in [`super::dir`].
 //!
 //! A run is **INVALID** (no PASS, no FAIL) when
 //! - a generator-limited second falls in a fault's *judged seconds*: from
@@ -19,9 +19,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::assess::{FaultOutage, Timeline};
-use super::rto::{Recovery, RecoveryRule, SecondSample, T0Source};
+use super::dir::{FaultOutage, Timeline};
+use super::rto::{Recovery, SecondSample, T0Source};
 use crate::record::{GeneratorHealth, Limits};
+use crate::scenario::RecoveryRule;
 
 /// What the generator managed, per scope and per fault, and whether that
 /// leaves the run judgeable.
@@ -299,8 +300,8 @@ pub fn limited_seconds(samples: &[SecondSample], max_late_pct: f64) -> Vec<u32> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::drill::assess::ScopedOutage;
-    use crate::drill::rto::OutageReport;
+    use crate::assess::dir::ScopedOutage;
+    use crate::assess::rto::OutageReport;
 
     fn sample(second: u32, sent: u64, late: u64) -> SecondSample {
         SecondSample {

@@ -3,7 +3,7 @@
 //! `timeline.csv`), the fault's region of the run clock ([`Region`]) and the
 //! scenario's `[recovery]` rule ([`RecoveryRule`]). Fed by `record` (one
 //! sample per second, see [`SecondSample::from_stats`]) and by the fault
-//! records of [`super::faults`] (T0); read by the SLO verdict and `report`.
+//! records of [`crate::drill::faults`] (T0); read by the SLO verdict and `report`.
 //!
 //! # Definitions (the contract; DESIGN.md "Measurement definitions")
 //!
@@ -72,6 +72,7 @@ use serde::{Serialize, Serializer};
 
 use crate::outcome::Kind;
 use crate::record::{GeneratorHealth, SecondStats};
+use crate::scenario::RecoveryRule;
 
 /// One second of one target (or `all`), as `timeline.csv` has it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -138,25 +139,6 @@ impl SecondSample {
 
     fn start_ms(&self) -> u64 {
         u64::from(self.second) * 1000
-    }
-}
-
-/// `[recovery]` of the scenario: when a target counts as healthy again.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
-pub struct RecoveryRule {
-    /// Consecutive good seconds that make a recovery; ≥ 1 (0 is read as 1).
-    pub window: u32,
-    /// A second is good at availability ≥ this, in percent; 0 < t ≤ 100.
-    pub threshold_pct: f64,
-}
-
-impl Default for RecoveryRule {
-    /// 5 s at 99 %.
-    fn default() -> Self {
-        RecoveryRule {
-            window: 5,
-            threshold_pct: 99.0,
-        }
     }
 }
 

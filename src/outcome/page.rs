@@ -15,10 +15,10 @@ pub struct Page {
     pub stars: Stars,
     pub star_color: StarColor,
     /// Lane-local index into the classifier's pod table; see
-    /// [`super::Classifier::pod_name`].
+    /// the classifier's `pod_name`.
     pub pod: PodId,
     /// Index into the configured cluster names, or a lane-local extra name;
-    /// see [`super::Classifier::cluster_name`]. The lane replaces it with the
+    /// see the classifier's `cluster_name`. The lane replaces it with the
     /// run-wide slot (`record::ClusterRegistry`) before recording.
     pub cluster: ClusterId,
     /// Backends the page (or the gateway) reported as unavailable.
@@ -131,7 +131,7 @@ impl Default for PodId {
 }
 
 /// A cluster: `0..n` are the configured names
-/// ([`super::ClassifyConfig::cluster_names`]); `n..` are names a page showed
+/// (`ClassifyConfig::cluster_names` in `classify`); `n..` are names a page showed
 /// that are not configured, interned per lane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ClusterId(pub u8);

@@ -13,40 +13,10 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::rto::{OutageReport, Recovery};
-
-/// One scope's SLO (`[slo]` for `all`, `[slo.target.NAME]` for a target).
-/// `None` / empty: not checked. Kept in summary.json so `meshdrill report`
-/// judges a results folder by the same criteria.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SloSpec {
-    /// Availability (ok / requests) at least this, in percent.
-    pub availability_min_pct: Option<f64>,
-    pub max_failed_requests: Option<u64>,
-    /// Failed / requests at most this, in percent.
-    pub error_rate_max_pct: Option<f64>,
-    pub p99_max_ms: Option<f64>,
-    pub p50_max_ms: Option<f64>,
-    /// The worst RTO of any fault; a fault not recovered fails it.
-    pub rto_max: Option<Duration>,
-    /// Each of these reviews versions served at least one ok response.
-    pub expect_versions: Vec<String>,
-    /// No ok response came from any other version.
-    pub only_versions: Vec<String>,
-    /// Each of these clusters served at least one ok response.
-    pub expect_clusters: Vec<String>,
-    /// No ok response came from any other cluster.
-    pub only_clusters: Vec<String>,
-}
-
-impl SloSpec {
-    /// True when no criterion is set.
-    pub fn is_empty(&self) -> bool {
-        *self == SloSpec::default()
-    }
-}
+use crate::scenario::SloSpec;
 
 /// The worst RTO over a scope's faults.
 #[derive(Clone, Copy, Debug, PartialEq)]

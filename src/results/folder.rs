@@ -10,9 +10,9 @@ use crate::report::charts::CHARTS;
 /// True for a file name `meshdrill run` writes into its results folder.
 pub fn is_run_file(name: &str) -> bool {
     const FILES: [&str; 5] = [
-        crate::report::summary::FILE,
-        crate::report::timeline::FILE,
-        crate::report::hlog::FILE,
+        crate::results::summary::FILE,
+        crate::results::timeline::FILE,
+        crate::results::hlog::FILE,
         crate::report::html::FILE,
         crate::drill::JOURNAL,
     ];

@@ -3,7 +3,9 @@
 //! never allocates; every failure the drill exists to measure is a variant
 //! here, never an error that aborts the run.
 
-use crate::classify::Page;
+pub mod page;
+
+pub use page::Page;
 
 /// Index of a target in the plan (`Plan::targets`). Runs have at most a few
 /// dozen targets; `u16` keeps `Outcome` small.

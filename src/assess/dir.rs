@@ -19,15 +19,15 @@ use serde_json::Value;
 use super::failover::{ClusterSecond, Failover, FaultSeconds, failover};
 use super::generator::{GeneratorReport, JudgedFault, judge};
 use super::rto::{
-    OutageReport, RecoveryRule, Region, SecondSample, T0Source, analyse, analyse_combined, regions,
+    OutageReport, Region, SecondSample, T0Source, analyse, analyse_combined, regions,
 };
-use super::slo::{Criterion, Measured, MeasuredRto, SloSpec, evaluate};
+use super::slo::{Criterion, Measured, MeasuredRto, evaluate};
 use super::window::{ALL, FaultWindow, WindowFigures, faulted_scope};
 use crate::outcome::Kind;
 use crate::record::{GeneratorHealth, new_histogram};
-use crate::report::summary::{Percentiles, percentiles};
-use crate::report::timeline::{CLUSTER_PREFIX, FIRST_MS_PREFIX};
-use crate::scenario::SloPlan;
+use crate::results::summary::{Percentiles, percentiles};
+use crate::results::timeline::{CLUSTER_PREFIX, FIRST_MS_PREFIX};
+use crate::scenario::{RecoveryRule, SloPlan, SloSpec};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Assessment {
@@ -130,7 +130,7 @@ pub fn assess_dir(
     rule: &RecoveryRule,
     slo: &SloPlan,
 ) -> Result<Assessment, AssessError> {
-    let summary_path = dir.join(crate::report::summary::FILE);
+    let summary_path = dir.join(crate::results::summary::FILE);
     let text = std::fs::read(&summary_path).map_err(|source| AssessError::Read {
         path: summary_path.clone(),
         source,
@@ -139,9 +139,9 @@ pub fn assess_dir(
         path: summary_path.clone(),
         message: e.to_string(),
     })?;
-    let timeline = read_timeline(&dir.join(crate::report::timeline::FILE))?;
+    let timeline = read_timeline(&dir.join(crate::results::timeline::FILE))?;
     let mut assessment = assess(&summary, &timeline, rule, slo);
-    add_phase_latency(&dir.join(crate::report::hlog::FILE), &mut assessment)?;
+    add_phase_latency(&dir.join(crate::results::hlog::FILE), &mut assessment)?;
     Ok(assessment)
 }
 

@@ -3,7 +3,7 @@
 //! target's figures can be read over it (did the control target hold while
 //! the faulted one was down?). A pure function of the faulted scope's
 //! outage ([`super::rto`]), the fault's [`super::rto::Region`] and when its
-//! restore finished ([`super::faults::FaultRecord::restore_done_ms`]).
+//! restore finished ([`crate::drill::FaultRecord::restore_done_ms`]).
 //!
 //! # Definition
 //!
@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use super::rto::{OutageReport, Recovery, SecondSample, failure_kinds};
 use crate::outcome::Kind;
-use crate::report::summary::Percentiles;
+use crate::results::summary::Percentiles;
 
 /// The aggregate scope's name in outputs.
 pub const ALL: &str = "all";
@@ -232,7 +232,8 @@ mod tests {
 
     #[test]
     fn window_of_a_report_needs_its_t0() {
-        use crate::drill::rto::{RecoveryRule, Region, T0Source, analyse};
+        use crate::assess::rto::{Region, T0Source, analyse};
+        use crate::scenario::RecoveryRule;
         let rule = RecoveryRule {
             window: 5,
             threshold_pct: 99.0,

@@ -1,0 +1,267 @@
+//! `summary.json`: the machine-readable result (totals per target, failures
+//! by kind, percentiles, requested vs achieved rate, faults), built from the
+//! recorder's totals, the same numbers the timeline rows sum to.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::assess::{FaultOutage, Verdict};
+use crate::drill::{FaultRecord, Marker};
+use crate::outcome::Kind;
+use crate::record::GeneratorHealth;
+use crate::record::{
+    DEGRADED, NAMED_CLUSTERS, OTHER_CLUSTER, SecondStats, UNKNOWN_CLUSTER, VERSION_NAMES,
+};
+use crate::scenario::{RecoveryRule, SloPlan};
+
+pub const FILE: &str = "summary.json";
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub meshdrill_version: &'static str,
+    pub scenario: ScenarioInfo,
+    /// Wall-clock time of the run clock's zero (second 0 of the timeline).
+    pub start_unix_ms: u64,
+    pub start_utc: String,
+    /// Stopped by Ctrl-C (or SIGTERM) before the planned end.
+    pub interrupted: bool,
+    /// Seconds in timeline.csv (rows per target).
+    pub seconds: u32,
+    /// Requests in flight when the run was interrupted: the `abandoned`
+    /// outcomes of every second, warmup included (the sum of timeline.csv's
+    /// `abandoned` column over the targets).
+    pub abandoned_in_flight: u64,
+    /// Outcomes that arrived after their second's row was written (always 0
+    /// unless something is wrong); included in the totals below.
+    pub outcomes_after_row_written: u64,
+    /// The open-files limit the run had (it bounds requests in flight).
+    pub open_files_limit: u64,
+    /// Run-clock ms when the last request had its outcome: nothing is sent
+    /// after the end of traffic, so this is at most one timeout after it.
+    pub requests_ended_ms: f64,
+    /// Measured phase only (warmup excluded), per target.
+    pub targets: Vec<TargetSummary>,
+    /// All targets together.
+    pub all: TargetSummary,
+    pub faults: Vec<FaultRecord>,
+    /// Manual markers (m + Enter, SIGUSR1), on the run clock.
+    pub markers: Vec<Marker>,
+    /// The scenario's `[recovery]` rule and `[slo]` criteria, so that
+    /// `meshdrill report DIR` judges these files by the same standard.
+    pub recovery: RecoveryRule,
+    pub slo: SloPlan,
+    /// Per fault (or marker, or first failure): the outage per target and all.
+    pub outages: Vec<FaultOutage>,
+    /// The SLO verdict; absent until the run's files are assessed.
+    pub verdict: Option<Verdict>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub file: String,
+    pub model: &'static str,
+    pub rate_per_target: Option<f64>,
+    pub users_per_target: Option<u32>,
+    pub think_time_ms: Option<f64>,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    pub timeout_ms: f64,
+    pub connect_timeout_ms: f64,
+    /// `load.max_late_pct`: the late share above which a second is
+    /// generator-limited.
+    pub max_late_pct: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TargetSummary {
+    pub name: String,
+    /// As written in the scenario (after overrides), e.g. `sim:primary`.
+    pub endpoint: String,
+    /// What was dialed (`connect` address or resolved simulator address).
+    pub dialed: String,
+    pub host: String,
+    pub connection: &'static str,
+    pub requests: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub availability_pct: Option<f64>,
+    /// Every outcome kind, zeros included.
+    pub outcomes: BTreeMap<&'static str, u64>,
+    /// Non-success kinds that occurred.
+    pub failures: BTreeMap<&'static str, u64>,
+    pub statuses: BTreeMap<String, u64>,
+    pub late_sends: u64,
+    /// What the generator managed over the measured phase: planned vs sent,
+    /// late, never sent, waits on the in-flight cap, local errors.
+    pub generator: GeneratorHealth,
+    /// Requests this target could have in flight at once (from the
+    /// open-files limit); `None` for `all`.
+    pub in_flight_cap: Option<usize>,
+    pub requested_rate: Option<f64>,
+    pub achieved_rate: Option<f64>,
+    /// From intended send time (what users waited).
+    pub latency_ms: Option<Percentiles>,
+    /// From actual send time (the server's share).
+    pub service_ms: Option<Percentiles>,
+    pub warmup_requests: u64,
+    /// Productpages (ok or degraded) by reviews version: `v1`..`v3`, `unknown`.
+    pub versions: BTreeMap<&'static str, u64>,
+    /// Successful responses by reviews version (what SLOs check).
+    pub ok_by_version: BTreeMap<&'static str, u64>,
+    /// Productpages by cluster name (configured, named by an SLO or shown on
+    /// the page), then `other` (names past the slots) and `unknown` (no
+    /// name on the page, no `[clusters]` pattern matched).
+    pub clusters: BTreeMap<String, u64>,
+    pub ok_by_cluster: BTreeMap<String, u64>,
+    /// Names pages showed that got no slot (the `other` above), by name.
+    pub other_clusters: BTreeMap<String, u64>,
+    /// Productpages by the reviews pod that served them (`other` past 1024 names).
+    pub pods: BTreeMap<String, u64>,
+    /// Degraded pages by the backend they showed as unavailable.
+    pub degraded: BTreeMap<&'static str, u64>,
+}
+
+/// Names a run knows only by its classifiers: pods, and clusters that got no slot.
+#[derive(Clone, Debug, Default)]
+pub struct Named {
+    pub pods: BTreeMap<String, u64>,
+    pub pods_other: u64,
+    pub other_clusters: BTreeMap<String, u64>,
+}
+
+impl Named {
+    pub fn merge(&mut self, other: &Named) {
+        for (k, v) in &other.pods {
+            *self.pods.entry(k.clone()).or_default() += v;
+        }
+        self.pods_other += other.pods_other;
+        for (k, v) in &other.other_clusters {
+            *self.other_clusters.entry(k.clone()).or_default() += v;
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Percentiles {
+    pub min: f64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+/// How a target was reached, for the summary.
+pub struct TargetInfo {
+    pub name: String,
+    pub endpoint: String,
+    pub dialed: String,
+    pub host: String,
+    pub connection: &'static str,
+    pub requested_rate: Option<f64>,
+    pub in_flight_cap: Option<usize>,
+}
+
+impl TargetSummary {
+    pub fn new(
+        info: &TargetInfo,
+        s: &SecondStats,
+        warmup: &SecondStats,
+        cluster_names: &[String],
+        named: &Named,
+    ) -> TargetSummary {
+        let p = &s.pages;
+        let by_version = |counts: &[u64; 4]| -> BTreeMap<&'static str, u64> {
+            VERSION_NAMES
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| **n > 0)
+                .map(|(v, n)| (*v, *n))
+                .collect()
+        };
+        let by_cluster = |counts: &[u64]| -> BTreeMap<String, u64> {
+            let named = cluster_names
+                .iter()
+                .take(NAMED_CLUSTERS)
+                .cloned()
+                .zip(counts.iter().copied());
+            let rest = [
+                ("other".to_string(), counts[OTHER_CLUSTER]),
+                ("unknown".to_string(), counts[UNKNOWN_CLUSTER]),
+            ];
+            named.chain(rest).filter(|(_, n)| *n > 0).collect()
+        };
+        let mut pods = named.pods.clone();
+        if named.pods_other > 0 {
+            pods.insert("other".into(), named.pods_other);
+        }
+        let outcomes = Kind::ALL.iter().map(|k| (k.name(), s.count(*k))).collect();
+        let failures = Kind::ALL
+            .iter()
+            .filter(|k| k.is_failure() && s.count(**k) > 0)
+            .map(|k| (k.name(), s.count(*k)))
+            .collect();
+        let mut statuses: BTreeMap<String, u64> = s
+            .statuses
+            .iter()
+            .map(|(st, n)| (st.to_string(), n))
+            .collect();
+        if s.statuses.other > 0 {
+            statuses.insert("other".to_string(), s.statuses.other);
+        }
+        TargetSummary {
+            name: info.name.clone(),
+            endpoint: info.endpoint.clone(),
+            dialed: info.dialed.clone(),
+            host: info.host.clone(),
+            connection: info.connection,
+            requests: s.sent(),
+            ok: s.succeeded(),
+            failed: s.failed(),
+            availability_pct: s.availability_pct(),
+            outcomes,
+            failures,
+            statuses,
+            late_sends: s.late,
+            generator: s.health(),
+            in_flight_cap: info.in_flight_cap,
+            requested_rate: info.requested_rate,
+            achieved_rate: s.achieved_rate(),
+            latency_ms: percentiles(&s.latency),
+            service_ms: percentiles(&s.service),
+            warmup_requests: warmup.sent(),
+            versions: by_version(&p.versions),
+            ok_by_version: by_version(&p.ok_versions),
+            clusters: by_cluster(&p.clusters),
+            ok_by_cluster: by_cluster(&p.ok_clusters),
+            other_clusters: named.other_clusters.clone(),
+            pods,
+            degraded: DEGRADED
+                .iter()
+                .zip(p.degraded)
+                .filter(|(_, n)| *n > 0)
+                .map(|((_, b), n)| (*b, n))
+                .collect(),
+        }
+    }
+}
+
+/// Latency percentiles of a histogram of microseconds, in milliseconds.
+pub fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Option<Percentiles> {
+    if h.is_empty() {
+        return None;
+    }
+    let ms = |us: u64| us as f64 / 1000.0;
+    Some(Percentiles {
+        min: ms(h.min()),
+        mean: (h.mean() / 1000.0 * 1000.0).round() / 1000.0,
+        p50: ms(h.value_at_quantile(0.5)),
+        p90: ms(h.value_at_quantile(0.9)),
+        p99: ms(h.value_at_quantile(0.99)),
+        p999: ms(h.value_at_quantile(0.999)),
+        max: ms(h.max()),
+    })
+}
