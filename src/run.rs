@@ -376,7 +376,8 @@ async fn run_with(
         in_flight_cap: None,
     };
     let mut summary = Summary {
-        meshdrill_version: env!("CARGO_PKG_VERSION"),
+        schema_version: crate::results::summary::SCHEMA_VERSION,
+        meshdrill_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: scenario_info(plan),
         start_unix_ms: clock.epoch_ms(),
         start_utc: humantime::format_rfc3339_millis(clock.epoch).to_string(),
@@ -394,6 +395,7 @@ async fn run_with(
         slo: plan.slo.clone(),
         outages: Vec::new(),
         verdict: None,
+        rejudged_from: None,
     };
     let summary_path = out_dir.join(crate::results::summary::FILE);
     // Written twice (before and after judging): each time whole or not at
@@ -595,7 +597,7 @@ fn scenario_info(plan: &Plan) -> ScenarioInfo {
     ScenarioInfo {
         name: plan.name.clone(),
         file: plan.source.display().to_string(),
-        model,
+        model: model.to_string(),
         rate_per_target: rate,
         users_per_target: users,
         think_time_ms: think,

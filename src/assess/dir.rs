@@ -13,11 +13,10 @@ use base64::Engine;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
-use serde::Serialize;
 use serde_json::Value;
 
-use super::failover::{ClusterSecond, Failover, FaultSeconds, failover};
-use super::generator::{GeneratorReport, JudgedFault, judge};
+use super::failover::{ClusterSecond, FaultSeconds, failover};
+use super::generator::{JudgedFault, judge};
 use super::rto::{
     OutageReport, Region, SecondSample, T0Source, analyse, analyse_combined, regions,
 };
@@ -25,94 +24,11 @@ use super::slo::{Criterion, Measured, MeasuredRto, evaluate};
 use super::window::{ALL, FaultWindow, WindowFigures, faulted_scope};
 use crate::outcome::Kind;
 use crate::record::{GeneratorHealth, new_histogram};
-use crate::results::summary::{Percentiles, percentiles};
+pub use crate::results::outage::{FaultOutage, PhaseLatency, ScopedOutage};
+use crate::results::summary::percentiles;
 use crate::results::timeline::{CLUSTER_PREFIX, FIRST_MS_PREFIX};
+pub use crate::results::verdict::{Assessment, Verdict, VerdictStatus};
 use crate::scenario::{RecoveryRule, SloPlan, SloSpec};
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Assessment {
-    pub outages: Vec<FaultOutage>,
-    pub verdict: Verdict,
-}
-
-/// One fault (or marker, or the first failure when there was neither) and
-/// what it did to each target and to all of them together.
-#[derive(Clone, Debug, Serialize)]
-pub struct FaultOutage {
-    pub fault: String,
-    pub source: T0Source,
-    pub t0_ms: Option<u64>,
-    /// The target the fault aims at, or `all` (see [`super::window`]);
-    /// `None` with the window.
-    pub faulted_scope: Option<String>,
-    /// The seconds the fault did its harm in, the same for every scope;
-    /// `None` without T0 (nothing ran, nothing failed).
-    pub window: Option<FaultWindow>,
-    /// Per target in plan order, then `all`.
-    pub scopes: Vec<ScopedOutage>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ScopedOutage {
-    pub scope: String,
-    #[serde(flatten)]
-    pub report: OutageReport,
-    /// What users waited before, during and after the outage (from
-    /// latency.hlog, over the same seconds as the spans).
-    pub latency_ms: PhaseLatency,
-    /// This scope over the fault's window (`FaultOutage::window`): the
-    /// control target's figures while the faulted one was down.
-    pub in_window: Option<WindowFigures>,
-    /// Which cluster served this target before the fault, when another
-    /// took over, and when it came back ([`super::failover`]); `None` for
-    /// `all` and without a window.
-    pub failover: Option<Failover>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct PhaseLatency {
-    pub before: Option<Percentiles>,
-    pub during: Option<Percentiles>,
-    pub after: Option<Percentiles>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Verdict {
-    pub status: VerdictStatus,
-    /// The scenario's `[slo]` criteria, then the ones every run has: fault
-    /// hooks ran (`faults_ran`) and each target answered (`answered`).
-    pub criteria: Vec<Criterion>,
-    /// Whether the generator did what the scenario asked; `invalid` lists
-    /// why not, and then no criterion is judged.
-    pub generator: GeneratorReport,
-}
-
-/// What a run's numbers say, in order of precedence.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VerdictStatus {
-    /// The generator could not do what the scenario asked where it
-    /// matters: the numbers are not the target's, so nothing is judged.
-    Invalid,
-    /// A criterion failed.
-    Fail,
-    /// No `[slo]` criteria, and every target answered (and every hook ran).
-    NoSlo,
-    /// Every criterion passed.
-    Pass,
-}
-
-impl VerdictStatus {
-    /// As the console and the report print it.
-    pub const fn word(self) -> &'static str {
-        match self {
-            VerdictStatus::Invalid => "INVALID",
-            VerdictStatus::Fail => "FAIL",
-            VerdictStatus::NoSlo => "NO SLO",
-            VerdictStatus::Pass => "PASS",
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssessError {

@@ -4,9 +4,23 @@
 //! how a whole file is replaced ([`atomic`]).
 
 pub mod atomic;
+pub mod faults;
 pub mod folder;
 pub mod hlog;
+pub mod outage;
 pub mod summary;
 pub mod timeline;
+pub mod verdict;
 
 pub use atomic::{WriteError, write_atomic};
+
+/// Reads an `Option` field that must be present (as `null` when empty):
+/// serde would otherwise read a missing or renamed field as `None`, and a
+/// renamed field must fail to read, not flip a verdict.
+pub(crate) fn required<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(d)
+}
