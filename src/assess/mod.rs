@@ -13,7 +13,7 @@ pub mod rto;
 pub mod slo;
 pub mod window;
 
-pub use dir::{Assessment, FaultOutage, ScopedOutage, Verdict, VerdictStatus, assess_dir};
+pub use dir::{Assessment, FaultOutage, ScopedOutage, Verdict, VerdictStatus, assess, assess_dir};
 pub use generator::GeneratorReport;
 pub use rto::{
     Health, OutageReport, Recovery, Region, SecondSample, Span, T0Source, analyse,

@@ -3,7 +3,7 @@
 //! `timeline.csv`), the fault's region of the run clock ([`Region`]) and the
 //! scenario's `[recovery]` rule ([`RecoveryRule`]). Fed by `record` (one
 //! sample per second, see [`SecondSample::from_stats`]) and by the fault
-//! records of [`crate::drill::faults`] (T0); read by the SLO verdict and `report`.
+//! records of [`crate::results::faults`] (T0); read by the SLO verdict and `report`.
 //!
 //! # Definitions (the contract; DESIGN.md "Measurement definitions")
 //!

@@ -3,7 +3,7 @@
 //! target's figures can be read over it (did the control target hold while
 //! the faulted one was down?). A pure function of the faulted scope's
 //! outage ([`super::rto`]), the fault's [`super::rto::Region`] and when its
-//! restore finished ([`crate::drill::FaultRecord::restore_done_ms`]).
+//! restore finished ([`crate::results::faults::FaultRecord::restore_done_ms`]).
 //!
 //! # Definition
 //!
@@ -255,11 +255,13 @@ mod tests {
     }
 
     #[test]
-    fn window_serializes_with_its_reason() {
-        let json = serde_json::to_value(window(10, 18, WindowEnd::NotRecovered)).unwrap();
+    fn window_serializes_with_its_reason_and_reads_back() {
+        let w = window(10, 18, WindowEnd::NotRecovered);
+        let json = serde_json::to_string(&w).unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"from_second": 10, "to_second": 18, "ends": "not_recovered"})
+            r#"{"from_second":10,"to_second":18,"ends":"not_recovered"}"#
         );
+        assert_eq!(serde_json::from_str::<FaultWindow>(&json).unwrap(), w);
     }
 }

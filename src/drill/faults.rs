@@ -322,7 +322,8 @@ async fn apply(
 /// The record before the fault ran. A simulator fault aims at the (first)
 /// target on that simulated cluster: the scope whose outage bounds the
 /// fault's window (`super::window`).
-fn record_for(f: &FaultPlan, targets: &[TargetPlan]) -> FaultRecord {
+/// The record of a planned fault before it runs: what it does, to whom, when.
+pub fn record_for(f: &FaultPlan, targets: &[TargetPlan]) -> FaultRecord {
     let (action, target) = match &f.action {
         FaultAction::Sim { cluster, fault } => (
             describe_sim(*fault, cluster.name()),

@@ -1,4 +1,4 @@
-//! What `crate::drill` records, typed both ways: each fault as it happened
+//! What the `drill` module records, typed both ways: each fault as it happened
 //! ([`FaultRecord`], in summary.json), the hooks it ran ([`HookRun`]),
 //! manual markers ([`Marker`]), and the lines of `faults.jsonl`
 //! ([`JournalLine`]), appended as each step finishes.

@@ -1,7 +1,7 @@
 //! The outage types of summary.json: per fault ([`FaultOutage`]) and per
 //! scope ([`ScopedOutage`]), what the fault did ([`OutageReport`]), its
 //! window ([`FaultWindow`]) and the failover evidence ([`Failover`]).
-//! `crate::assess` computes them; this module only says what they hold.
+//! The `assess` module computes them; this one only says what they hold.
 
 use serde::{Deserialize, Serialize};
 

@@ -102,7 +102,7 @@ pub struct ScenarioInfo {
     pub max_late_pct: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TargetSummary {
     pub name: String,
     /// As written in the scenario (after overrides), e.g. `sim:primary`.

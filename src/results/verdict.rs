@@ -1,6 +1,6 @@
 //! The verdict types of summary.json: the [`Assessment`] (outages and
 //! [`Verdict`]), each checked [`Criterion`], and the generator's report.
-//! `crate::assess` computes them; this module only says what they hold.
+//! The `assess` module computes them; this one only says what they hold.
 
 use serde::{Deserialize, Serialize};
 
