@@ -162,3 +162,50 @@ fn read_journal(path: &Path) -> Result<Vec<JournalLine>, LoadError> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_error_is_placed_in_its_top_level_key() {
+        let text = br#"{"a": 1, "slo": {"all": [1, "x"]}, "b": "}"}"#;
+        let at = |needle: &str| {
+            let column = std::str::from_utf8(text).unwrap().find(needle).unwrap() + 1;
+            top_level_key_at(text, 1, column)
+        };
+        assert_eq!(at("1,"), Some("a".into()));
+        assert_eq!(at("\"x\""), Some("slo".into()));
+        assert_eq!(at("\"}\""), Some("b".into()));
+        // The object's own closing brace: in no key (a missing field).
+        assert_eq!(top_level_key_at(text, 1, text.len()), None);
+    }
+
+    #[test]
+    fn a_bad_journal_line_is_named_by_its_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(faults::FILE);
+        assert_eq!(read_journal(&path).unwrap(), []);
+        std::fs::write(
+            &path,
+            "{\"marker\":{\"number\":1,\"at_ms\":1500.0,\"source\":\"stdin\"}}\n{\"fault\":3}\n",
+        )
+        .unwrap();
+        let err = read_journal(&path).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}:2: ", path.display())),
+            "{err}"
+        );
+        std::fs::write(
+            &path,
+            "{\"marker\":{\"number\":1,\"at_ms\":1500.0,\"source\":\"stdin\"}}\n",
+        )
+        .unwrap();
+        let lines = read_journal(&path).unwrap();
+        assert!(
+            matches!(&lines[..], [JournalLine::Marker { marker }] if marker.at_ms == 1500.0),
+            "{lines:?}"
+        );
+    }
+}

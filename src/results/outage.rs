@@ -248,3 +248,32 @@ mod failure_kinds {
         Ok(counts)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_by_kind_reads_back_and_refuses_a_missing_or_unknown_kind() {
+        let mut figures = WindowFigures::default();
+        figures.failed_by_kind[Kind::Refused.index()] = 3;
+        let json = serde_json::to_string(&figures).unwrap();
+        assert_eq!(
+            serde_json::from_str::<WindowFigures>(&json).unwrap(),
+            figures
+        );
+
+        let refused = format!("\"{}\":3", Kind::Refused.name());
+        let missing = json
+            .replace(&format!("{refused},"), "")
+            .replace(&refused, "");
+        let err = serde_json::from_str::<WindowFigures>(&missing).unwrap_err();
+        assert!(
+            err.to_string().contains("failed_by_kind has no `refused`"),
+            "{err}"
+        );
+        let unknown = json.replace(&refused, &format!("{refused},\"gremlins\":1"));
+        let err = serde_json::from_str::<WindowFigures>(&unknown).unwrap_err();
+        assert!(err.to_string().contains("unknown kind `gremlins`"), "{err}");
+    }
+}

@@ -269,3 +269,193 @@ fn millis_to_us(text: &str) -> Option<u64> {
         .checked_mul(1000)?
         .checked_add(frac)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATH: &str = "out/timeline.csv";
+
+    /// A row of `header(&[])` with every cell as the writer leaves an empty
+    /// second, but for `cells`.
+    fn row(cells: &[(&str, &str)]) -> String {
+        header(&[])
+            .iter()
+            .map(|column| {
+                if let Some((_, v)) = cells.iter().find(|(c, _)| c == column) {
+                    return v.to_string();
+                }
+                match column.as_str() {
+                    "wall_clock" => "2026-12-02T00:00:00.000Z",
+                    "phase" => "measured",
+                    "target" => "primary",
+                    "planned" | "max_send_lag_ms" | "availability_pct" => "",
+                    c if c.ends_with("_ms") || c.starts_with("first_ms_") => "",
+                    _ => "0",
+                }
+                .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    fn file(rows: &[String]) -> String {
+        let mut text = header(&[]).join(",");
+        for r in rows {
+            text.push('\n');
+            text.push_str(r);
+        }
+        text.push('\n');
+        text
+    }
+
+    fn read_text(text: &str) -> Result<Timeline, LoadError> {
+        parse(Path::new(PATH), text.as_bytes())
+    }
+
+    #[track_caller]
+    fn invalid(text: &str) -> (Option<u64>, String) {
+        match read_text(text).unwrap_err() {
+            LoadError::Invalid {
+                path,
+                line,
+                message,
+            } => {
+                assert_eq!(path, Path::new(PATH));
+                (line, message)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_every_column_of_a_row_by_scope() {
+        let ok = Kind::Ok.name();
+        let refused = Kind::Refused.name();
+        let text = file(&[
+            row(&[
+                ("second", "3"),
+                ("sent", "10"),
+                (ok, "9"),
+                (refused, "1"),
+                ("failed", "1"),
+                ("planned", "10"),
+                ("max_send_lag_ms", "12.5"),
+                ("generator_limited", "1"),
+                ("availability_pct", "90.00"),
+                ("p99_ms", "4.250"),
+                ("first_failure_ms", "3017"),
+                ("reviews_v2", "9"),
+                ("ok_v2", "9"),
+                ("cluster_unknown", "9"),
+                ("first_ms_cluster_unknown", "3001"),
+            ]),
+            row(&[("target", "all"), ("second", "3")]),
+        ]);
+        let t = read_text(&text).unwrap();
+        assert_eq!(t.clusters, ["other", "unknown"]);
+        let scopes: Vec<&str> = t.scopes.iter().map(|s| s.scope.as_str()).collect();
+        assert_eq!(scopes, ["primary", "all"]);
+        let r = &t.scopes[0].rows[0];
+        assert_eq!((r.second, r.sent, r.failed), (3, 10, 1));
+        assert_eq!(r.by_kind[Kind::Ok.index()], 9);
+        assert_eq!(r.by_kind[Kind::Refused.index()], 1);
+        assert_eq!(r.planned, Some(10));
+        assert_eq!(r.max_send_lag_us, Some(12_500));
+        assert!(r.generator_limited);
+        assert_eq!(r.availability_pct, Some(90.0));
+        assert_eq!((r.p50_ms, r.p99_ms), (None, Some(4.25)));
+        assert_eq!((r.first_failure_ms, r.last_failure_ms), (Some(3017), None));
+        assert_eq!(r.reviews, [0, 0, 9, 0]);
+        assert_eq!(r.ok_versions, [0, 9, 0]);
+        assert_eq!(r.clusters, [0, 9]);
+        assert_eq!(r.cluster_first_ms, [None, Some(3001)]);
+        assert_eq!(t.scopes[1].rows[0].max_send_lag_us, None);
+    }
+
+    #[test]
+    fn a_missing_or_extra_column_names_it_and_line_1() {
+        let text = file(&[row(&[])]).replacen(",late,", ",", 1);
+        let (line, message) = invalid(&text);
+        assert_eq!(line, Some(1));
+        let late = header(&[]).iter().position(|h| h == "late").unwrap();
+        assert_eq!(
+            message,
+            format!("column {} should be \"late\", found \"planned\"", late + 1)
+        );
+
+        let text = file(&[]).replacen('\n', ",extra\n", 1);
+        assert_eq!(
+            invalid(&text),
+            (
+                Some(1),
+                "unexpected column \"extra\" after the last one this meshdrill writes".into()
+            )
+        );
+        let error = read_text(&text).unwrap_err().to_string();
+        assert!(error.starts_with("out/timeline.csv:1: "), "{error}");
+    }
+
+    #[test]
+    fn a_cell_that_does_not_parse_names_its_row_and_column() {
+        let text = file(&[row(&[]), row(&[("sent", "ten")])]);
+        assert_eq!(
+            invalid(&text),
+            (Some(3), "sent \"ten\" is not a count".into())
+        );
+        let text = file(&[row(&[("max_send_lag_ms", "1.2345")])]);
+        assert_eq!(
+            invalid(&text),
+            (
+                Some(2),
+                "max_send_lag_ms \"1.2345\" is not a time in ms".into()
+            )
+        );
+        let text = file(&[row(&[("generator_limited", "yes")])]);
+        assert_eq!(
+            invalid(&text),
+            (Some(2), "generator_limited \"yes\" is not 0 or 1".into())
+        );
+        let text = file(&[row(&[("p99_ms", "NaN")])]);
+        assert_eq!(
+            invalid(&text),
+            (Some(2), "p99_ms \"NaN\" is not a number".into())
+        );
+    }
+
+    #[test]
+    fn a_count_that_is_empty_is_an_error_not_a_zero() {
+        let text = file(&[row(&[("late", "")])]);
+        assert_eq!(invalid(&text), (Some(2), "late \"\" is not a count".into()));
+    }
+
+    #[test]
+    fn outcomes_must_add_up_to_sent() {
+        let text = file(&[row(&[("sent", "5"), (Kind::Ok.name(), "4")])]);
+        assert_eq!(
+            invalid(&text),
+            (Some(2), "sent 5 but its outcomes add up to 4".into())
+        );
+    }
+
+    #[test]
+    fn a_cut_row_or_an_empty_file_is_an_error() {
+        let mut text = file(&[row(&[])]);
+        text.push_str("1,2026-12-02T00:00:01.000Z,measured\n");
+        let (line, message) = invalid(&text);
+        assert_eq!(line, Some(3));
+        assert!(message.contains("fields"), "{message}");
+        assert_eq!(invalid(""), (None, "empty file: no header".into()));
+    }
+
+    #[test]
+    fn a_missing_file_is_a_read_error_naming_it() {
+        let err = read(Path::new("/nonexistent/timeline.csv")).unwrap_err();
+        assert!(matches!(err, LoadError::Read { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .starts_with("cannot read /nonexistent/timeline.csv: "),
+            "{err}"
+        );
+    }
+}
