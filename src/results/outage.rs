@@ -16,7 +16,7 @@ pub struct FaultOutage {
     pub source: T0Source,
     #[serde(deserialize_with = "crate::results::required")]
     pub t0_ms: Option<u64>,
-    /// The target the fault aims at, or `all` (see [`super::window`]);
+    /// The target the fault aims at, or `all` (see `assess::window`);
     /// `None` with the window.
     #[serde(deserialize_with = "crate::results::required")]
     pub faulted_scope: Option<String>,

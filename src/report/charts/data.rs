@@ -18,7 +18,7 @@ pub struct Row {
     pub second: u32,
     pub sent: u64,
     pub availability_pct: Option<f64>,
-    /// By [`Kind::index`].
+    /// By [`crate::outcome::Kind::index`].
     pub kinds: Vec<u64>,
     pub p50_ms: Option<f64>,
     pub p90_ms: Option<f64>,
