@@ -305,8 +305,6 @@ pub fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Option<Percentiles> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     /// Rates and percentages have 16–17 significant digits (`59 / 3 s`,
     /// `37 / 38 %`); summary.json must read them back to the same bits, or a
     /// re-judged summary would differ from the run's in its last digit
