@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::assess::VerdictStatus;
 use crate::run::{RunOptions, run};
 use crate::scenario::RecoveryRule;
-use crate::scenario::{self, Overrides, SloPlan};
+use crate::scenario::{self, Overrides};
 use crate::sim::{Sim, SimConfig};
 
 pub const EXIT_OK: u8 = 0;
@@ -374,27 +374,17 @@ pub fn verdict_exit(status: VerdictStatus) -> u8 {
 }
 
 fn report_command(args: ReportArgs) -> u8 {
-    let summary_path = args.dir.join(crate::results::summary::FILE);
-    let settings: Result<serde_json::Value, String> = std::fs::read(&summary_path)
-        .map_err(|e| format!("cannot read {}: {e}", summary_path.display()))
-        .and_then(|b| {
-            serde_json::from_slice(&b).map_err(|e| format!("{}: {e}", summary_path.display()))
-        });
-    let settings = match settings {
-        Ok(v) => v,
+    // Every file of the folder, typed: a summary.json of another version,
+    // or with a missing, renamed or malformed key (`slo`, `recovery`...),
+    // is refused naming the file, never judged by rules it never had.
+    let results = match crate::results::Results::load(&args.dir) {
+        Ok(results) => results,
         Err(e) => {
             eprintln!("meshdrill: {e}");
             return EXIT_RUN_ERROR;
         }
     };
-    let rules = run_rules(&settings, &summary_path);
-    let (run_rule, slo): (RecoveryRule, SloPlan) = match rules {
-        Ok(rules) => rules,
-        Err(e) => {
-            eprintln!("meshdrill: {e}");
-            return EXIT_RUN_ERROR;
-        }
-    };
+    let (run_rule, slo) = (results.summary.recovery, results.summary.slo.clone());
     let mut rule = run_rule;
     if let Some(window) = &args.window {
         match humantime::parse_duration(window) {
@@ -428,13 +418,7 @@ fn report_command(args: ReportArgs) -> u8 {
         );
         return EXIT_USAGE;
     }
-    let assessment = match crate::assess::assess_dir(&args.dir, &rule, &slo) {
-        Ok(assessment) => assessment,
-        Err(e) => {
-            eprintln!("meshdrill: {e}");
-            return EXIT_RUN_ERROR;
-        }
-    };
+    let assessment = crate::assess::assess(&results, &rule, &slo);
     if !in_place {
         if let Err(code) = claim_out_dir(&out_dir, args.force, false) {
             return code;
@@ -444,24 +428,24 @@ fn report_command(args: ReportArgs) -> u8 {
             return EXIT_RUN_ERROR;
         }
     }
-    if let Err(e) = crate::report::render_charts_into(&args.dir, &out_dir, &settings, &assessment) {
+    if let Err(e) = crate::report::render_charts(&out_dir, &results, &assessment) {
         eprintln!("meshdrill: charts not written: {e}");
     }
     // The folder's summary as this assessment sees it; in the run's own
     // folder summary.json is left as the run wrote it (same rule, same verdict).
-    let mut judged = settings.clone();
-    judged["outages"] = serde_json::to_value(&assessment.outages).unwrap_or_default();
-    judged["verdict"] = serde_json::to_value(&assessment.verdict).unwrap_or_default();
-    judged["recovery"] = serde_json::to_value(rule).unwrap_or_default();
+    let mut judged = results.summary.clone();
+    judged.outages = assessment.outages.clone();
+    judged.verdict = Some(assessment.verdict.clone());
+    judged.recovery = rule;
     if rejudged {
-        judged["rejudged_from"] = serde_json::json!({
-            "dir": args.dir.display().to_string(),
-            "recovery": run_rule,
+        judged.rejudged_from = Some(crate::results::summary::RejudgedFrom {
+            dir: args.dir.display().to_string(),
+            recovery: run_rule,
         });
     }
     if !in_place {
         let path = out_dir.join(crate::results::summary::FILE);
-        let json = serde_json::to_vec_pretty(&judged).expect("a JSON value serializes");
+        let json = serde_json::to_vec_pretty(&judged).expect("a summary serializes");
         if let Err(e) = crate::results::write_atomic(&path, &json) {
             eprintln!("meshdrill: {e}");
             return EXIT_RUN_ERROR;
@@ -490,27 +474,6 @@ fn report_command(args: ReportArgs) -> u8 {
     }
     let _ = std::io::stdout().write_all(text.as_bytes());
     verdict_exit(assessment.verdict.status)
-}
-
-/// The `[recovery]` rule and `[slo]` criteria a run was judged by, from its
-/// summary.json: a missing or malformed one is an error naming the key, never
-/// a default that would judge the folder by rules it never had.
-fn run_rules(
-    summary: &serde_json::Value,
-    path: &std::path::Path,
-) -> Result<(RecoveryRule, SloPlan), String> {
-    fn key<T: serde::de::DeserializeOwned>(
-        summary: &serde_json::Value,
-        path: &std::path::Path,
-        key: &str,
-    ) -> Result<T, String> {
-        let value = summary
-            .get(key)
-            .ok_or_else(|| format!("{}: key `{key}` is missing", path.display()))?;
-        serde_json::from_value(value.clone())
-            .map_err(|e| format!("{}: key `{key}` is malformed: {e}", path.display()))
-    }
-    Ok((key(summary, path, "recovery")?, key(summary, path, "slo")?))
 }
 
 /// `rejudged-window-20s-threshold-99.5`: the rule in the name, reduced to
@@ -739,31 +702,6 @@ mod tests {
         assert_eq!(
             rejudged_dir_name(rule(1, 1e-7)),
             "rejudged-window-1s-threshold-0.0000001"
-        );
-    }
-
-    #[test]
-    fn a_malformed_or_missing_rule_names_its_key() {
-        let path = std::path::Path::new("out/summary.json");
-        let good = serde_json::json!({
-            "recovery": {"window": 3, "threshold_pct": 99.5},
-            "slo": {"all": null, "targets": []},
-        });
-        let (rule, slo) = run_rules(&good, path).unwrap();
-        assert_eq!((rule.window, rule.threshold_pct), (3, 99.5));
-        assert_eq!(slo, SloPlan::default());
-        let mut bad = good.clone();
-        bad["slo"] = serde_json::json!([1]);
-        let e = run_rules(&bad, path).unwrap_err();
-        assert!(
-            e.starts_with("out/summary.json: key `slo` is malformed: "),
-            "{e}"
-        );
-        let mut bad = good;
-        bad.as_object_mut().unwrap().remove("recovery");
-        assert_eq!(
-            run_rules(&bad, path).unwrap_err(),
-            "out/summary.json: key `recovery` is missing"
         );
     }
 }

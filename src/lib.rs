@@ -7,8 +7,9 @@
 //! 3. [`classify`]: status + headers + body bytes → [`classify::Page`] and the outcome kind.
 //! 4. [`record`]: per-lane shards of per-second counts and HDR histograms,
 //!    merged into one timeline off the request path.
-//! 5. [`results`]: the files a run writes (timeline.csv, latency.hlog,
-//!    summary.json), written and read back through the same types.
+//! 5. [`results`]: the files a run writes (plan.json, timeline.csv,
+//!    latency.hlog, faults.jsonl, summary.json), written and read back
+//!    through the same types; `results::Results::load` reads a folder.
 //! 6. [`assess`]: RTO, fault windows, failover evidence, generator health and
 //!    the SLO verdict, as pure functions of those results.
 //! 7. [`report`]: presentation: console lines and tables, charts, report.html, .hgrm.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::assess::assess_dir;
+use crate::assess::assess;
 use crate::classify::ClassifyConfig;
 use crate::drill::{FaultLog, MarkerLog, drive_faults, watch_markers};
 use crate::engine::buffers::BodyBudget;
@@ -23,8 +23,9 @@ use crate::engine::pacer::{PacedLane, spawn_pacer};
 use crate::engine::schedule::{Schedule, SplitOf};
 use crate::record::{ClusterRegistry, Recorder, SecondStats, second_of};
 use crate::report::{self, Writers};
+use crate::results::faults::JournalLine;
 use crate::results::summary::{Named, ScenarioInfo, Summary, TargetInfo, TargetSummary};
-use crate::results::{WriteError, write_atomic};
+use crate::results::{LoadError, PlanRecord, Results, WriteError, write_atomic};
 use crate::scenario::{ConnectionPolicy, Endpoint, LoadModel, Plan};
 use crate::sim::Sim;
 
@@ -81,6 +82,9 @@ pub enum RunError {
     /// A whole file (summary.json, an .hgrm) that could not be replaced.
     #[error(transparent)]
     File(#[from] WriteError),
+    /// The files just written could not be read back to be judged.
+    #[error(transparent)]
+    Results(#[from] LoadError),
     /// The closed model's users cannot all have a socket on this machine.
     #[error(
         "{users} users per target ({targets} target(s)) need about {needed} open files, \
@@ -146,6 +150,13 @@ async fn run_with(
     };
 
     let (mut specs, mut infos) = client_specs(plan, sim)?;
+    // Before any traffic, so the folder explains itself whatever happens next.
+    let planned: Vec<_> = plan
+        .faults
+        .iter()
+        .map(|f| crate::drill::faults::record_for(f, &plan.targets))
+        .collect();
+    PlanRecord::new(plan, scenario_info(plan), &infos, &planned).write(&out_dir)?;
     let classify = ClassifyConfig::from_plan(plan);
     let clusters = cluster_registry(plan, &classify);
     let names: Vec<String> = plan.targets.iter().map(|t| t.name.clone()).collect();
@@ -301,7 +312,8 @@ async fn run_with(
                             marker.source
                         ));
                     }
-                    if let Ok(mut line) = serde_json::to_string(&serde_json::json!({ "marker": marker })) {
+                    let entry = JournalLine::Marker { marker: marker.clone() };
+                    if let Ok(mut line) = serde_json::to_string(&entry) {
                         line.push('\n');
                         let _ = std::fs::OpenOptions::new()
                             .create(true)
@@ -374,8 +386,9 @@ async fn run_with(
         requested_rate: infos.iter().map(|i| i.requested_rate).sum(),
         in_flight_cap: None,
     };
-    let mut summary = Summary {
-        meshdrill_version: env!("CARGO_PKG_VERSION"),
+    let summary = Summary {
+        schema_version: crate::results::summary::SCHEMA_VERSION,
+        meshdrill_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: scenario_info(plan),
         start_unix_ms: clock.epoch_ms(),
         start_utc: humantime::format_rfc3339_millis(clock.epoch).to_string(),
@@ -393,34 +406,35 @@ async fn run_with(
         slo: plan.slo.clone(),
         outages: Vec::new(),
         verdict: None,
+        rejudged_from: None,
     };
     let summary_path = out_dir.join(crate::results::summary::FILE);
-    // Written twice (before and after judging): each time whole or not at
-    // all, so a full disk never replaces the first complete one by a cut one.
     let write_summary = |summary: &Summary| {
         let json = serde_json::to_vec_pretty(summary).expect("summary serializes");
         write_atomic(&summary_path, &json)
     };
-    write_summary(&summary)?;
     // Judged from the files just written, exactly as `meshdrill report` will.
-    let assessment = assess_dir(&out_dir, &plan.recovery, &plan.slo)
-        .map_err(|e| write_err(io::Error::other(e.to_string())))?;
-    let charts = report::render_charts(
-        &out_dir,
-        &serde_json::to_value(&summary).unwrap_or_default(),
-        &assessment,
-    );
-    summary.outages = assessment.outages;
-    summary.verdict = Some(assessment.verdict);
-    write_summary(&summary)?;
-    if let Err(e) = charts {
+    let mut results = match Results::beside(&out_dir, summary.clone()) {
+        Ok(results) => results,
+        Err(e) => {
+            // The totals are worth keeping even when the folder cannot be judged.
+            write_summary(&summary)?;
+            return Err(e.into());
+        }
+    };
+    let assessment = assess(&results, &plan.recovery, &plan.slo);
+    results.summary.outages = assessment.outages.clone();
+    results.summary.verdict = Some(assessment.verdict.clone());
+    // Written once, whole or not at all.
+    write_summary(&results.summary)?;
+    if let Err(e) = report::render_charts(&out_dir, &results, &assessment) {
         // The drill's numbers are all on disk; a chart is not worth losing them.
         eprintln!("meshdrill: chart not written: {e}");
     }
-    let final_summary = serde_json::to_value(&summary).unwrap_or_default();
-    if let Err(e) = report::html::write(&out_dir, &final_summary) {
+    if let Err(e) = report::html::write(&out_dir, &results.summary) {
         eprintln!("meshdrill: report.html not written: {e}");
     }
+    let summary = results.summary;
     Ok(RunOutput { out_dir, summary })
 }
 
@@ -594,7 +608,7 @@ fn scenario_info(plan: &Plan) -> ScenarioInfo {
     ScenarioInfo {
         name: plan.name.clone(),
         file: plan.source.display().to_string(),
-        model,
+        model: model.to_string(),
         rate_per_target: rate,
         users_per_target: users,
         think_time_ms: think,

@@ -125,7 +125,7 @@ async fn a_one_second_stall_shows_as_latency_not_missing_samples() {
 /// step or a send may be late by more than a request interval, which moves
 /// requests across the fault's edges.
 struct During {
-    failures: std::collections::BTreeMap<&'static str, u64>,
+    failures: std::collections::BTreeMap<String, u64>,
     injected_ms: f64,
     restored_ms: f64,
     max_lag_ms: f64,
@@ -145,7 +145,7 @@ impl During {
     fn assert_about(&self, kinds: &[&str], from_ms: f64, to_ms: f64) {
         let count: u64 = kinds
             .iter()
-            .map(|k| self.failures.get(k).copied().unwrap_or(0))
+            .map(|k| self.failures.get(*k).copied().unwrap_or(0))
             .sum();
         let nominal = slots_in(from_ms, to_ms);
         let slack = (self.max_lag_ms / 20.0).ceil() as u64 + 2;
@@ -198,9 +198,7 @@ async fn each_sim_fault_yields_its_outcome_kind() {
     let two_s = Duration::from_secs(2);
     let down = failures_during(SimFault::Down, two_s).await;
     assert!(
-        down.failures
-            .keys()
-            .all(|k| *k == "refused" || *k == "reset"),
+        down.failures.keys().all(|k| k == "refused" || k == "reset"),
         "{:?}",
         down.failures
     );
@@ -209,20 +207,32 @@ async fn each_sim_fault_yields_its_outcome_kind() {
 
     let http503 = failures_during(SimFault::Http503, two_s).await;
     assert_eq!(
-        http503.failures.keys().copied().collect::<Vec<_>>(),
+        http503
+            .failures
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
         vec!["http_5xx"]
     );
     http503.assert_about(&["http_5xx"], http503.injected_ms, http503.restored_ms);
 
     let degraded = failures_during(SimFault::Degraded, two_s).await;
     assert_eq!(
-        degraded.failures.keys().copied().collect::<Vec<_>>(),
+        degraded
+            .failures
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
         vec!["degraded"]
     );
 
     let blackhole = failures_during(SimFault::Blackhole, Duration::from_millis(300)).await;
     assert_eq!(
-        blackhole.failures.keys().copied().collect::<Vec<_>>(),
+        blackhole
+            .failures
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
         vec!["timeout"]
     );
     // Held from 1.0 s to 2.0 s with a 300 ms timeout: requests sent in

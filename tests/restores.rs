@@ -7,10 +7,11 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use meshdrill::assess::assess_dir;
+use meshdrill::assess::assess;
 use meshdrill::drill::FaultRecord;
 use meshdrill::report::charts::ChartData;
 use meshdrill::report::table::fault_line;
+use meshdrill::results::Results;
 use meshdrill::scenario::RecoveryRule;
 use meshdrill::scenario::{FaultAction, FaultPlan, HookCommand, SloPlan};
 use meshdrill::sim::Cluster;
@@ -121,8 +122,9 @@ async fn restores_are_stamped_from_start_to_end_and_a_failed_one_reads_failed() 
     );
 
     // The charts' bands run from the inject's start to the restore's end.
-    let assessment = assess_dir(dir.path(), &RecoveryRule::default(), &SloPlan::default()).unwrap();
-    let data = ChartData::read(dir.path(), &summary, &assessment).unwrap();
+    let results = Results::load(dir.path()).unwrap();
+    let assessment = assess(&results, &RecoveryRule::default(), &SloPlan::default());
+    let data = ChartData::read(&results, &assessment);
     assert_eq!(data.windows.len(), 2);
     assert_eq!(data.windows[0].name, "slow-restore");
     assert_eq!(

@@ -1,165 +1,43 @@
-//! Judges a results folder: reads `timeline.csv` and `summary.json`, finds
-//! each fault's outage per target and for all targets ([`super::rto`]), and
-//! checks the SLOs ([`super::slo`]). A run calls this on the files it has
-//! just written and `meshdrill report DIR` calls it later (perhaps with
-//! another recovery window): one code path, so the verdict a run printed is
-//! the verdict its files reproduce.
+//! Judges a run: from its typed [`Results`], finds each fault's outage per
+//! target and for all targets ([`super::rto`]), the fault's window and
+//! failover evidence, the generator's health, and checks the SLOs
+//! ([`super::slo`]). A run calls this on the files it has just written and
+//! `meshdrill report DIR` calls it later (perhaps with another recovery
+//! window): one code path, so the verdict a run printed is the verdict its
+//! files reproduce. Pure: no I/O (the folder is read by `Results::load`).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use base64::Engine;
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::Deserializer;
-use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
-use serde::Serialize;
-use serde_json::Value;
 
-use super::failover::{ClusterSecond, Failover, FaultSeconds, failover};
-use super::generator::{GeneratorReport, JudgedFault, judge};
+use super::failover::{ClusterSecond, FaultSeconds, failover};
+use super::generator::{JudgedFault, judge};
 use super::rto::{
     OutageReport, Region, SecondSample, T0Source, analyse, analyse_combined, regions,
 };
 use super::slo::{Criterion, Measured, MeasuredRto, evaluate};
 use super::window::{ALL, FaultWindow, WindowFigures, faulted_scope};
-use crate::outcome::Kind;
 use crate::record::{GeneratorHealth, new_histogram};
-use crate::results::summary::{Percentiles, percentiles};
-use crate::results::timeline::{CLUSTER_PREFIX, FIRST_MS_PREFIX};
+use crate::results::hlog::Hlog;
+pub use crate::results::outage::{FaultOutage, PhaseLatency, ScopedOutage};
+use crate::results::summary::{Summary, TargetSummary, percentiles};
+pub use crate::results::verdict::{Assessment, Verdict, VerdictStatus};
+use crate::results::{LoadError, Results, TimelineRow};
 use crate::scenario::{RecoveryRule, SloPlan, SloSpec};
 
-#[derive(Clone, Debug, Serialize)]
-pub struct Assessment {
-    pub outages: Vec<FaultOutage>,
-    pub verdict: Verdict,
+/// Reads the folder and judges it: [`Results::load`] then [`assess`].
+pub fn assess_dir(dir: &Path, rule: &RecoveryRule, slo: &SloPlan) -> Result<Assessment, LoadError> {
+    Ok(assess(&Results::load(dir)?, rule, slo))
 }
 
-/// One fault (or marker, or the first failure when there was neither) and
-/// what it did to each target and to all of them together.
-#[derive(Clone, Debug, Serialize)]
-pub struct FaultOutage {
-    pub fault: String,
-    pub source: T0Source,
-    pub t0_ms: Option<u64>,
-    /// The target the fault aims at, or `all` (see [`super::window`]);
-    /// `None` with the window.
-    pub faulted_scope: Option<String>,
-    /// The seconds the fault did its harm in, the same for every scope;
-    /// `None` without T0 (nothing ran, nothing failed).
-    pub window: Option<FaultWindow>,
-    /// Per target in plan order, then `all`.
-    pub scopes: Vec<ScopedOutage>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ScopedOutage {
-    pub scope: String,
-    #[serde(flatten)]
-    pub report: OutageReport,
-    /// What users waited before, during and after the outage (from
-    /// latency.hlog, over the same seconds as the spans).
-    pub latency_ms: PhaseLatency,
-    /// This scope over the fault's window (`FaultOutage::window`): the
-    /// control target's figures while the faulted one was down.
-    pub in_window: Option<WindowFigures>,
-    /// Which cluster served this target before the fault, when another
-    /// took over, and when it came back ([`super::failover`]); `None` for
-    /// `all` and without a window.
-    pub failover: Option<Failover>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct PhaseLatency {
-    pub before: Option<Percentiles>,
-    pub during: Option<Percentiles>,
-    pub after: Option<Percentiles>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Verdict {
-    pub status: VerdictStatus,
-    /// The scenario's `[slo]` criteria, then the ones every run has: fault
-    /// hooks ran (`faults_ran`) and each target answered (`answered`).
-    pub criteria: Vec<Criterion>,
-    /// Whether the generator did what the scenario asked; `invalid` lists
-    /// why not, and then no criterion is judged.
-    pub generator: GeneratorReport,
-}
-
-/// What a run's numbers say, in order of precedence.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VerdictStatus {
-    /// The generator could not do what the scenario asked where it
-    /// matters: the numbers are not the target's, so nothing is judged.
-    Invalid,
-    /// A criterion failed.
-    Fail,
-    /// No `[slo]` criteria, and every target answered (and every hook ran).
-    NoSlo,
-    /// Every criterion passed.
-    Pass,
-}
-
-impl VerdictStatus {
-    /// As the console and the report print it.
-    pub const fn word(self) -> &'static str {
-        match self {
-            VerdictStatus::Invalid => "INVALID",
-            VerdictStatus::Fail => "FAIL",
-            VerdictStatus::NoSlo => "NO SLO",
-            VerdictStatus::Pass => "PASS",
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AssessError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
-}
-
-pub fn assess_dir(
-    dir: &Path,
-    rule: &RecoveryRule,
-    slo: &SloPlan,
-) -> Result<Assessment, AssessError> {
-    let summary_path = dir.join(crate::results::summary::FILE);
-    let text = std::fs::read(&summary_path).map_err(|source| AssessError::Read {
-        path: summary_path.clone(),
-        source,
-    })?;
-    let summary: Value = serde_json::from_slice(&text).map_err(|e| AssessError::Invalid {
-        path: summary_path.clone(),
-        message: e.to_string(),
-    })?;
-    let timeline = read_timeline(&dir.join(crate::results::timeline::FILE))?;
-    let mut assessment = assess(&summary, &timeline, rule, slo);
-    add_phase_latency(&dir.join(crate::results::hlog::FILE), &mut assessment)?;
-    Ok(assessment)
-}
-
-/// Streams latency.hlog once, adding each second's histogram of a scope
-/// into the before/during/after totals of every outage whose span holds
-/// that second, and into the fault window's (`all` takes every target's).
-/// Memory: four histograms per outage and scope, whatever the run's length.
-fn add_phase_latency(path: &Path, assessment: &mut Assessment) -> Result<(), AssessError> {
-    let invalid = |message: String| AssessError::Invalid {
-        path: path.to_path_buf(),
-        message,
-    };
-    let log = std::fs::read(path).map_err(|source| AssessError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut sums: Vec<Vec<[Histogram<u64>; 4]>> = assessment
-        .outages
+/// Adds each second's histogram of a scope (from latency.hlog) into the
+/// before/during/after totals of every outage whose span holds that second,
+/// and into the fault window's (`all` takes every target's). Memory: four
+/// histograms per outage and scope, whatever the run's length.
+fn add_phase_latency(hlog: &Hlog, outages: &mut [FaultOutage]) {
+    let mut sums: Vec<Vec<[Histogram<u64>; 4]>> = outages
         .iter()
         .map(|o| {
             o.scopes
@@ -168,39 +46,34 @@ fn add_phase_latency(path: &Path, assessment: &mut Assessment) -> Result<(), Ass
                 .collect()
         })
         .collect();
-    let mut deserializer = Deserializer::new();
-    for entry in IntervalLogIterator::new(&log) {
-        let Ok(LogEntry::Interval(interval)) = entry else {
-            continue;
-        };
-        let Some(tag) = interval.tag() else { continue };
-        let second = interval.start_timestamp().as_secs() as u32;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(interval.encoded_histogram())
-            .map_err(|e| invalid(format!("interval of {} at {second}s: {e}", tag.as_str())))?;
-        let h: Histogram<u64> = deserializer
-            .deserialize(&mut std::io::Cursor::new(bytes))
-            .map_err(|e| invalid(format!("interval of {} at {second}s: {e:?}", tag.as_str())))?;
-        for (o, outage) in assessment.outages.iter().enumerate() {
+    for interval in &hlog.intervals {
+        let second = interval.second;
+        let mut h = None;
+        for (o, outage) in outages.iter().enumerate() {
             for (i, scoped) in outage.scopes.iter().enumerate() {
-                if scoped.scope != tag.as_str() && scoped.scope != "all" {
+                if scoped.scope != interval.tag && scoped.scope != ALL {
                     continue;
                 }
                 let r = &scoped.report;
-                for (phase, span) in [&r.before, &r.during, &r.after].into_iter().enumerate() {
-                    if (span.from_second..span.to_second).contains(&second) {
-                        // Same bounds as every recorded histogram; a foreign
-                        // log with other bounds is re-recorded by `add`.
-                        let _ = sums[o][i][phase].add(&h);
-                    }
+                let in_window = outage.window.is_some_and(|w| w.contains(second));
+                let phases = [&r.before, &r.during, &r.after]
+                    .map(|span| (span.from_second..span.to_second).contains(&second));
+                if !in_window && !phases.contains(&true) {
+                    continue;
                 }
-                if outage.window.is_some_and(|w| w.contains(second)) {
-                    let _ = sums[o][i][3].add(&h);
+                let h = h.get_or_insert_with(|| interval.histogram());
+                for (phase, _) in phases.iter().enumerate().filter(|(_, hit)| **hit) {
+                    // Same bounds as every recorded histogram; a foreign
+                    // log with other bounds is re-recorded by `add`.
+                    let _ = sums[o][i][phase].add(&*h);
+                }
+                if in_window {
+                    let _ = sums[o][i][3].add(&*h);
                 }
             }
         }
     }
-    for (o, outage) in assessment.outages.iter_mut().enumerate() {
+    for (o, outage) in outages.iter_mut().enumerate() {
         for (i, scoped) in outage.scopes.iter_mut().enumerate() {
             let [before, during, after, window] = &sums[o][i];
             if let Some(figures) = scoped.in_window.as_mut() {
@@ -213,10 +86,10 @@ fn add_phase_latency(path: &Path, assessment: &mut Assessment) -> Result<(), Ass
             };
         }
     }
-    Ok(())
 }
 
-/// Per-second samples per scope (targets and `all`), in file order.
+/// What the judgement reads of timeline.csv: per-second samples per scope
+/// (targets and `all`), in file order, and pages by cluster per second.
 pub struct Timeline {
     pub scopes: Vec<(String, Vec<SecondSample>)>,
     /// The cluster columns' names, in header order (`other`, `unknown` too).
@@ -225,198 +98,87 @@ pub struct Timeline {
     pub pages: Vec<Vec<ClusterSecond>>,
 }
 
-pub fn read_timeline(path: &Path) -> Result<Timeline, AssessError> {
-    let invalid = |message: String| AssessError::Invalid {
-        path: path.to_path_buf(),
-        message,
-    };
-    let mut reader = csv::Reader::from_path(path).map_err(|e| match e.into_kind() {
-        csv::ErrorKind::Io(source) => AssessError::Read {
-            path: path.to_path_buf(),
-            source,
-        },
-        other => invalid(format!("{other:?}")),
-    })?;
-    let headers = reader
-        .headers()
-        .map_err(|e| invalid(e.to_string()))?
-        .clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| invalid(format!("no column {name}")))
-    };
-    let (second, target, sent) = (column("second")?, column("target")?, column("sent")?);
-    let kinds: Vec<usize> = Kind::ALL
-        .iter()
-        .map(|k| column(k.name()))
-        .collect::<Result<_, _>>()?;
-    let marks = [
-        column("first_failure_ms")?,
-        column("last_failure_ms")?,
-        column("first_success_ms")?,
-        column("first_success_after_last_failure_ms")?,
-    ];
-    // Completion marks came later: a timeline without them falls back to
-    // placing recovery by send time.
-    let done_marks = [
-        column("first_success_done_ms").ok(),
-        column("first_success_after_last_failure_done_ms").ok(),
-    ];
-    // Generator health came later too: absent columns read as a healthy,
-    // unplanned second (what older runs recorded of it: nothing).
-    let health_columns = [
-        column("late").ok(),
-        column("planned").ok(),
-        column("not_sent").ok(),
-        column("cap_waits").ok(),
-        column("max_send_lag_ms").ok(),
-    ];
-    let clusters: Vec<String> = headers
-        .iter()
-        .filter_map(|h| h.strip_prefix(CLUSTER_PREFIX).map(String::from))
-        .collect();
-    let cluster_columns: Vec<(usize, Option<usize>)> = clusters
-        .iter()
-        .map(|c| {
-            let pages = column(&format!("{CLUSTER_PREFIX}{c}"))?;
-            Ok((pages, column(&format!("{FIRST_MS_PREFIX}{c}")).ok()))
-        })
-        .collect::<Result<_, AssessError>>()?;
-    let mut scopes: Vec<(String, Vec<SecondSample>)> = Vec::new();
-    let mut pages: Vec<Vec<ClusterSecond>> = Vec::new();
-    for (line, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| invalid(e.to_string()))?;
-        let number = |i: usize| -> Result<u64, AssessError> {
-            record[i]
-                .parse()
-                .map_err(|_| invalid(format!("row {}: {:?} is not a count", line + 2, &record[i])))
-        };
-        let optional = |i: usize| -> Result<Option<u64>, AssessError> {
-            if record[i].is_empty() {
-                Ok(None)
-            } else {
-                number(i).map(Some)
-            }
-        };
-        let mut by_kind = [0u64; Kind::COUNT];
-        for (k, &i) in kinds.iter().enumerate() {
-            by_kind[k] = number(i)?;
-        }
-        let count = |i: Option<usize>| -> Result<Option<u64>, AssessError> {
-            i.map(optional).transpose().map(Option::flatten)
-        };
-        let [late, planned, not_sent, cap_waits, max_lag] = health_columns;
-        let max_send_lag_us = match max_lag.map(|i| &record[i]) {
-            None | Some("") => 0,
-            Some(text) => millis_to_us(text).ok_or_else(|| {
-                invalid(format!("row {}: {text:?} is not a time in ms", line + 2))
-            })?,
-        };
-        let sample = SecondSample {
-            second: u32::try_from(number(second)?)
-                .map_err(|_| invalid("second out of range".into()))?,
-            sent: number(sent)?,
-            ok: Kind::ALL
+impl Timeline {
+    pub fn of(timeline: &crate::results::Timeline) -> Timeline {
+        Timeline {
+            scopes: timeline
+                .scopes
                 .iter()
-                .filter(|k| k.is_success())
-                .map(|k| by_kind[k.index()])
-                .sum(),
-            by_kind,
-            first_failure_ms: optional(marks[0])?,
-            last_failure_ms: optional(marks[1])?,
-            first_success_ms: optional(marks[2])?,
-            first_success_after_last_failure_ms: optional(marks[3])?,
-            first_success_done_ms: done_marks[0].map(optional).transpose()?.flatten(),
-            first_success_after_last_failure_done_ms: done_marks[1]
-                .map(optional)
-                .transpose()?
-                .flatten(),
-            health: GeneratorHealth {
-                planned: count(planned)?,
-                sent: number(sent)?,
-                late: count(late)?.unwrap_or(0),
-                not_sent: count(not_sent)?.unwrap_or(0),
-                cap_waits: count(cap_waits)?.unwrap_or(0),
-                local_errors: by_kind[Kind::LocalError.index()],
-                max_send_lag_us,
-            },
-        };
-        let mut by_cluster = ClusterSecond {
-            second: sample.second,
-            ..ClusterSecond::default()
-        };
-        for &(count, first) in &cluster_columns {
-            by_cluster.pages.push(number(count)?);
-            by_cluster
-                .first_ms
-                .push(first.map(optional).transpose()?.flatten());
-        }
-        let name = &record[target];
-        match scopes.iter().position(|(n, _)| n == name) {
-            Some(i) => {
-                scopes[i].1.push(sample);
-                pages[i].push(by_cluster);
-            }
-            None => {
-                scopes.push((name.to_string(), vec![sample]));
-                pages.push(vec![by_cluster]);
-            }
+                .map(|s| (s.scope.clone(), s.rows.iter().map(sample).collect()))
+                .collect(),
+            clusters: timeline.clusters.clone(),
+            pages: timeline
+                .scopes
+                .iter()
+                .map(|s| {
+                    s.rows
+                        .iter()
+                        .map(|r| ClusterSecond {
+                            second: r.second,
+                            pages: r.clusters.clone(),
+                            first_ms: r.cluster_first_ms.clone(),
+                        })
+                        .collect()
+                })
+                .collect(),
         }
     }
-    Ok(Timeline {
-        scopes,
-        clusters,
-        pages,
-    })
 }
 
-/// `12.345` (the timeline's ms with three decimals) as µs.
-fn millis_to_us(text: &str) -> Option<u64> {
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+fn sample(row: &TimelineRow) -> SecondSample {
+    SecondSample {
+        second: row.second,
+        sent: row.sent,
+        ok: crate::outcome::Kind::ALL
+            .iter()
+            .filter(|k| k.is_success())
+            .map(|k| row.by_kind[k.index()])
+            .sum(),
+        by_kind: row.by_kind,
+        first_failure_ms: row.first_failure_ms,
+        last_failure_ms: row.last_failure_ms,
+        first_success_ms: row.first_success_ms,
+        first_success_after_last_failure_ms: row.first_success_after_last_failure_ms,
+        first_success_done_ms: row.first_success_done_ms,
+        first_success_after_last_failure_done_ms: row.first_success_after_last_failure_done_ms,
+        health: GeneratorHealth {
+            planned: row.planned,
+            sent: row.sent,
+            late: row.late,
+            not_sent: row.not_sent,
+            cap_waits: row.cap_waits,
+            local_errors: row.by_kind[crate::outcome::Kind::LocalError.index()],
+            max_send_lag_us: row.max_send_lag_us.unwrap_or(0),
+        },
     }
-    let frac: u64 = format!("{frac:0<3}").parse().ok()?;
-    whole
-        .parse::<u64>()
-        .ok()?
-        .checked_mul(1000)?
-        .checked_add(frac)
 }
 
-/// The assessment of a run from its summary (faults, markers, totals) and
-/// its timeline.
-pub fn assess(
-    summary: &Value,
-    timeline: &Timeline,
-    rule: &RecoveryRule,
-    slo: &SloPlan,
-) -> Assessment {
-    let run_end_ms = summary["seconds"].as_u64().unwrap_or(0) * 1000;
+/// The assessment of a run from its results: its summary (faults, markers,
+/// totals), timeline and latency log.
+pub fn assess(results: &Results, rule: &RecoveryRule, slo: &SloPlan) -> Assessment {
+    let summary = &results.summary;
+    let timeline = Timeline::of(&results.timeline);
+    let run_end_ms = u64::from(summary.seconds) * 1000;
     // Faults and markers in order of T0; a fault that never ran is placed
     // at its planned time and measured as nothing.
     let mut starts: Vec<Start> = Vec::new();
-    for f in summary["faults"].as_array().into_iter().flatten() {
-        let t0 = f["injected_at_ms"].as_f64().map(|ms| ms as u64);
-        let planned = f["planned_at_ms"].as_f64().unwrap_or(0.0);
+    for f in &summary.faults {
+        let t0 = f.injected_at_ms.map(|ms| ms as u64);
         starts.push(Start {
-            name: f["name"].as_str().unwrap_or("fault").to_string(),
+            name: f.name.clone(),
             t0_ms: t0,
             source: T0Source::Hook,
-            order: t0.map_or(planned, |t| t as f64),
-            target: f["target"].as_str().map(str::to_string),
-            restore_done_ms: f["restore_done_ms"].as_f64().map(|ms| ms as u64),
+            order: t0.map_or(f.planned_at_ms, |t| t as f64),
+            target: f.target.clone(),
+            restore_done_ms: f.restore_done_ms.map(|ms| ms as u64),
         });
     }
-    for m in summary["markers"].as_array().into_iter().flatten() {
-        let at = m["at_ms"].as_f64().unwrap_or(0.0);
+    for m in &summary.markers {
         starts.push(Start {
-            name: format!("marker {}", m["number"]),
-            t0_ms: Some(at as u64),
+            name: format!("marker {}", m.number),
+            t0_ms: Some(m.at_ms as u64),
             source: T0Source::Marker,
-            order: at,
+            order: m.at_ms,
             target: None,
             restore_done_ms: None,
         });
@@ -435,14 +197,14 @@ pub fn assess(
     }
     let regions = regions(&t0s, run_end_ms);
     let restores: Vec<Option<u64>> = starts.iter().map(|s| s.restore_done_ms).collect();
-    let outages: Vec<FaultOutage> = regions
+    let mut outages: Vec<FaultOutage> = regions
         .iter()
         .zip(starts)
         .map(|(region, start)| {
-            let mut scopes = scoped_outages(timeline, region, rule);
+            let mut scopes = scoped_outages(&timeline, region, rule);
             let window = fault_window_of(&scopes, region, &start);
-            add_window_figures(timeline, &mut scopes, window.as_ref());
-            add_failover(timeline, &mut scopes, window.as_ref(), region);
+            add_window_figures(&timeline, &mut scopes, window.as_ref());
+            add_failover(&timeline, &mut scopes, window.as_ref(), region);
             FaultOutage {
                 fault: start.name,
                 source: region.source,
@@ -453,20 +215,24 @@ pub fn assess(
             }
         })
         .collect();
+    add_phase_latency(&results.hlog, &mut outages);
 
     let mut criteria = Vec::new();
     if let Some(spec) = &slo.all {
         criteria.extend(evaluate(
             spec,
             "all",
-            &measured(&summary["all"], "all", &outages),
+            &measured(&summary.all, "all", &outages),
         ));
     }
     for (target, spec) in &slo.targets {
-        let totals = summary["targets"]
-            .as_array()
-            .and_then(|ts| ts.iter().find(|t| t["name"] == target.as_str()))
-            .unwrap_or(&Value::Null);
+        // A target the plan names but the summary lacks measured nothing.
+        let none = TargetSummary::default();
+        let totals = summary
+            .targets
+            .iter()
+            .find(|t| &t.name == target)
+            .unwrap_or(&none);
         criteria.extend(evaluate(spec, target, &measured(totals, target, &outages)));
     }
     let configured = !criteria.is_empty();
@@ -485,12 +251,9 @@ pub fn assess(
             restore_done_ms: restores.get(i).copied().flatten(),
         })
         .collect();
-    let scenario = &summary["scenario"];
-    let max_late_pct = scenario["max_late_pct"]
-        .as_f64()
-        .unwrap_or(crate::scenario::DEFAULT_MAX_LATE_PCT);
-    let warmup_seconds = scenario["warmup_s"].as_f64().unwrap_or(0.0).floor() as u32;
-    let generator = judge(timeline, &judged, rule, max_late_pct, warmup_seconds);
+    let max_late_pct = summary.scenario.max_late_pct;
+    let warmup_seconds = summary.scenario.warmup_s.floor() as u32;
+    let generator = judge(&timeline, &judged, rule, max_late_pct, warmup_seconds);
     let status = if !generator.invalid.is_empty() {
         VerdictStatus::Invalid
     } else if criteria.iter().any(|c| !c.pass) {
@@ -549,21 +312,16 @@ fn add_window_figures(
 
 /// No criteria is not a pass: a target that never once answered with a
 /// complete page fails the run, SLOs or not.
-fn answered_criteria(summary: &Value) -> Vec<Criterion> {
-    summary["targets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|t| {
-            let ok = t["ok"].as_u64().unwrap_or(0);
-            let requests = t["requests"].as_u64().unwrap_or(0);
-            Criterion {
-                name: "answered".into(),
-                scope: t["name"].as_str().unwrap_or("?").to_string(),
-                threshold: "≥ 1 ok response".into(),
-                measured: format!("{ok} of {requests} ok"),
-                pass: ok > 0,
-            }
+fn answered_criteria(summary: &Summary) -> Vec<Criterion> {
+    summary
+        .targets
+        .iter()
+        .map(|t| Criterion {
+            name: "answered".into(),
+            scope: t.name.clone(),
+            threshold: "≥ 1 ok response".into(),
+            measured: format!("{} of {} ok", t.ok, t.requests),
+            pass: t.ok > 0,
         })
         .collect()
 }
@@ -631,19 +389,9 @@ fn scoped_outages(timeline: &Timeline, region: &Region, rule: &RecoveryRule) -> 
         .collect()
 }
 
-fn measured(totals: &Value, scope: &str, outages: &[FaultOutage]) -> Measured {
-    let requests = totals["requests"].as_u64().unwrap_or(0);
-    let failed = totals["failed"].as_u64().unwrap_or(0);
-    let judged = totals["ok"].as_u64().unwrap_or(0) + failed;
-    let counts = |key: &str| -> Vec<(String, u64)> {
-        totals[key]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
-                    .collect()
-            })
-            .unwrap_or_default()
+fn measured(totals: &TargetSummary, scope: &str, outages: &[FaultOutage]) -> Measured {
+    let counts = |map: &BTreeMap<String, u64>| -> Vec<(String, u64)> {
+        map.iter().map(|(k, v)| (k.clone(), *v)).collect()
     };
     let reports: Vec<&OutageReport> = outages
         .iter()
@@ -654,30 +402,32 @@ fn measured(totals: &Value, scope: &str, outages: &[FaultOutage]) -> Measured {
                 .map(|s| &s.report)
         })
         .collect();
+    let (requests, failed) = (totals.requests, totals.failed);
+    let judged = totals.ok + failed;
     Measured {
         requests,
         failed,
-        availability_pct: totals["availability_pct"].as_f64(),
+        availability_pct: totals.availability_pct,
         // Over judged requests (ok + failed): abandoned ones are neither.
         error_rate_pct: (judged > 0).then(|| 100.0 * failed as f64 / judged as f64),
-        p50_ms: totals["latency_ms"]["p50"].as_f64(),
-        p99_ms: totals["latency_ms"]["p99"].as_f64(),
+        p50_ms: totals.latency_ms.as_ref().map(|p| p.p50),
+        p99_ms: totals.latency_ms.as_ref().map(|p| p.p99),
         worst_rto: MeasuredRto::worst(reports),
-        versions: counts("ok_by_version"),
-        clusters: counts("ok_by_cluster"),
+        versions: counts(&totals.ok_by_version),
+        clusters: counts(&totals.ok_by_cluster),
     }
 }
 
 /// A drill whose fault did not happen as planned cannot pass: every hook
 /// fault adds this criterion.
-fn hooks_criterion(summary: &Value) -> Option<Criterion> {
-    let faults = summary["faults"].as_array()?;
+fn hooks_criterion(summary: &Summary) -> Option<Criterion> {
+    let faults = &summary.faults;
     if faults.is_empty() {
         return None;
     }
     let failed: BTreeMap<&str, &str> = faults
         .iter()
-        .filter_map(|f| Some((f["name"].as_str()?, f["error"].as_str()?)))
+        .filter_map(|f| Some((f.name.as_str(), f.error.as_deref()?)))
         .collect();
     Some(Criterion {
         name: "faults_ran".into(),

@@ -34,7 +34,7 @@
 //!   did not come back within the region. **failback after** = failback at
 //!   − T0.
 
-use serde::Serialize;
+pub use crate::results::outage::{ClusterShare, Failover};
 
 /// A cluster serving at least this share of the pages before T0 is home.
 pub const HOME_MIN_PCT: f64 = 1.0;
@@ -60,32 +60,6 @@ pub struct FaultSeconds {
     pub window: (u32, u32),
     /// Exclusive end of the fault's region, run-clock ms.
     pub region_end_ms: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Failover {
-    /// Clusters serving ≥ [`HOME_MIN_PCT`] % of the pages before T0.
-    pub home: Vec<String>,
-    pub pages_before: u64,
-    /// The first cluster outside home that answered at or after T0.
-    pub failover_to: Option<String>,
-    pub failover_at_ms: Option<u64>,
-    pub time_to_failover_ms: Option<u64>,
-    /// The fault window's seconds `[from, to)` the shares are taken over.
-    pub window_from_second: u32,
-    pub window_to_second: u32,
-    pub pages_during: u64,
-    /// Every cluster (and `unknown`) that served a page in the window.
-    pub during: Vec<ClusterShare>,
-    pub failback_at_ms: Option<u64>,
-    pub failback_after_ms: Option<u64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ClusterShare {
-    pub cluster: String,
-    pub pages: u64,
-    pub share_pct: f64,
 }
 
 /// The failover evidence of one fault on one target; see the module doc.

@@ -17,51 +17,11 @@
 //! Generator-limited seconds outside those are reported, not judged: their
 //! latency and failures are marked as the generator's in every output.
 
-use serde::{Deserialize, Serialize};
-
 use super::dir::{FaultOutage, Timeline};
 use super::rto::{Recovery, SecondSample, T0Source};
 use crate::record::{GeneratorHealth, Limits};
+pub use crate::results::verdict::{FaultHealth, GeneratorReport, ScopeHealth};
 use crate::scenario::RecoveryRule;
-
-/// What the generator managed, per scope and per fault, and whether that
-/// leaves the run judgeable.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct GeneratorReport {
-    /// The scenario's `load.max_late_pct` these were judged with.
-    pub max_late_pct: f64,
-    /// Per target, then `all`: measured-phase totals and limited seconds.
-    pub scopes: Vec<ScopeHealth>,
-    /// Per fault: the seconds judged and the limited ones among them.
-    pub faults: Vec<FaultHealth>,
-    /// Why the run cannot be judged; empty when it can.
-    pub invalid: Vec<String>,
-    /// What to change so that it can.
-    pub advice: Vec<String>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ScopeHealth {
-    pub scope: String,
-    /// Measured phase (warmup excluded).
-    pub totals: GeneratorHealth,
-    /// Late sends over sent requests, percent; `None` without requests.
-    pub late_pct: Option<f64>,
-    /// Every generator-limited second of the run (warmup included), as
-    /// inclusive runs `[from, to]`.
-    pub limited_seconds: Vec<[u32; 2]>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct FaultHealth {
-    pub fault: String,
-    /// The judged seconds, `[from_second, to_second)`; empty for a fault
-    /// that never ran.
-    pub from_second: u32,
-    pub to_second: u32,
-    /// Per target with limited seconds among the judged ones: those seconds.
-    pub limited: Vec<(String, Vec<[u32; 2]>)>,
-}
 
 /// A fault as the judgement needs it: its outage, where its region ends
 /// (the next fault's T0, or the run's end) and when its restore finished.

@@ -3,8 +3,10 @@
 //! the same for every target ([`window`]); which cluster served whom before,
 //! during and after ([`failover`]); whether the generator did what the
 //! scenario asked ([`generator`]); and whether all that meets the
-//! scenario's SLOs ([`slo`]). [`dir`] ties them together over a results
-//! folder. Pure functions of what a run recorded: no I/O but reading it.
+//! scenario's SLOs ([`slo`]). [`dir`] ties them together: [`assess`] judges
+//! a run's typed [`crate::results::Results`]. Pure functions of what a run
+//! recorded, no I/O; the types they fill (outages, verdict) are
+//! `crate::results`' (re-exported here for convenience).
 
 pub mod dir;
 pub mod failover;
@@ -13,7 +15,7 @@ pub mod rto;
 pub mod slo;
 pub mod window;
 
-pub use dir::{Assessment, FaultOutage, ScopedOutage, Verdict, VerdictStatus, assess_dir};
+pub use dir::{Assessment, FaultOutage, ScopedOutage, Verdict, VerdictStatus, assess, assess_dir};
 pub use generator::GeneratorReport;
 pub use rto::{
     Health, OutageReport, Recovery, Region, SecondSample, Span, T0Source, analyse,

@@ -3,7 +3,7 @@
 //! `timeline.csv`), the fault's region of the run clock ([`Region`]) and the
 //! scenario's `[recovery]` rule ([`RecoveryRule`]). Fed by `record` (one
 //! sample per second, see [`SecondSample::from_stats`]) and by the fault
-//! records of [`crate::drill::faults`] (T0); read by the SLO verdict and `report`.
+//! records of [`crate::results::faults`] (T0); read by the SLO verdict and `report`.
 //!
 //! # Definitions (the contract; DESIGN.md "Measurement definitions")
 //!
@@ -68,10 +68,9 @@
 //! Several faults in one run: one [`Region`] per fault ([`regions`] builds
 //! them), and `analyse` once per fault per target.
 
-use serde::{Serialize, Serializer};
-
 use crate::outcome::Kind;
 use crate::record::{GeneratorHealth, SecondStats};
+pub use crate::results::outage::{OutageReport, Recovery, Span, T0Source};
 use crate::scenario::RecoveryRule;
 
 /// One second of one target (or `all`), as `timeline.csv` has it.
@@ -168,18 +167,6 @@ impl RecoveryRule {
     }
 }
 
-/// Where a fault's T0 came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum T0Source {
-    /// The fault hook started (a `[[fault]]` injected on the run clock).
-    Hook,
-    /// A manual marker.
-    Marker,
-    /// Neither: the first failed request.
-    FirstFailure,
-}
-
 /// The part of the run clock that belongs to one fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Region {
@@ -230,62 +217,6 @@ pub fn regions(faults: &[(Option<u64>, T0Source)], run_end_ms: u64) -> Vec<Regio
         start_ms = end_ms;
     }
     regions
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum Recovery {
-    /// No failing second from T0 to the region's end (or no T0 at all).
-    NoOutage,
-    Recovered {
-        at_ms: u64,
-    },
-    /// The region ended first; the RTO is at least `lower_bound_ms`.
-    NotRecovered {
-        lower_bound_ms: u64,
-    },
-}
-
-/// Requests in a run of whole seconds `[from_second, to_second)`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
-pub struct Span {
-    pub from_second: u32,
-    /// Exclusive; equal to `from_second` when empty.
-    pub to_second: u32,
-    pub requests: u64,
-    pub ok: u64,
-    pub failed: u64,
-    /// `None` without requests.
-    pub availability_pct: Option<f64>,
-}
-
-/// The measured outage of one fault on one target. Times in run-clock ms.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct OutageReport {
-    /// `None`: no hook, no marker and no failure in the region.
-    pub t0_ms: Option<u64>,
-    pub t0_source: Option<T0Source>,
-    pub first_failure_ms: Option<u64>,
-    pub last_failure_ms: Option<u64>,
-    pub recovery: Recovery,
-    /// `recovered at − T0`; 0 for `NoOutage`; `None` when not recovered.
-    pub rto_ms: Option<u64>,
-    /// Failing seconds from T0's second to recovery (the region's end when
-    /// not recovered).
-    pub failing_seconds: u32,
-    /// Failed requests from T0 to recovery (`during`); for `NoOutage`, from
-    /// T0's second to the region's end.
-    pub failed: u64,
-    /// `failed` by kind; serialized as `{ "degraded": n, "timeout": n, ... }`
-    /// over every failure kind.
-    #[serde(serialize_with = "failure_kinds")]
-    pub failed_by_kind: [u64; Kind::COUNT],
-    /// Flapping: failed requests after the recovery window began.
-    pub failed_after_recovery: u64,
-    pub failing_seconds_after_recovery: u32,
-    pub before: Span,
-    pub during: Span,
-    pub after: Span,
 }
 
 /// Measures one fault's outage; see the module doc for the definitions.
@@ -582,16 +513,4 @@ impl Tally {
                 .then(|| 100.0 * self.ok as f64 / self.judged as f64),
         }
     }
-}
-
-pub(crate) fn failure_kinds<S: Serializer>(
-    counts: &[u64; Kind::COUNT],
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.collect_map(
-        Kind::ALL
-            .iter()
-            .filter(|k| k.is_failure())
-            .map(|k| (k.name(), counts[k.index()])),
-    )
 }

@@ -13,9 +13,8 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-
 use super::rto::{OutageReport, Recovery};
+pub use crate::results::verdict::Criterion;
 use crate::scenario::SloSpec;
 
 /// The worst RTO over a scope's faults.
@@ -76,20 +75,6 @@ pub struct Measured {
     pub versions: Vec<(String, u64)>,
     /// Ok responses per cluster, any order.
     pub clusters: Vec<(String, u64)>,
-}
-
-/// One checked criterion.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Criterion {
-    /// The key, e.g. `availability_min_pct`.
-    pub name: String,
-    /// `all` or the target's name.
-    pub scope: String,
-    /// As a person reads it, e.g. `≥ 99.00 %`.
-    pub threshold: String,
-    /// E.g. `97.31 %`.
-    pub measured: String,
-    pub pass: bool,
 }
 
 /// Slack for percentage comparisons (points), against f64 noise.

@@ -3,7 +3,7 @@
 //! target's figures can be read over it (did the control target hold while
 //! the faulted one was down?). A pure function of the faulted scope's
 //! outage ([`super::rto`]), the fault's [`super::rto::Region`] and when its
-//! restore finished ([`crate::drill::FaultRecord::restore_done_ms`]).
+//! restore finished ([`crate::results::faults::FaultRecord::restore_done_ms`]).
 //!
 //! # Definition
 //!
@@ -24,38 +24,9 @@
 
 use std::ops::Range;
 
-use serde::Serialize;
-
-use super::rto::{OutageReport, Recovery, SecondSample, failure_kinds};
+use super::rto::{OutageReport, Recovery, SecondSample};
 use crate::outcome::Kind;
-use crate::results::summary::Percentiles;
-
-/// The aggregate scope's name in outputs.
-pub const ALL: &str = "all";
-
-/// Why a fault window ends where it does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WindowEnd {
-    /// At the second holding the faulted scope's recovery.
-    Recovered,
-    /// The faulted scope did not recover: at the region's end.
-    NotRecovered,
-    /// No outage: at the second holding the restore's end.
-    Restored,
-    /// No outage and no restore: at the region's end.
-    RegionEnd,
-}
-
-/// Whole seconds `[from_second, to_second)` of the run clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct FaultWindow {
-    /// The second holding T0.
-    pub from_second: u32,
-    /// Exclusive; `≥ from_second` (equal when the window is empty).
-    pub to_second: u32,
-    pub ends: WindowEnd,
-}
+pub use crate::results::outage::{ALL, FaultWindow, WindowEnd, WindowFigures};
 
 impl FaultWindow {
     pub fn seconds(&self) -> Range<u32> {
@@ -110,24 +81,6 @@ pub fn fault_window(
         to_second: second(end_second).max(from_second),
         ends,
     }
-}
-
-/// One scope's requests over a fault window: what every target (the
-/// control target too) did while the fault was doing its harm.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct WindowFigures {
-    pub requests: u64,
-    pub ok: u64,
-    pub failed: u64,
-    /// `None` without requests.
-    pub availability_pct: Option<f64>,
-    /// `failed` by kind; serialized as `{ "degraded": n, "timeout": n, ... }`
-    /// over every failure kind.
-    #[serde(serialize_with = "failure_kinds")]
-    pub failed_by_kind: [u64; Kind::COUNT],
-    /// What users waited (from latency.hlog, added by `assess`); `None`
-    /// without requests.
-    pub latency_ms: Option<Percentiles>,
 }
 
 impl WindowFigures {
@@ -304,11 +257,13 @@ mod tests {
     }
 
     #[test]
-    fn window_serializes_with_its_reason() {
-        let json = serde_json::to_value(window(10, 18, WindowEnd::NotRecovered)).unwrap();
+    fn window_serializes_with_its_reason_and_reads_back() {
+        let w = window(10, 18, WindowEnd::NotRecovered);
+        let json = serde_json::to_string(&w).unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"from_second": 10, "to_second": 18, "ends": "not_recovered"})
+            r#"{"from_second":10,"to_second":18,"ends":"not_recovered"}"#
         );
+        assert_eq!(serde_json::from_str::<FaultWindow>(&json).unwrap(), w);
     }
 }

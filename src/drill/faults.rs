@@ -16,60 +16,17 @@ use std::path::Path;
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use serde::Serialize;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::drill::hooks::{HookRun, KILL_GRACE, ProcessGroup, run_hook};
+use crate::drill::hooks::{KILL_GRACE, ProcessGroup, run_hook};
 use crate::engine::clock::RunClock;
+pub use crate::results::faults::{FaultRecord, HookRun};
+use crate::results::faults::{JournalLine, Step, StepLine};
 use crate::scenario::{Endpoint, FaultAction, FaultPlan, TargetPlan};
 use crate::sim::{Sim, SimFault};
 
-pub const JOURNAL: &str = "faults.jsonl";
-
-/// One fault as it happened. Times are milliseconds on the run clock.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct FaultRecord {
-    pub name: String,
-    /// What was done, e.g. `sim down on primary` or the inject command.
-    pub action: String,
-    /// The target it aims at, when known.
-    pub target: Option<String>,
-    pub planned_at_ms: f64,
-    pub injected_at_ms: Option<f64>,
-    pub inject_done_ms: Option<f64>,
-    pub planned_restore_ms: Option<f64>,
-    pub restored_at_ms: Option<f64>,
-    pub restore_done_ms: Option<f64>,
-    /// The restore ran early because the run was interrupted.
-    pub restored_early: bool,
-    /// A planned restore failed (exit ≠ 0, killed at its timeout) or did not
-    /// run after an inject: the fault may still be in effect.
-    pub restore_failed: bool,
-    pub inject_hook: Option<HookRun>,
-    pub restore_hook: Option<HookRun>,
-    /// Why injecting or restoring failed; the run goes on and says so.
-    pub error: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Step {
-    Inject,
-    Restore,
-}
-
-/// One finished step, as `faults.jsonl` holds it.
-#[derive(Serialize)]
-struct JournalLine<'a> {
-    fault: &'a str,
-    step: Step,
-    started_ms: f64,
-    done_ms: f64,
-    ok: bool,
-    error: Option<&'a str>,
-    hook: Option<&'a HookRun>,
-}
+pub use crate::results::faults::FILE as JOURNAL;
 
 /// Where step results go besides the returned records.
 pub struct FaultLog<'a> {
@@ -191,19 +148,19 @@ pub async fn drive_faults(
         }
         if let Some(file) = journal.as_mut() {
             let hook = if step_done == Step::Inject {
-                record.inject_hook.as_ref()
+                record.inject_hook.clone()
             } else {
-                record.restore_hook.as_ref()
+                record.restore_hook.clone()
             };
-            let entry = JournalLine {
-                fault: &record.name,
+            let entry = JournalLine::Step(StepLine {
+                fault: record.name.clone(),
                 step: step_done,
                 started_ms: start_ms,
                 done_ms,
                 ok: result.is_ok(),
-                error: result.as_ref().err().map(String::as_str),
+                error: result.as_ref().err().cloned(),
                 hook,
-            };
+            });
             if let Ok(mut text) = serde_json::to_string(&entry) {
                 text.push('\n');
                 let _ = file.write_all(text.as_bytes());
@@ -246,7 +203,7 @@ pub async fn drive_faults(
 }
 
 /// `2 processes (1234 sleep, 1235 kubectl)`.
-fn processes(left: &[crate::drill::hooks::LeftProcess]) -> String {
+fn processes(left: &[crate::results::faults::LeftProcess]) -> String {
     let each: Vec<String> = left
         .iter()
         .map(|p| format!("{} {}", p.pid, p.program))
@@ -365,7 +322,8 @@ async fn apply(
 /// The record before the fault ran. A simulator fault aims at the (first)
 /// target on that simulated cluster: the scope whose outage bounds the
 /// fault's window (`super::window`).
-fn record_for(f: &FaultPlan, targets: &[TargetPlan]) -> FaultRecord {
+/// The record of a planned fault before it runs: what it does, to whom, when.
+pub fn record_for(f: &FaultPlan, targets: &[TargetPlan]) -> FaultRecord {
     let (action, target) = match &f.action {
         FaultAction::Sim { cluster, fault } => (
             describe_sim(*fault, cluster.name()),

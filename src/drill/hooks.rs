@@ -19,7 +19,6 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 use tokio::task::JoinHandle;
@@ -27,6 +26,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::clock::RunClock;
+pub use crate::results::faults::{HookRun, LeftProcess};
 use crate::scenario::HookCommand;
 
 /// Output kept per stream; the rest is read and dropped so the hook never
@@ -38,42 +38,6 @@ pub const KILL_GRACE: Duration = Duration::from_secs(2);
 pub const OUTPUT_GRACE: Duration = Duration::from_millis(500);
 /// How often a group's members are looked up while it is being ended.
 const POLL: Duration = Duration::from_millis(50);
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct HookRun {
-    /// As written in the scenario file: `${VAR}` is never shown expanded,
-    /// so a secret passed that way is never recorded.
-    pub command: String,
-    pub started_ms: f64,
-    pub ended_ms: f64,
-    pub exit_code: Option<i32>,
-    pub timed_out: bool,
-    /// Still running when the run ended (or was interrupted): its group was
-    /// ended then.
-    pub cut_by_run_end: bool,
-    pub stdout: String,
-    pub stderr: String,
-    /// Could not start, or was killed by a signal.
-    pub error: Option<String>,
-    /// Processes still in the hook's group once its own process had exited
-    /// (e.g. `kubectl port-forward ... &`). Ended at the run's end unless
-    /// `detached`. Empty when it left nothing.
-    pub left_running: Vec<LeftProcess>,
-    /// The fault said `detach = true`: what it left running was left running.
-    pub detached: bool,
-    /// When meshdrill ended what the hook left running (the run's end), in
-    /// ms on the run clock.
-    pub left_running_ended_ms: Option<f64>,
-}
-
-/// A process a hook left running.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct LeftProcess {
-    pub pid: i32,
-    /// Its program's name (`/proc/PID/comm`), never its arguments: those may
-    /// hold a secret the shell expanded.
-    pub program: String,
-}
 
 impl HookRun {
     /// Leaving processes running is not a failure: a background

@@ -4,20 +4,11 @@
 
 use std::io::BufRead;
 
-use serde::Serialize;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::time::Instant;
 
 use crate::engine::clock::RunClock;
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Marker {
-    /// 1, 2, ... in the order they arrived.
-    pub number: u32,
-    pub at_ms: f64,
-    /// `stdin` or `SIGUSR1`.
-    pub source: &'static str,
-}
+pub use crate::results::faults::Marker;
 
 /// When a marker arrived and from where, before it is numbered.
 pub type MarkerSignal = (Instant, &'static str);
@@ -75,7 +66,7 @@ impl MarkerLog {
         self.markers.push(Marker {
             number,
             at_ms: self.clock.us(at) as f64 / 1000.0,
-            source,
+            source: source.to_string(),
         });
         self.markers.last().expect("just pushed")
     }
@@ -101,7 +92,7 @@ mod tests {
             Marker {
                 number: 1,
                 at_ms: 1500.0,
-                source: "stdin"
+                source: "stdin".to_string()
             }
         );
         assert_eq!(
@@ -109,7 +100,7 @@ mod tests {
             Marker {
                 number: 2,
                 at_ms: 2250.0,
-                source: "SIGUSR1"
+                source: "SIGUSR1".to_string()
             }
         );
     }

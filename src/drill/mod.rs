@@ -1,7 +1,9 @@
 //! Drills: the faults a scenario schedules (simulator faults or command
 //! hooks) and manual markers, run on the run clock and stamped with when
 //! they really took effect ([`faults`], [`hooks`], [`markers`]). What they
-//! did to the targets is [`crate::assess`]'s to say.
+//! did to the targets is the `assess` module's to say; the types of what
+//! they record (faults.jsonl, summary.json's `faults` and `markers`) are
+//! [`crate::results::faults`]'s.
 
 pub mod faults;
 pub mod hooks;

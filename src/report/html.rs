@@ -2,7 +2,7 @@
 //! inlined as SVG, no script, no network), built only from the folder's
 //! summary.json and chart files, so it can be regenerated from them.
 //!
-//! Every value taken from summary.json is escaped, whatever its JSON type
+//! Every text taken from summary.json is escaped
 //! (scenario and fault names, hook commands and output, pod and cluster names
 //! come from the user's files and the target's pages), and the page carries
 //! a Content-Security-Policy that lets no script, frame or request run even if
@@ -11,11 +11,15 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use crate::results::Summary;
+use crate::results::faults::HookRun;
+use crate::results::files::{CHARTS, chart_file};
+use crate::results::outage::{PhaseLatency, Recovery, T0Source, WindowEnd};
+use crate::results::summary::{Percentiles, ScenarioInfo};
+use crate::results::verdict::{Verdict, VerdictStatus};
+use crate::scenario::RecoveryRule;
 
-use crate::report::charts::CHARTS;
-
-pub const FILE: &str = "report.html";
+pub use crate::results::files::REPORT_HTML as FILE;
 
 /// Inline styles and the SVG charts only: no script, no fetch, no form, no
 /// `<base>` (base-uri and form-action do not fall back to default-src).
@@ -23,67 +27,60 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe
 
 /// Writes report.html from a final summary (with outages and verdict),
 /// whole or not at all.
-pub fn write(dir: &Path, summary: &Value) -> Result<PathBuf, crate::results::WriteError> {
+pub fn write(dir: &Path, summary: &Summary) -> Result<PathBuf, crate::results::WriteError> {
     let path = dir.join(FILE);
     crate::results::write_atomic(&path, render(dir, summary).as_bytes())?;
     Ok(path)
 }
 
-pub fn render(dir: &Path, s: &Value) -> String {
+pub fn render(dir: &Path, s: &Summary) -> String {
     let mut h = String::with_capacity(256 * 1024);
-    let name = esc(&text(&s["scenario"]["name"]));
-    let verdict = &s["verdict"];
-    let status = verdict["status"].as_str();
+    let name = esc(&s.scenario.name);
+    let verdict = s.verdict.as_ref();
+    let status = verdict.map(|v| v.status);
     let _ = write!(
         h,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\"><title>meshdrill: {name}</title>\n<style>{CSS}</style></head><body>\n<h1>{name} <span class=\"{}\">{}</span></h1>\n<p class=\"meta\">started {} · {} s · {}{}</p>\n",
         match status {
-            Some("pass") => "pass",
-            Some("fail") => "fail",
-            Some("invalid") => "invalid",
-            _ => "none",
+            Some(VerdictStatus::Pass) => "pass",
+            Some(VerdictStatus::Fail) => "fail",
+            Some(VerdictStatus::Invalid) => "invalid",
+            Some(VerdictStatus::NoSlo) | None => "none",
         },
-        match status {
-            Some("pass") => "PASS",
-            Some("fail") => "FAIL",
-            Some("invalid") => "INVALID",
-            Some("no_slo") => "NO SLO",
-            _ => "no verdict",
-        },
-        esc(&text(&s["start_utc"])),
-        esc(&text(&s["seconds"])),
-        esc(&describe_load(&s["scenario"])),
-        if s["interrupted"].as_bool() == Some(true) {
-            " · INTERRUPTED"
-        } else {
-            ""
-        }
+        status.map_or("no verdict", VerdictStatus::word),
+        esc(&s.start_utc),
+        s.seconds,
+        esc(&describe_load(&s.scenario)),
+        if s.interrupted { " · INTERRUPTED" } else { "" }
     );
     recovery_rule(&mut h, s);
-    generator_section(&mut h, verdict);
+    if let Some(verdict) = verdict {
+        generator_section(&mut h, verdict);
+    }
 
     section(&mut h, "Measured RTO");
     let mut rows = Vec::new();
-    for o in s["outages"].as_array().into_iter().flatten() {
-        for sc in o["scopes"].as_array().into_iter().flatten() {
-            let recovery = match sc["recovery"]["state"].as_str() {
-                Some("recovered") => {
-                    format!("{:.3} s", sc["rto_ms"].as_f64().unwrap_or(0.0) / 1000.0)
+    for o in &s.outages {
+        for sc in &o.scopes {
+            let r = &sc.report;
+            let recovery = match r.recovery {
+                Recovery::Recovered { .. } => {
+                    format!("{:.3} s", r.rto_ms.unwrap_or(0) as f64 / 1000.0)
                 }
-                Some("not_recovered") => format!(
+                Recovery::NotRecovered { lower_bound_ms } => format!(
                     "NOT RECOVERED (&gt; {:.3} s)",
-                    sc["recovery"]["lower_bound_ms"].as_f64().unwrap_or(0.0) / 1000.0
+                    lower_bound_ms as f64 / 1000.0
                 ),
-                _ => "no outage".to_string(),
+                Recovery::NoOutage => "no outage".to_string(),
             };
             rows.push(vec![
-                esc(&text(&o["fault"])),
-                esc(&text(&sc["scope"])),
-                t0_cell(o, sc),
+                esc(&o.fault),
+                esc(&sc.scope),
+                t0_cell(o.source, r.t0_ms),
                 recovery,
-                esc(&text(&sc["failed"])),
-                pct(&sc["in_window"]["availability_pct"]),
-                p99s(&sc["latency_ms"]),
+                r.failed.to_string(),
+                pct(sc.in_window.as_ref().and_then(|w| w.availability_pct)),
+                p99s(&sc.latency_ms),
             ]);
         }
     }
@@ -104,21 +101,20 @@ pub fn render(dir: &Path, s: &Value) -> String {
     failovers(&mut h, s);
 
     section(&mut h, "Verdict");
-    let rows: Vec<Vec<String>> = verdict["criteria"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let rows: Vec<Vec<String>> = verdict
+        .map_or(&[][..], |v| &v.criteria)
+        .iter()
         .map(|c| {
-            let (class, word) = match (status, c["pass"].as_bool() == Some(true)) {
-                (Some("invalid"), _) => ("none", "not judged"),
+            let (class, word) = match (status, c.pass) {
+                (Some(VerdictStatus::Invalid), _) => ("none", "not judged"),
                 (_, true) => ("pass", "pass"),
                 (_, false) => ("fail", "FAIL"),
             };
             vec![
-                esc(&text(&c["name"])),
-                esc(&text(&c["scope"])),
-                esc(&text(&c["threshold"])),
-                esc(&text(&c["measured"])),
+                esc(&c.name),
+                esc(&c.scope),
+                esc(&c.threshold),
+                esc(&c.measured),
                 format!("<span class=\"{class}\">{word}</span>"),
             ]
         })
@@ -135,7 +131,7 @@ pub fn render(dir: &Path, s: &Value) -> String {
 
     section(&mut h, "Charts");
     for chart in CHARTS {
-        match std::fs::read_to_string(dir.join(format!("{chart}.svg"))) {
+        match std::fs::read_to_string(dir.join(chart_file(chart, "svg"))) {
             Ok(svg) if svg.to_ascii_lowercase().contains("<script") => {
                 // meshdrill's charts never hold one: this file was not written by it.
                 let _ = writeln!(
@@ -161,28 +157,25 @@ pub fn render(dir: &Path, s: &Value) -> String {
     }
 
     section(&mut h, "Targets");
-    let scopes: Vec<&Value> = s["targets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .chain(std::iter::once(&s["all"]))
-        .collect();
-    let rows: Vec<Vec<String>> = scopes
+    let rows: Vec<Vec<String>> = s
+        .targets
         .iter()
+        .chain(std::iter::once(&s.all))
         .map(|t| {
+            let latency = |p: fn(&Percentiles) -> f64| num(t.latency_ms.as_ref().map(p));
             vec![
-                esc(&text(&t["name"])),
-                esc(&text(&t["endpoint"])),
-                esc(&text(&t["connection"])),
-                esc(&text(&t["requests"])),
-                esc(&text(&t["ok"])),
-                pct(&t["availability_pct"]),
-                esc(&counts(&t["failures"])),
-                num(&t["latency_ms"]["p50"]),
-                num(&t["latency_ms"]["p99"]),
-                num(&t["latency_ms"]["max"]),
-                esc(&counts(&t["versions"])),
-                esc(&counts(&t["clusters"])),
+                esc(&t.name),
+                esc(&t.endpoint),
+                esc(&t.connection),
+                t.requests.to_string(),
+                t.ok.to_string(),
+                pct(t.availability_pct),
+                esc(&counts(&t.failures)),
+                latency(|p| p.p50),
+                latency(|p| p.p99),
+                latency(|p| p.max),
+                esc(&counts(&t.versions)),
+                esc(&counts(&t.clusters)),
             ]
         })
         .collect();
@@ -206,19 +199,19 @@ pub fn render(dir: &Path, s: &Value) -> String {
     );
 
     section(&mut h, "Faults and markers");
-    for f in s["faults"].as_array().into_iter().flatten() {
-        let restore = if f["planned_restore_ms"].is_null() {
+    for f in &s.faults {
+        let restore = if f.planned_restore_ms.is_none() {
             String::new()
         } else {
-            let failed = f["restore_failed"].as_bool() == Some(true);
+            let failed = f.restore_failed;
             format!(
                 " · restore {} (planned {}){}",
-                if failed && f["restored_at_ms"].is_null() {
+                if failed && f.restored_at_ms.is_none() {
                     "did not run".to_string()
                 } else {
-                    step_times(&f["restored_at_ms"], &f["restore_done_ms"])
+                    step_times(f.restored_at_ms, f.restore_done_ms)
                 },
-                ms_s(&f["planned_restore_ms"]),
+                ms_s(f.planned_restore_ms),
                 if failed {
                     " <span class=\"fail\">FAILED</span>"
                 } else {
@@ -229,40 +222,36 @@ pub fn render(dir: &Path, s: &Value) -> String {
         let _ = writeln!(
             h,
             "<h3>{}</h3><p>{} · inject {} (planned {}){restore}{}</p>",
-            esc(&text(&f["name"])),
-            esc(&text(&f["action"])),
-            step_times(&f["injected_at_ms"], &f["inject_done_ms"]),
-            ms_s(&f["planned_at_ms"]),
-            f["error"].as_str().map_or(String::new(), |e| format!(
+            esc(&f.name),
+            esc(&f.action),
+            step_times(f.injected_at_ms, f.inject_done_ms),
+            ms_s(Some(f.planned_at_ms)),
+            f.error.as_deref().map_or(String::new(), |e| format!(
                 " · <span class=\"fail\">{}</span>",
                 esc(e)
             ))
         );
-        for step in ["inject_hook", "restore_hook"] {
-            let hook = &f[step];
-            if hook.is_null() {
-                continue;
-            }
+        for hook in [&f.inject_hook, &f.restore_hook].into_iter().flatten() {
             let _ = writeln!(
                 h,
                 "<pre>$ {}\n{}{}[exit {} · {} → {}]</pre>",
-                esc(&text(&hook["command"])),
-                esc(&text(&hook["stdout"])),
-                esc(&text(&hook["stderr"])),
-                esc(&text(&hook["exit_code"])),
-                ms_s(&hook["started_ms"]),
-                ms_s(&hook["ended_ms"])
+                esc(&hook.command),
+                esc(&hook.stdout),
+                esc(&hook.stderr),
+                hook.exit_code.map_or(String::new(), |c| c.to_string()),
+                ms_s(Some(hook.started_ms)),
+                ms_s(Some(hook.ended_ms))
             );
             left_running(&mut h, hook);
         }
     }
-    for m in s["markers"].as_array().into_iter().flatten() {
+    for m in &s.markers {
         let _ = writeln!(
             h,
             "<p>marker {} ({}) at {}</p>",
-            esc(&text(&m["number"])),
-            esc(&text(&m["source"])),
-            ms_s(&m["at_ms"])
+            m.number,
+            esc(&m.source),
+            ms_s(Some(m.at_ms))
         );
     }
     h.push_str("<p class=\"meta\">Written by meshdrill from summary.json and the chart files in this folder.</p>\n</body></html>\n");
@@ -271,13 +260,13 @@ pub fn render(dir: &Path, s: &Value) -> String {
 
 /// A scope's T0 and where it came from. Without a hook or marker every
 /// scope has its own (its first failed request), or none.
-fn t0_cell(o: &Value, sc: &Value) -> String {
-    let t0 = &sc["t0_ms"];
-    match o["source"].as_str() {
-        Some("hook") if t0.is_null() => "— (the fault did not run)".to_string(),
-        Some("hook") => format!("{} (fault injected)", ms_s(t0)),
-        Some("marker") => format!("{} (marker)", ms_s(t0)),
-        _ if t0.is_null() => "— (no failure; no fault hook or marker)".to_string(),
+fn t0_cell(source: T0Source, t0_ms: Option<u64>) -> String {
+    let t0 = t0_ms.map(|ms| ms as f64);
+    match source {
+        T0Source::Hook if t0.is_none() => "— (the fault did not run)".to_string(),
+        T0Source::Hook => format!("{} (fault injected)", ms_s(t0)),
+        T0Source::Marker => format!("{} (marker)", ms_s(t0)),
+        _ if t0.is_none() => "— (no failure; no fault hook or marker)".to_string(),
         _ => format!(
             "{} (its first failed request; no fault hook or marker)",
             ms_s(t0)
@@ -287,41 +276,43 @@ fn t0_cell(o: &Value, sc: &Value) -> String {
 
 /// Every scope over each fault's window: the control target's figures
 /// while the faulted one was down.
-fn fault_windows(h: &mut String, s: &Value) {
+fn fault_windows(h: &mut String, s: &Summary) {
     let mut rows = Vec::new();
-    for o in s["outages"].as_array().into_iter().flatten() {
-        let w = &o["window"];
-        let (Some(from), Some(to)) = (w["from_second"].as_u64(), w["to_second"].as_u64()) else {
+    for o in &s.outages {
+        let Some(w) = o.window else {
             continue;
         };
-        let faulted = text(&o["faulted_scope"]);
-        let reason = match w["ends"].as_str() {
-            Some("recovered") => format!("until {faulted} recovered"),
-            Some("not_recovered") => {
+        let (from, to) = (w.from_second, w.to_second);
+        let faulted = o.faulted_scope.clone().unwrap_or_default();
+        let reason = match w.ends {
+            WindowEnd::Recovered => format!("until {faulted} recovered"),
+            WindowEnd::NotRecovered => {
                 format!("{faulted} did not recover before the next fault or the run's end")
             }
-            Some("restored") => format!("{faulted} had no outage: until the restore finished"),
-            _ => format!("{faulted} had no outage: to the next fault or the run's end"),
+            WindowEnd::Restored => format!("{faulted} had no outage: until the restore finished"),
+            WindowEnd::RegionEnd => {
+                format!("{faulted} had no outage: to the next fault or the run's end")
+            }
         };
-        for sc in o["scopes"].as_array().into_iter().flatten() {
-            let f = &sc["in_window"];
-            let failures: Vec<String> = f["failed_by_kind"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter(|(_, n)| n.as_u64().is_some_and(|n| n > 0))
-                .map(|(k, n)| format!("{k} {n}"))
-                .collect();
+        for sc in &o.scopes {
+            let Some(f) = &sc.in_window else {
+                continue;
+            };
+            // By name, as summary.json lists them.
+            let mut failures = f.failures();
+            failures.sort_unstable();
+            let failures: Vec<String> = failures.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            let latency = |p: fn(&Percentiles) -> f64| num(f.latency_ms.as_ref().map(p));
             rows.push(vec![
-                esc(&text(&o["fault"])),
+                esc(&o.fault),
                 format!("{from} s → {to} s ({})", esc(&reason)),
-                esc(&text(&sc["scope"])),
-                esc(&text(&f["requests"])),
-                pct(&f["availability_pct"]),
-                esc(&text(&f["failed"])),
+                esc(&sc.scope),
+                f.requests.to_string(),
+                pct(f.availability_pct),
+                f.failed.to_string(),
                 esc(&failures.join(", ")),
-                num(&f["latency_ms"]["p50"]),
-                num(&f["latency_ms"]["p99"]),
+                latency(|p| p.p50),
+                latency(|p| p.p99),
             ]);
         }
     }
@@ -348,46 +339,39 @@ fn fault_windows(h: &mut String, s: &Value) {
 
 /// Per fault and target: home cluster(s), time to failover, each cluster's
 /// share over the fault window, failback (definitions in the README).
-fn failovers(h: &mut String, s: &Value) {
+fn failovers(h: &mut String, s: &Summary) {
     let mut rows = Vec::new();
-    for o in s["outages"].as_array().into_iter().flatten() {
-        for sc in o["scopes"].as_array().into_iter().flatten() {
-            let f = &sc["failover"];
-            if f.is_null() {
+    for o in &s.outages {
+        for sc in &o.scopes {
+            let Some(f) = &sc.failover else {
                 continue;
-            }
-            let names = |v: &Value| -> String {
-                let list: Vec<String> = v.as_array().into_iter().flatten().map(text).collect();
-                if list.is_empty() {
-                    "—".to_string()
-                } else {
-                    list.join(" + ")
-                }
             };
-            let shares: Vec<String> = f["during"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|c| {
-                    format!(
-                        "{} {:.1} %",
-                        text(&c["cluster"]),
-                        c["share_pct"].as_f64().unwrap_or(0.0)
-                    )
-                })
+            let home = if f.home.is_empty() {
+                "—".to_string()
+            } else {
+                f.home.join(" + ")
+            };
+            let shares: Vec<String> = f
+                .during
+                .iter()
+                .map(|c| format!("{} {:.1} %", c.cluster, c.share_pct))
                 .collect();
-            let at = |at: &Value, after: &Value| match at.is_null() {
-                true => "—".to_string(),
-                false => format!("{} (T0 + {})", ms_s(at), ms_s(after)),
+            let at = |at: Option<u64>, after: Option<u64>| match at {
+                None => "—".to_string(),
+                Some(at) => format!(
+                    "{} (T0 + {})",
+                    ms_s(Some(at as f64)),
+                    ms_s(after.map(|ms| ms as f64))
+                ),
             };
             rows.push(vec![
-                esc(&text(&o["fault"])),
-                esc(&text(&sc["scope"])),
-                esc(&names(&f["home"])),
-                esc(&text(&f["failover_to"])),
-                at(&f["failover_at_ms"], &f["time_to_failover_ms"]),
+                esc(&o.fault),
+                esc(&sc.scope),
+                esc(&home),
+                esc(f.failover_to.as_deref().unwrap_or("")),
+                at(f.failover_at_ms, f.time_to_failover_ms),
                 esc(&shares.join(", ")),
-                at(&f["failback_at_ms"], &f["failback_after_ms"]),
+                at(f.failback_at_ms, f.failback_after_ms),
             ]);
         }
     }
@@ -421,34 +405,31 @@ pre{background:#f6f6f6;padding:.6em;overflow-x:auto}";
 
 /// Why the run cannot be judged (first, when it cannot), and the seconds
 /// where the generator, not the target, set the numbers.
-fn generator_section(h: &mut String, verdict: &Value) {
-    let g = &verdict["generator"];
-    let list = |v: &Value| -> String {
-        v.as_array()
-            .into_iter()
-            .flatten()
-            .map(|item| format!("<li>{}</li>", esc(&text(item))))
+fn generator_section(h: &mut String, verdict: &Verdict) {
+    let g = &verdict.generator;
+    let list = |items: &[String]| -> String {
+        items
+            .iter()
+            .map(|item| format!("<li>{}</li>", esc(item)))
             .collect()
     };
-    if verdict["status"].as_str() == Some("invalid") {
+    if verdict.status == VerdictStatus::Invalid {
         let _ = writeln!(
             h,
             "<div class=\"invalid\" id=\"invalid\"><h2>INVALID: nothing is judged</h2><p>The generator could not do what the scenario asked, so these numbers are not the target's.</p><ul>{}</ul><p>What to change:</p><ul>{}</ul></div>",
-            list(&g["invalid"]),
-            list(&g["advice"])
+            list(&g.invalid),
+            list(&g.advice)
         );
     }
-    let limited: Vec<String> = g["scopes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|sc| sc["scope"] != "all")
+    let limited: Vec<String> = g
+        .scopes
+        .iter()
+        .filter(|sc| sc.scope != "all")
         .filter_map(|sc| {
-            let runs: Vec<String> = sc["limited_seconds"]
-                .as_array()?
+            let runs: Vec<String> = sc
+                .limited_seconds
                 .iter()
-                .filter_map(|r| Some((r[0].as_u64()?, r[1].as_u64()?)))
-                .map(|(a, b)| {
+                .map(|&[a, b]| {
                     if a == b {
                         a.to_string()
                     } else {
@@ -456,13 +437,8 @@ fn generator_section(h: &mut String, verdict: &Value) {
                     }
                 })
                 .collect();
-            (!runs.is_empty()).then(|| {
-                format!(
-                    "<li>{}: second(s) {}</li>",
-                    esc(&text(&sc["scope"])),
-                    runs.join(", ")
-                )
-            })
+            (!runs.is_empty())
+                .then(|| format!("<li>{}: second(s) {}</li>", esc(&sc.scope), runs.join(", ")))
         })
         .collect();
     if !limited.is_empty() {
@@ -476,21 +452,20 @@ fn generator_section(h: &mut String, verdict: &Value) {
 
 /// What a hook left running when its own process exited: ended with the
 /// run, or kept (`detach = true`).
-fn left_running(h: &mut String, hook: &Value) {
-    let left: Vec<String> = hook["left_running"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| format!("{} {}", esc(&text(&p["pid"])), esc(&text(&p["program"]))))
+fn left_running(h: &mut String, hook: &HookRun) {
+    let left: Vec<String> = hook
+        .left_running
+        .iter()
+        .map(|p| format!("{} {}", p.pid, esc(&p.program)))
         .collect();
     if left.is_empty() {
         return;
     }
-    let fate = if hook["detached"].as_bool() == Some(true) {
+    let fate = if hook.detached {
         "still running (detach = true)".to_string()
     } else {
-        match hook["left_running_ended_ms"].as_f64() {
-            Some(_) => format!("ended at {}", ms_s(&hook["left_running_ended_ms"])),
+        match hook.left_running_ended_ms {
+            Some(ms) => format!("ended at {}", ms_s(Some(ms))),
             None => "ended with the run".to_string(),
         }
     };
@@ -500,29 +475,26 @@ fn left_running(h: &mut String, hook: &Value) {
 /// The rule the outages and verdict above were judged by, so a page read
 /// alone says what "recovered" meant; a re-judgement also says whose run it
 /// judged and by which rule the run itself was judged.
-fn recovery_rule(h: &mut String, s: &Value) {
-    let rule = |r: &Value| {
+fn recovery_rule(h: &mut String, s: &Summary) {
+    let rule = |r: &RecoveryRule| {
         format!(
             "recovered = {} s in a row at ≥ {} % availability",
-            esc(&text(&r["window"])),
-            // 99, not serde_json's 99.0: as the console and the folder name say it.
-            r["threshold_pct"]
-                .as_f64()
-                .map_or_else(|| esc(&text(&r["threshold_pct"])), |t| t.to_string())
+            r.window,
+            // 99, not 99.0: as the console and the folder name say it.
+            r.threshold_pct
         )
     };
     let _ = writeln!(
         h,
         "<p id=\"recovery-rule\">Recovery rule: {}.</p>",
-        rule(&s["recovery"])
+        rule(&s.recovery)
     );
-    let from = &s["rejudged_from"];
-    if !from.is_null() {
+    if let Some(from) = &s.rejudged_from {
         let _ = writeln!(
             h,
             "<div id=\"rejudged\" class=\"invalid\"><p>Re-judgement of {} with a different rule than the run's (the run was judged with {}); that folder's own summary.json and report.html are unchanged.</p></div>",
-            esc(&text(&from["dir"])),
-            rule(&from["recovery"])
+            esc(&from.dir),
+            rule(&from.recovery)
         );
     }
 }
@@ -547,14 +519,6 @@ fn table(h: &mut String, head: &[&str], rows: &[Vec<String>]) {
     h.push_str("</table>\n");
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -563,48 +527,44 @@ fn esc(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-fn ms_s(v: &Value) -> String {
-    v.as_f64()
-        .map_or("—".to_string(), |ms| format!("{:.3} s", ms / 1000.0))
+fn ms_s(ms: Option<f64>) -> String {
+    ms.map_or("—".to_string(), |ms| format!("{:.3} s", ms / 1000.0))
 }
 
 /// A step from its start to its end: `18.001 s → 49.512 s`.
-fn step_times(start: &Value, done: &Value) -> String {
-    match (start.is_null(), done.is_null()) {
-        (true, _) => "not reached".to_string(),
-        (false, true) => format!("{} → (did not finish)", ms_s(start)),
-        (false, false) => format!("{} → {}", ms_s(start), ms_s(done)),
+fn step_times(start: Option<f64>, done: Option<f64>) -> String {
+    match (start, done) {
+        (None, _) => "not reached".to_string(),
+        (Some(_), None) => format!("{} → (did not finish)", ms_s(start)),
+        (Some(_), Some(_)) => format!("{} → {}", ms_s(start), ms_s(done)),
     }
 }
 
-fn pct(v: &Value) -> String {
-    v.as_f64().map_or("—".to_string(), |p| format!("{p:.2} %"))
+fn pct(v: Option<f64>) -> String {
+    v.map_or("—".to_string(), |p| format!("{p:.2} %"))
 }
 
-fn num(v: &Value) -> String {
-    v.as_f64().map_or("—".to_string(), |x| format!("{x:.1}"))
+fn num(v: Option<f64>) -> String {
+    v.map_or("—".to_string(), |x| format!("{x:.1}"))
 }
 
-fn counts(v: &Value) -> String {
-    v.as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, n)| format!("{k} {n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
+fn counts(map: &std::collections::BTreeMap<String, u64>) -> String {
+    map.iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn p99s(l: &Value) -> String {
-    let p = |phase: &str| num(&l[phase]["p99"]);
-    format!("{} → {} → {}", p("before"), p("during"), p("after"))
+fn p99s(l: &PhaseLatency) -> String {
+    let p = |phase: &Option<Percentiles>| num(phase.as_ref().map(|p| p.p99));
+    format!("{} → {} → {}", p(&l.before), p(&l.during), p(&l.after))
 }
 
-fn describe_load(scenario: &Value) -> String {
-    match scenario["model"].as_str() {
-        Some("rate") => format!("{} req/s per target", scenario["rate_per_target"]),
-        Some("concurrency") => format!("{} users per target", scenario["users_per_target"]),
-        _ => String::new(),
+/// `100.0 req/s per target`: numbers as summary.json writes them.
+fn describe_load(scenario: &ScenarioInfo) -> String {
+    match (scenario.rate_per_target, scenario.users_per_target) {
+        (Some(rate), _) => format!("{rate:?} req/s per target"),
+        (None, Some(users)) => format!("{users} users per target"),
+        (None, None) => String::new(),
     }
 }

@@ -1,6 +1,9 @@
-//! Outputs, written as the run goes: `timeline.csv`, `latency.hlog` and the
-//! console line per finished second; at the end `latency-<target>.hgrm`,
-//! `summary.json` and the final table.
+//! Presentation of a run: the console line per finished second and the
+//! final tables ([`console`], [`live`], [`table`]), the charts
+//! ([`charts`]), report.html ([`html`]) and the .hgrm files ([`hgrm`]), all
+//! drawn from typed results (`crate::results`) and their assessment
+//! (`crate::assess`). [`Writers`] puts the per-second files (written by
+//! `crate::results`) and the console line behind one sink.
 
 pub mod charts;
 pub mod console;
@@ -55,28 +58,16 @@ impl RowSink for Writers {
     }
 }
 
-/// File name of a target's whole-run percentile distribution.
-pub fn hgrm_file(target: &str) -> String {
-    format!("latency-{target}.hgrm")
-}
+pub use crate::results::files::hgrm_file;
 
-/// Renders every chart of a results folder from its files and assessment.
+/// Renders every chart of a run (read back by `Results::load`) and its
+/// assessment into `out_dir`: the run's own folder, or a re-judgement's,
+/// which draws its own set without touching the run's.
 pub fn render_charts(
-    dir: &Path,
-    summary: &serde_json::Value,
-    assessment: &crate::assess::Assessment,
-) -> Result<Vec<std::path::PathBuf>, String> {
-    render_charts_into(dir, dir, summary, assessment)
-}
-
-/// Renders the charts of the run in `data_dir` into `out_dir`: a
-/// re-judgement draws its own set without touching the run's.
-pub fn render_charts_into(
-    data_dir: &Path,
     out_dir: &Path,
-    summary: &serde_json::Value,
+    results: &crate::results::Results,
     assessment: &crate::assess::Assessment,
 ) -> Result<Vec<std::path::PathBuf>, String> {
-    let data = charts::ChartData::read(data_dir, summary, assessment)?;
+    let data = charts::ChartData::read(results, assessment);
     charts::render_all(out_dir, &data)
 }

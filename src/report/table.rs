@@ -5,8 +5,8 @@
 use crate::assess::dir::{PhaseLatency, seconds};
 use crate::assess::generator::show_runs;
 use crate::assess::{FaultOutage, Recovery, T0Source, Verdict, VerdictStatus, WindowEnd};
-use crate::drill::FaultRecord;
 use crate::outcome::Kind;
+use crate::results::faults::FaultRecord;
 use crate::results::summary::{Percentiles, Summary};
 use crate::scenario::RecoveryRule;
 

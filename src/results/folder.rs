@@ -5,21 +5,18 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::report::charts::CHARTS;
+use super::files::{
+    CHART_FORMATS, CHARTS, FAULTS, HLOG, PLAN, REPORT_HTML, SUMMARY, TIMELINE, chart_file,
+};
 
 /// True for a file name `meshdrill run` writes into its results folder.
 pub fn is_run_file(name: &str) -> bool {
-    const FILES: [&str; 5] = [
-        crate::results::summary::FILE,
-        crate::results::timeline::FILE,
-        crate::results::hlog::FILE,
-        crate::report::html::FILE,
-        crate::drill::JOURNAL,
-    ];
+    const FILES: [&str; 6] = [SUMMARY, TIMELINE, HLOG, REPORT_HTML, FAULTS, PLAN];
     let hgrm = name.starts_with("latency-") && name.ends_with(".hgrm");
     let chart = CHARTS.iter().any(|chart| {
-        name.strip_prefix(chart)
-            .is_some_and(|ext| ext == ".svg" || ext == ".png")
+        CHART_FORMATS
+            .iter()
+            .any(|format| name == chart_file(chart, format))
     });
     FILES.contains(&name) || hgrm || chart
 }
@@ -53,6 +50,7 @@ mod tests {
             "timeline.csv",
             "latency.hlog",
             "faults.jsonl",
+            "plan.json",
             "report.html",
             "latency-primary.hgrm",
             "latency-all.hgrm",

@@ -1,12 +1,49 @@
-//! The run's files on disk, written and read back through the same types:
-//! `summary.json` ([`summary`]), `timeline.csv` ([`timeline`]),
-//! `latency.hlog` ([`hlog`]), the results folder itself ([`folder`]), and
-//! how a whole file is replaced ([`atomic`]).
+//! The run's files on disk, every type of every file a run writes, written
+//! and read back through the same types (Serialize + Deserialize):
+//!
+//! - `summary.json`: [`summary`] (totals, [`SCHEMA_VERSION`]) with the types
+//!   it holds: [`outage`] (outages, fault windows, failover evidence),
+//!   [`verdict`] (assessment, criteria, generator report) and [`faults`]
+//!   (fault records, hook runs, markers; also the lines of `faults.jsonl`);
+//! - `plan.json`: [`plan`], the compiled plan written before any traffic;
+//! - `timeline.csv`: written by [`timeline`], read by [`timeline_read`];
+//! - `latency.hlog`: written and read by [`hlog`];
+//! - the folder: its file names ([`files`]), which files make a run
+//!   ([`folder`]), how a whole file is replaced ([`atomic`]), and reading it
+//!   all back: [`Results::load`] ([`load`]), the only way anything reads a
+//!   folder, with one error type naming the file ([`error`]).
+//!
+//! Depends only on `outcome`, `record` and `scenario`; what the numbers mean
+//! is `assess`'s to compute and `report`'s to show.
 
 pub mod atomic;
+pub mod error;
+pub mod faults;
+pub mod files;
 pub mod folder;
 pub mod hlog;
+pub mod load;
+pub mod outage;
+pub mod plan;
 pub mod summary;
 pub mod timeline;
+pub mod timeline_read;
+pub mod verdict;
 
 pub use atomic::{WriteError, write_atomic};
+pub use error::LoadError;
+pub use load::Results;
+pub use plan::PlanRecord;
+pub use summary::{SCHEMA_VERSION, Summary};
+pub use timeline_read::{ScopeRows, Timeline, TimelineRow};
+
+/// Reads an `Option` field that must be present (as `null` when empty):
+/// serde would otherwise read a missing or renamed field as `None`, and a
+/// renamed field must fail to read, not flip a verdict.
+pub(crate) fn required<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(d)
+}

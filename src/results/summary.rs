@@ -1,25 +1,38 @@
 //! `summary.json`: the machine-readable result (totals per target, failures
 //! by kind, percentiles, requested vs achieved rate, faults), built from the
-//! recorder's totals, the same numbers the timeline rows sum to.
+//! recorder's totals, the same numbers the timeline rows sum to. Read back
+//! with the same types: a field that is missing or renamed is an error,
+//! never a default (every `Option` field must be present, as `null`).
+//!
+//! Durations and instants are plain numbers with their unit in the name
+//! (`_ms`, `_s`); [`SCHEMA_VERSION`] changes with any change of meaning.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::assess::{FaultOutage, Verdict};
-use crate::drill::{FaultRecord, Marker};
 use crate::outcome::Kind;
 use crate::record::GeneratorHealth;
 use crate::record::{
     DEGRADED, NAMED_CLUSTERS, OTHER_CLUSTER, SecondStats, UNKNOWN_CLUSTER, VERSION_NAMES,
 };
+use crate::results::faults::{FaultRecord, Marker};
+use crate::results::outage::FaultOutage;
+use crate::results::verdict::Verdict;
 use crate::scenario::{RecoveryRule, SloPlan};
 
 pub const FILE: &str = "summary.json";
 
-#[derive(Debug, Serialize)]
+/// The version of summary.json's shape and meaning this build writes and
+/// reads. 1 was the untyped summary (durations as `{secs, nanos}`, no
+/// version field); a file of any other version is refused, never guessed at.
+pub const SCHEMA_VERSION: u32 = 2;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
-    pub meshdrill_version: &'static str,
+    /// [`SCHEMA_VERSION`] of the build that wrote it.
+    pub schema_version: u32,
+    pub meshdrill_version: String,
     pub scenario: ScenarioInfo,
     /// Wall-clock time of the run clock's zero (second 0 of the timeline).
     pub start_unix_ms: u64,
@@ -53,17 +66,33 @@ pub struct Summary {
     pub slo: SloPlan,
     /// Per fault (or marker, or first failure): the outage per target and all.
     pub outages: Vec<FaultOutage>,
-    /// The SLO verdict; absent until the run's files are assessed.
+    /// The SLO verdict; `null` until the run's files are assessed.
+    #[serde(deserialize_with = "crate::results::required")]
     pub verdict: Option<Verdict>,
+    /// Set by `meshdrill report DIR` judging with another rule than the
+    /// run's: which folder, and the rule the run itself was judged by.
+    #[serde(deserialize_with = "crate::results::required")]
+    pub rejudged_from: Option<RejudgedFrom>,
 }
 
-#[derive(Debug, Serialize)]
+/// Where a re-judged summary came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RejudgedFrom {
+    pub dir: String,
+    pub recovery: RecoveryRule,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioInfo {
     pub name: String,
     pub file: String,
-    pub model: &'static str,
+    /// `rate` or `concurrency`.
+    pub model: String,
+    #[serde(deserialize_with = "crate::results::required")]
     pub rate_per_target: Option<f64>,
+    #[serde(deserialize_with = "crate::results::required")]
     pub users_per_target: Option<u32>,
+    #[serde(deserialize_with = "crate::results::required")]
     pub think_time_ms: Option<f64>,
     pub duration_s: f64,
     pub warmup_s: f64,
@@ -74,7 +103,7 @@ pub struct ScenarioInfo {
     pub max_late_pct: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TargetSummary {
     pub name: String,
     /// As written in the scenario (after overrides), e.g. `sim:primary`.
@@ -82,15 +111,16 @@ pub struct TargetSummary {
     /// What was dialed (`connect` address or resolved simulator address).
     pub dialed: String,
     pub host: String,
-    pub connection: &'static str,
+    pub connection: String,
     pub requests: u64,
     pub ok: u64,
     pub failed: u64,
+    #[serde(deserialize_with = "crate::results::required")]
     pub availability_pct: Option<f64>,
     /// Every outcome kind, zeros included.
-    pub outcomes: BTreeMap<&'static str, u64>,
+    pub outcomes: BTreeMap<String, u64>,
     /// Non-success kinds that occurred.
-    pub failures: BTreeMap<&'static str, u64>,
+    pub failures: BTreeMap<String, u64>,
     pub statuses: BTreeMap<String, u64>,
     pub late_sends: u64,
     /// What the generator managed over the measured phase: planned vs sent,
@@ -98,18 +128,23 @@ pub struct TargetSummary {
     pub generator: GeneratorHealth,
     /// Requests this target could have in flight at once (from the
     /// open-files limit); `None` for `all`.
+    #[serde(deserialize_with = "crate::results::required")]
     pub in_flight_cap: Option<usize>,
+    #[serde(deserialize_with = "crate::results::required")]
     pub requested_rate: Option<f64>,
+    #[serde(deserialize_with = "crate::results::required")]
     pub achieved_rate: Option<f64>,
     /// From intended send time (what users waited).
+    #[serde(deserialize_with = "crate::results::required")]
     pub latency_ms: Option<Percentiles>,
     /// From actual send time (the server's share).
+    #[serde(deserialize_with = "crate::results::required")]
     pub service_ms: Option<Percentiles>,
     pub warmup_requests: u64,
     /// Productpages (ok or degraded) by reviews version: `v1`..`v3`, `unknown`.
-    pub versions: BTreeMap<&'static str, u64>,
+    pub versions: BTreeMap<String, u64>,
     /// Successful responses by reviews version (what SLOs check).
-    pub ok_by_version: BTreeMap<&'static str, u64>,
+    pub ok_by_version: BTreeMap<String, u64>,
     /// Productpages by cluster name (configured, named by an SLO or shown on
     /// the page), then `other` (names past the slots) and `unknown` (no
     /// name on the page, no `[clusters]` pattern matched).
@@ -120,7 +155,7 @@ pub struct TargetSummary {
     /// Productpages by the reviews pod that served them (`other` past 1024 names).
     pub pods: BTreeMap<String, u64>,
     /// Degraded pages by the backend they showed as unavailable.
-    pub degraded: BTreeMap<&'static str, u64>,
+    pub degraded: BTreeMap<String, u64>,
 }
 
 /// Names a run knows only by its classifiers: pods, and clusters that got no slot.
@@ -143,7 +178,7 @@ impl Named {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
     pub min: f64,
     pub mean: f64,
@@ -174,12 +209,12 @@ impl TargetSummary {
         named: &Named,
     ) -> TargetSummary {
         let p = &s.pages;
-        let by_version = |counts: &[u64; 4]| -> BTreeMap<&'static str, u64> {
+        let by_version = |counts: &[u64; 4]| -> BTreeMap<String, u64> {
             VERSION_NAMES
                 .iter()
                 .zip(counts)
                 .filter(|(_, n)| **n > 0)
-                .map(|(v, n)| (*v, *n))
+                .map(|(v, n)| (v.to_string(), *n))
                 .collect()
         };
         let by_cluster = |counts: &[u64]| -> BTreeMap<String, u64> {
@@ -198,11 +233,14 @@ impl TargetSummary {
         if named.pods_other > 0 {
             pods.insert("other".into(), named.pods_other);
         }
-        let outcomes = Kind::ALL.iter().map(|k| (k.name(), s.count(*k))).collect();
+        let outcomes = Kind::ALL
+            .iter()
+            .map(|k| (k.name().to_string(), s.count(*k)))
+            .collect();
         let failures = Kind::ALL
             .iter()
             .filter(|k| k.is_failure() && s.count(**k) > 0)
-            .map(|k| (k.name(), s.count(*k)))
+            .map(|k| (k.name().to_string(), s.count(*k)))
             .collect();
         let mut statuses: BTreeMap<String, u64> = s
             .statuses
@@ -217,7 +255,7 @@ impl TargetSummary {
             endpoint: info.endpoint.clone(),
             dialed: info.dialed.clone(),
             host: info.host.clone(),
-            connection: info.connection,
+            connection: info.connection.to_string(),
             requests: s.sent(),
             ok: s.succeeded(),
             failed: s.failed(),
@@ -243,7 +281,7 @@ impl TargetSummary {
                 .iter()
                 .zip(p.degraded)
                 .filter(|(_, n)| *n > 0)
-                .map(|((_, b), n)| (*b, n))
+                .map(|((_, b), n)| (b.to_string(), n))
                 .collect(),
         }
     }
@@ -264,4 +302,28 @@ pub fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Option<Percentiles> {
         p999: ms(h.value_at_quantile(0.999)),
         max: ms(h.max()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// Rates and percentages have 16–17 significant digits (`59 / 3 s`,
+    /// `37 / 38 %`); summary.json must read them back to the same bits, or a
+    /// re-judged summary would differ from the run's in its last digit
+    /// (serde_json's `float_roundtrip`).
+    #[test]
+    fn computed_rates_and_percentages_read_back_to_the_same_bits() {
+        for requests in 1..2000u64 {
+            for ok in [1, requests / 3, requests.saturating_sub(1)] {
+                for x in [
+                    100.0 * ok as f64 / requests as f64,
+                    requests as f64 / 2.9997,
+                    ok as f64 / 1000.0 * 7.123,
+                ] {
+                    let text = serde_json::to_string(&x).unwrap();
+                    let back: f64 = serde_json::from_str(&text).unwrap();
+                    assert_eq!(back.to_bits(), x.to_bits(), "{text}");
+                }
+            }
+        }
+    }
 }

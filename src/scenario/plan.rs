@@ -276,6 +276,7 @@ impl HookCommand {
 pub struct SloPlan {
     /// Criteria for all targets together (the `all` rows); `None` when
     /// `[slo]` sets none of its own.
+    #[serde(deserialize_with = "required")]
     pub all: Option<SloSpec>,
     /// Criteria for single targets, in file order; each name is one of the
     /// plan's targets.
@@ -317,13 +318,20 @@ impl Default for RecoveryRule {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SloSpec {
     /// Availability (ok over judged requests: see `Kind::is_judged`) at least this, in percent.
+    #[serde(deserialize_with = "required")]
     pub availability_min_pct: Option<f64>,
+    #[serde(deserialize_with = "required")]
     pub max_failed_requests: Option<u64>,
     /// Failed / judged requests at most this, in percent.
+    #[serde(deserialize_with = "required")]
     pub error_rate_max_pct: Option<f64>,
+    #[serde(deserialize_with = "required")]
     pub p99_max_ms: Option<f64>,
+    #[serde(deserialize_with = "required")]
     pub p50_max_ms: Option<f64>,
-    /// The worst RTO of any fault; a fault not recovered fails it.
+    /// The worst RTO of any fault; a fault not recovered fails it. In
+    /// summary.json as `rto_max_ms` (a number of milliseconds, or `null`).
+    #[serde(rename = "rto_max_ms", with = "optional_ms")]
     pub rto_max: Option<Duration>,
     /// Each of these reviews versions served at least one ok response.
     pub expect_versions: Vec<String>,
@@ -340,4 +348,42 @@ impl SloSpec {
     pub fn is_empty(&self) -> bool {
         *self == SloSpec::default()
     }
+}
+
+/// An optional duration as a number of milliseconds (`null` when unset),
+/// for the files a run writes; the field must be present either way.
+mod optional_ms {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&(d.as_secs_f64() * 1000.0)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        match Option::<f64>::deserialize(d)? {
+            None => Ok(None),
+            Some(ms) if ms.is_finite() && ms >= 0.0 => {
+                Ok(Some(Duration::from_secs_f64(ms / 1000.0)))
+            }
+            Some(ms) => Err(serde::de::Error::custom(format!(
+                "{ms} is not a duration in ms"
+            ))),
+        }
+    }
+}
+
+/// Reads an `Option` field that must be present (`null` when unset): a
+/// summary.json whose `slo` lost or renamed a key must fail to read, not be
+/// judged by fewer criteria.
+fn required<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d)
 }

@@ -1,14 +1,10 @@
-//! What the charts show, read back from a results folder (timeline.csv,
-//! summary.json) plus the assessment: plain numbers per second per scope.
+//! What the charts show, from a results folder read back by
+//! `Results::load` (timeline.csv, summary.json) plus the assessment: plain numbers per second per scope.
 //! Charts never compute statistics; they draw these.
 
-use std::path::Path;
-
-use serde_json::Value;
-
 use crate::assess::{Assessment, Recovery};
-use crate::outcome::Kind;
-use crate::results::timeline::CLUSTER_PREFIX;
+use crate::results::Results;
+use crate::results::faults::FaultRecord;
 
 /// One scope (a target, or `all`) over the run.
 #[derive(Clone, Debug, Default)]
@@ -22,7 +18,7 @@ pub struct Row {
     pub second: u32,
     pub sent: u64,
     pub availability_pct: Option<f64>,
-    /// By [`Kind::index`].
+    /// By [`crate::outcome::Kind::index`].
     pub kinds: Vec<u64>,
     pub p50_ms: Option<f64>,
     pub p90_ms: Option<f64>,
@@ -48,14 +44,14 @@ pub struct Window {
 /// restore hook that ran for 30 s kept the fault in effect until it was
 /// done), else the run's end `end_s`; a failed restore says so in its
 /// name. `None` for a fault that was never injected.
-pub fn fault_band(fault: &Value, end_s: f64) -> Option<Window> {
-    let from_s = fault["injected_at_ms"].as_f64()? / 1000.0;
-    let to_s = fault["restore_done_ms"]
-        .as_f64()
-        .or(fault["restored_at_ms"].as_f64())
+pub fn fault_band(fault: &FaultRecord, end_s: f64) -> Option<Window> {
+    let from_s = fault.injected_at_ms? / 1000.0;
+    let to_s = fault
+        .restore_done_ms
+        .or(fault.restored_at_ms)
         .map_or(end_s, |ms| ms / 1000.0);
-    let name = fault["name"].as_str().unwrap_or("fault");
-    let name = if fault["restore_failed"].as_bool() == Some(true) {
+    let name = &fault.name;
+    let name = if fault.restore_failed {
         format!("{name} (restore FAILED)")
     } else {
         name.to_string()
@@ -90,76 +86,39 @@ pub struct ChartData {
 }
 
 impl ChartData {
-    pub fn read(dir: &Path, summary: &Value, assessment: &Assessment) -> Result<ChartData, String> {
-        let path = dir.join(crate::results::timeline::FILE);
-        let mut reader =
-            csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let headers = reader.headers().map_err(|e| e.to_string())?.clone();
-        let col = |name: &str| headers.iter().position(|h| h == name);
-        let clusters: Vec<String> = headers
+    /// The charts' numbers of a run read back by `Results::load`.
+    pub fn read(results: &Results, assessment: &Assessment) -> ChartData {
+        let summary = &results.summary;
+        let timeline = &results.timeline;
+        let scopes: Vec<Series> = timeline
+            .scopes
             .iter()
-            .filter_map(|h| h.strip_prefix(CLUSTER_PREFIX).map(String::from))
+            .map(|s| Series {
+                scope: s.scope.clone(),
+                rows: s
+                    .rows
+                    .iter()
+                    .map(|r| Row {
+                        second: r.second,
+                        sent: r.sent,
+                        availability_pct: r.availability_pct,
+                        kinds: r.by_kind.to_vec(),
+                        p50_ms: r.p50_ms,
+                        p90_ms: r.p90_ms,
+                        p99_ms: r.p99_ms,
+                        max_ms: r.max_ms,
+                        versions: r.reviews,
+                        ok_versions: r.ok_versions,
+                        clusters: r.clusters.clone(),
+                    })
+                    .collect(),
+            })
             .collect();
-        let cluster_cols: Vec<usize> = clusters
+        let clusters = timeline.clusters.clone();
+        let end_s = f64::from(summary.seconds);
+        let windows = summary
+            .faults
             .iter()
-            .filter_map(|c| col(&format!("{CLUSTER_PREFIX}{c}")))
-            .collect();
-        let kind_cols: Vec<Option<usize>> = Kind::ALL.iter().map(|k| col(k.name())).collect();
-        let version_cols: Vec<Option<usize>> =
-            ["reviews_unknown", "reviews_v1", "reviews_v2", "reviews_v3"]
-                .iter()
-                .map(|c| col(c))
-                .collect();
-        let ok_version_cols: Vec<Option<usize>> =
-            ["ok_v1", "ok_v2", "ok_v3"].iter().map(|c| col(c)).collect();
-        let (second, target, sent) = (col("second"), col("target"), col("sent"));
-        let (Some(second), Some(target), Some(sent)) = (second, target, sent) else {
-            return Err(format!("{}: not a meshdrill timeline", path.display()));
-        };
-        let mut scopes: Vec<Series> = Vec::new();
-        for record in reader.records() {
-            let r = record.map_err(|e| e.to_string())?;
-            let int = |i: usize| r.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-            let float = |name: &str| {
-                col(name)
-                    .and_then(|i| r.get(i))
-                    .and_then(|v| v.parse::<f64>().ok())
-            };
-            let mut versions = [0; 4];
-            for (slot, c) in version_cols.iter().enumerate() {
-                versions[slot] = c.map_or(0, int);
-            }
-            let mut ok_versions = [0; 3];
-            for (slot, c) in ok_version_cols.iter().enumerate() {
-                ok_versions[slot] = c.map_or(0, int);
-            }
-            let row = Row {
-                ok_versions,
-                second: int(second) as u32,
-                sent: int(sent),
-                availability_pct: float("availability_pct"),
-                kinds: kind_cols.iter().map(|c| c.map_or(0, int)).collect(),
-                p50_ms: float("p50_ms"),
-                p90_ms: float("p90_ms"),
-                p99_ms: float("p99_ms"),
-                max_ms: float("max_ms"),
-                versions,
-                clusters: cluster_cols.iter().map(|&c| int(c)).collect(),
-            };
-            let name = r.get(target).unwrap_or("?");
-            match scopes.iter_mut().find(|s| s.scope == name) {
-                Some(s) => s.rows.push(row),
-                None => scopes.push(Series {
-                    scope: name.to_string(),
-                    rows: vec![row],
-                }),
-            }
-        }
-        let end_s = summary["seconds"].as_f64().unwrap_or(0.0);
-        let windows = summary["faults"]
-            .as_array()
-            .into_iter()
-            .flatten()
             .filter_map(|f| fault_band(f, end_s))
             .collect();
         let mut outages = Vec::new();
@@ -196,30 +155,38 @@ impl ChartData {
             .collect();
         limited.sort_unstable();
         limited.dedup();
-        Ok(ChartData {
+        ChartData {
             limited: crate::assess::generator::runs(&limited),
-            title: summary["scenario"]["name"]
-                .as_str()
-                .unwrap_or("meshdrill")
-                .to_string(),
+            title: summary.scenario.name.clone(),
             scopes,
             clusters,
             windows,
             outages,
             end_s,
-        })
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn fault(name: &str) -> FaultRecord {
+        FaultRecord {
+            name: name.to_string(),
+            planned_at_ms: 1.0,
+            ..FaultRecord::default()
+        }
+    }
 
     #[test]
     fn a_fault_band_ends_at_the_restore_end() {
-        let f = json!({"name": "scale-down", "injected_at_ms": 10_002.0,
-            "restored_at_ms": 20_000.0, "restore_done_ms": 49_512.0});
+        let f = FaultRecord {
+            injected_at_ms: Some(10_002.0),
+            restored_at_ms: Some(20_000.0),
+            restore_done_ms: Some(49_512.0),
+            ..fault("scale-down")
+        };
         let band = fault_band(&f, 60.0).unwrap();
         assert_eq!(
             (band.name.as_str(), band.from_s, band.to_s),
@@ -229,12 +196,16 @@ mod tests {
 
     #[test]
     fn a_fault_band_without_a_restore_runs_to_the_end() {
-        let f = json!({"name": "kill", "injected_at_ms": 5_000.0, "restore_failed": true});
+        let f = FaultRecord {
+            injected_at_ms: Some(5_000.0),
+            restore_failed: true,
+            ..fault("kill")
+        };
         let band = fault_band(&f, 30.0).unwrap();
         assert_eq!(
             (band.name.as_str(), band.from_s, band.to_s),
             ("kill (restore FAILED)", 5.0, 30.0)
         );
-        assert!(fault_band(&json!({"name": "never", "planned_at_ms": 1.0}), 30.0).is_none());
+        assert!(fault_band(&fault("never"), 30.0).is_none());
     }
 }

@@ -19,10 +19,10 @@ use data::Row;
 use stacked::Layer;
 
 use crate::outcome::Kind;
+use crate::results::files::chart_file;
 use crate::results::write_atomic;
 
-/// Chart names, in the order a report shows them.
-pub const CHARTS: [&str; 4] = ["availability", "outcomes", "latency", "clusters"];
+pub use crate::results::files::CHARTS;
 
 /// Writes `<name>.svg` and `<name>.png` for every chart into `dir`, each
 /// drawn in memory and then written whole (see [`write_atomic`]). A chart
@@ -39,8 +39,8 @@ pub fn render_all(dir: &Path, data: &ChartData) -> Result<Vec<PathBuf>, String> 
             style::height(data.scopes.len())
         };
         let size = (style::WIDTH, height);
-        let svg = dir.join(format!("{name}.svg"));
-        let png = dir.join(format!("{name}.png"));
+        let svg = dir.join(chart_file(name, "svg"));
+        let png = dir.join(chart_file(name, "png"));
         for (path, bytes) in [
             (svg, svg_bytes(name, size, data)),
             (png, png_bytes(name, size, data)),

@@ -1,0 +1,29 @@
+//! The names of the files in a results folder, in one place: the writers,
+//! the readers, `report` and the folder check all use these.
+
+/// `meshdrill run`'s per-second and whole-run files.
+pub use super::faults::FILE as FAULTS;
+pub use super::hlog::FILE as HLOG;
+pub use super::plan::FILE as PLAN;
+pub use super::summary::FILE as SUMMARY;
+pub use super::timeline::FILE as TIMELINE;
+
+/// The page for people.
+pub const REPORT_HTML: &str = "report.html";
+
+/// Chart names, in the order a report shows them; each is written as
+/// `<name>.svg` and `<name>.png` ([`chart_file`]).
+pub const CHARTS: [&str; 4] = ["availability", "outcomes", "latency", "clusters"];
+
+/// The chart formats, as file extensions.
+pub const CHART_FORMATS: [&str; 2] = ["svg", "png"];
+
+/// `availability.svg`.
+pub fn chart_file(chart: &str, format: &str) -> String {
+    format!("{chart}.{format}")
+}
+
+/// File name of a target's (or `all`'s) whole-run percentile distribution.
+pub fn hgrm_file(target: &str) -> String {
+    format!("latency-{target}.hgrm")
+}

@@ -1,0 +1,119 @@
+//! `plan.json`: the compiled plan as the run began, written whole before
+//! any traffic, so a results folder explains itself even when the run never
+//! finished: what was aimed where, at which load, which faults were
+//! scheduled when, and the rule and criteria it is to be judged by.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::LoadError;
+use super::faults::FaultRecord;
+use super::summary::{ScenarioInfo, TargetInfo};
+use crate::scenario::{Plan, RecoveryRule, SloPlan};
+
+pub const FILE: &str = "plan.json";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanRecord {
+    /// The same [`super::summary::SCHEMA_VERSION`] as summary.json's.
+    pub schema_version: u32,
+    pub meshdrill_version: String,
+    pub scenario: PlannedScenario,
+    pub targets: Vec<PlannedTarget>,
+    /// The load, as summary.json's `scenario` has it (rates, users, and
+    /// durations with their unit in the name).
+    pub load: ScenarioInfo,
+    pub recovery: RecoveryRule,
+    pub slo: SloPlan,
+    /// In the order they are scheduled.
+    pub faults: Vec<PlannedFault>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedScenario {
+    pub name: String,
+    pub file: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedTarget {
+    pub name: String,
+    /// As written in the scenario (after overrides), e.g. `sim:primary`.
+    pub endpoint: String,
+    pub dialed: String,
+    pub host: String,
+    pub connection: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedFault {
+    pub name: String,
+    /// What it does, e.g. `sim down on primary` or the inject command.
+    pub action: String,
+    #[serde(deserialize_with = "crate::results::required")]
+    pub target: Option<String>,
+    pub planned_at_ms: f64,
+    #[serde(deserialize_with = "crate::results::required")]
+    pub planned_restore_ms: Option<f64>,
+}
+
+impl PlanRecord {
+    /// The record of `plan` as the run compiled it: its targets as they
+    /// are dialled, its load and its faults as planned.
+    pub fn new(
+        plan: &Plan,
+        load: ScenarioInfo,
+        targets: &[TargetInfo],
+        faults: &[FaultRecord],
+    ) -> PlanRecord {
+        PlanRecord {
+            schema_version: super::summary::SCHEMA_VERSION,
+            meshdrill_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario: PlannedScenario {
+                name: plan.name.clone(),
+                file: plan.source.display().to_string(),
+            },
+            targets: targets
+                .iter()
+                .map(|t| PlannedTarget {
+                    name: t.name.clone(),
+                    endpoint: t.endpoint.clone(),
+                    dialed: t.dialed.clone(),
+                    host: t.host.clone(),
+                    connection: t.connection.to_string(),
+                })
+                .collect(),
+            load,
+            recovery: plan.recovery,
+            slo: plan.slo.clone(),
+            faults: faults
+                .iter()
+                .map(|f| PlannedFault {
+                    name: f.name.clone(),
+                    action: f.action.clone(),
+                    target: f.target.clone(),
+                    planned_at_ms: f.planned_at_ms,
+                    planned_restore_ms: f.planned_restore_ms,
+                })
+                .collect(),
+        }
+    }
+
+    /// Written whole or not at all.
+    pub fn write(&self, dir: &Path) -> Result<(), super::WriteError> {
+        let json = serde_json::to_vec_pretty(self).expect("a plan record serializes");
+        super::write_atomic(&dir.join(FILE), &json)
+    }
+
+    /// Reads plan.json; `None` when the folder has none (written before
+    /// meshdrill kept one).
+    pub fn read(dir: &Path) -> Result<Option<PlanRecord>, LoadError> {
+        let path = dir.join(FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => super::load::versioned(&path, &bytes).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(LoadError::Read { path, source }),
+        }
+    }
+}
