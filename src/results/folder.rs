@@ -9,10 +9,11 @@ use crate::report::charts::CHARTS;
 
 /// True for a file name `meshdrill run` writes into its results folder.
 pub fn is_run_file(name: &str) -> bool {
-    const FILES: [&str; 5] = [
+    const FILES: [&str; 6] = [
         crate::results::summary::FILE,
         crate::results::timeline::FILE,
         crate::results::hlog::FILE,
+        crate::results::hlog::OK_FILE,
         crate::report::html::FILE,
         crate::drill::JOURNAL,
     ];
@@ -52,6 +53,7 @@ mod tests {
             "summary.json",
             "timeline.csv",
             "latency.hlog",
+            "latency-ok.hlog",
             "faults.jsonl",
             "report.html",
             "latency-primary.hgrm",
@@ -66,6 +68,7 @@ mod tests {
             "summary.json.bak",
             "latency.svg.old",
             "availability",
+            "latency-ok.hlog.tmp",
         ] {
             assert!(!is_run_file(name), "{name}");
         }

@@ -1,6 +1,6 @@
 //! The run's files on disk, written and read back through the same types:
 //! `summary.json` ([`summary`]), `timeline.csv` ([`timeline`]),
-//! `latency.hlog` ([`hlog`]), the results folder itself ([`folder`]), and
+//! `latency.hlog` and `latency-ok.hlog` ([`hlog`]), the results folder itself ([`folder`]), and
 //! how a whole file is replaced ([`atomic`]).
 
 pub mod atomic;

@@ -1,13 +1,17 @@
 //! What the charts show, read back from a results folder (timeline.csv,
-//! summary.json) plus the assessment: plain numbers per second per scope.
-//! Charts never compute statistics; they draw these.
+//! summary.json, latency.hlog and latency-ok.hlog) plus the assessment:
+//! plain numbers per second per scope. Charts never compute statistics;
+//! they draw these.
 
 use std::path::Path;
 
+use hdrhistogram::Histogram;
 use serde_json::Value;
 
 use crate::assess::{Assessment, Recovery};
 use crate::outcome::Kind;
+use crate::record::new_histogram;
+use crate::results::hlog;
 use crate::results::timeline::CLUSTER_PREFIX;
 
 /// One scope (a target, or `all`) over the run.
@@ -24,16 +28,51 @@ pub struct Row {
     pub availability_pct: Option<f64>,
     /// By [`Kind::index`].
     pub kinds: Vec<u64>,
+    /// Failed requests (timeline's `failed`: every kind but `ok`).
+    pub failed: u64,
+    /// Every request's latency (timeline.csv): failures included, so fast
+    /// refusals pull these down in an outage.
     pub p50_ms: Option<f64>,
     pub p90_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub max_ms: Option<f64>,
+    /// Successes' latency (latency-ok.hlog): what the latency chart draws.
+    /// `None` in a second without a success, or for a folder written
+    /// before meshdrill wrote that log.
+    pub ok_latency: Option<LatencyMs>,
+    /// Failures' latency: latency.hlog minus latency-ok.hlog, exact (the
+    /// successes are a subset of every request, on the same bounds), so a
+    /// refusal in 0.5 ms and a timeout at 2 s stay apart. `None` in a
+    /// second without a failure.
+    pub failed_latency: Option<LatencyMs>,
     /// `[unknown, v1, v2, v3]` productpages.
     pub versions: [u64; 4],
     /// Successes by reviews version: `[v1, v2, v3]`.
     pub ok_versions: [u64; 3],
     /// Productpages per cluster column, in [`ChartData::clusters`] order.
     pub clusters: Vec<u64>,
+}
+
+/// Percentiles of one second's histogram, in ms (µs / 1000, as recorded).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LatencyMs {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl LatencyMs {
+    /// `None` for an empty histogram.
+    pub fn of(h: &Histogram<u64>) -> Option<LatencyMs> {
+        let ms = |us: u64| us as f64 / 1000.0;
+        (!h.is_empty()).then(|| LatencyMs {
+            p50: ms(h.value_at_quantile(0.5)),
+            p90: ms(h.value_at_quantile(0.9)),
+            p99: ms(h.value_at_quantile(0.99)),
+            max: ms(h.max()),
+        })
+    }
 }
 
 /// A fault from inject to restore (or the run's end), in seconds.
@@ -137,12 +176,15 @@ impl ChartData {
                 ok_versions,
                 second: int(second) as u32,
                 sent: int(sent),
+                failed: col("failed").map_or(0, int),
                 availability_pct: float("availability_pct"),
                 kinds: kind_cols.iter().map(|c| c.map_or(0, int)).collect(),
                 p50_ms: float("p50_ms"),
                 p90_ms: float("p90_ms"),
                 p99_ms: float("p99_ms"),
                 max_ms: float("max_ms"),
+                ok_latency: None,
+                failed_latency: None,
                 versions,
                 clusters: cluster_cols.iter().map(|&c| int(c)).collect(),
             };
@@ -155,6 +197,7 @@ impl ChartData {
                 }),
             }
         }
+        add_split_latency(dir, &mut scopes)?;
         let end_s = summary["seconds"].as_f64().unwrap_or(0.0);
         let windows = summary["faults"]
             .as_array()
@@ -208,6 +251,91 @@ impl ChartData {
             outages,
             end_s,
         })
+    }
+}
+
+/// Fills [`Row::ok_latency`] and [`Row::failed_latency`] from the two
+/// interval logs, read in step (same seconds, same tags, same order); `all`
+/// is every target's sum per second. A folder without latency-ok.hlog
+/// (written before it existed) keeps `None`.
+fn add_split_latency(dir: &Path, scopes: &mut [Series]) -> Result<(), String> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|e| (e.kind(), format!("{}: {e}", path.display())))
+    };
+    let ok_log = match read(hlog::OK_FILE) {
+        Ok(bytes) => bytes,
+        Err((std::io::ErrorKind::NotFound, _)) => return Ok(()),
+        Err((_, e)) => return Err(e),
+    };
+    let every_log = read(hlog::FILE).map_err(|(_, e)| e)?;
+    let named = |name: &'static str| move |e: String| format!("{}: {e}", dir.join(name).display());
+    let (mut all_ok, mut all_failed) = (new_histogram(), new_histogram());
+    let mut current: Option<u32> = None;
+    let mut every = hlog::intervals(&every_log);
+    let mut ok = hlog::intervals(&ok_log);
+    loop {
+        let (e, o) = match (every.next(), ok.next()) {
+            (Some(e), Some(o)) => (
+                e.map_err(named(hlog::FILE))?,
+                o.map_err(named(hlog::OK_FILE))?,
+            ),
+            // A run cut short may end one log an interval before the other.
+            _ => break,
+        };
+        if (e.tag.as_str(), e.second) != (o.tag.as_str(), o.second) {
+            return Err(format!(
+                "{} and {} disagree: {} at {}s against {} at {}s",
+                hlog::FILE,
+                hlog::OK_FILE,
+                e.tag,
+                e.second,
+                o.tag,
+                o.second
+            ));
+        }
+        if current.is_some_and(|s| s != e.second) {
+            set_latency(scopes, "all", current.unwrap_or(0), &all_ok, &all_failed);
+            all_ok.reset();
+            all_failed.reset();
+        }
+        current = Some(e.second);
+        let mut failed = e.histogram.clone();
+        failed.subtract(&o.histogram).map_err(|err| {
+            format!(
+                "{} holds more of {} at {}s than {}: {err:?}",
+                hlog::OK_FILE,
+                e.tag,
+                e.second,
+                hlog::FILE
+            )
+        })?;
+        set_latency(scopes, &e.tag, e.second, &o.histogram, &failed);
+        // A foreign log with other bounds is re-recorded by `add`.
+        let _ = all_ok.add(&o.histogram);
+        let _ = all_failed.add(&failed);
+    }
+    if let Some(second) = current {
+        set_latency(scopes, "all", second, &all_ok, &all_failed);
+    }
+    Ok(())
+}
+
+fn set_latency(
+    scopes: &mut [Series],
+    scope: &str,
+    second: u32,
+    ok: &Histogram<u64>,
+    failed: &Histogram<u64>,
+) {
+    let row = scopes
+        .iter_mut()
+        .filter(|s| s.scope == scope)
+        .flat_map(|s| s.rows.iter_mut())
+        .find(|r| r.second == second);
+    if let Some(row) = row {
+        row.ok_latency = LatencyMs::of(ok);
+        row.failed_latency = LatencyMs::of(failed);
     }
 }
 
