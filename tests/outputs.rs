@@ -34,7 +34,7 @@ async fn files_parse_back_and_agree() {
         1950,
         Some(3050),
     )];
-    let (rule, slo) = (p.recovery.clone(), p.slo.clone());
+    let (rule, slo) = (p.recovery, p.slo.clone());
     let out = run_in(p, dir.path()).await;
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();

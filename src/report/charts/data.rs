@@ -272,17 +272,14 @@ fn add_split_latency(dir: &Path, scopes: &mut [Series]) -> Result<(), String> {
     let named = |name: &'static str| move |e: String| format!("{}: {e}", dir.join(name).display());
     let (mut all_ok, mut all_failed) = (new_histogram(), new_histogram());
     let mut current: Option<u32> = None;
-    let mut every = hlog::intervals(&every_log);
-    let mut ok = hlog::intervals(&ok_log);
-    loop {
-        let (e, o) = match (every.next(), ok.next()) {
-            (Some(e), Some(o)) => (
-                e.map_err(named(hlog::FILE))?,
-                o.map_err(named(hlog::OK_FILE))?,
-            ),
-            // A run cut short may end one log an interval before the other.
-            _ => break,
-        };
+    // A run cut short may end one log an interval before the other: `zip`
+    // stops at the shorter.
+    let pairs = hlog::intervals(&every_log).zip(hlog::intervals(&ok_log));
+    for (e, o) in pairs {
+        let (e, o) = (
+            e.map_err(named(hlog::FILE))?,
+            o.map_err(named(hlog::OK_FILE))?,
+        );
         if (e.tag.as_str(), e.second) != (o.tag.as_str(), o.second) {
             return Err(format!(
                 "{} and {} disagree: {} at {}s against {} at {}s",
