@@ -41,10 +41,11 @@ pub fn draw<DB: DrawingBackend>(
     let height = plot.dim_in_pixel().1;
     let (full, zoom) = plot.split_vertically(height * 62 / 100);
     panel(&full, data, FULL, "successful requests (%)", |a| a)?;
-    panel(&zoom, data, ZOOM, "top 2 % (lower at floor)", |a| {
-        a.max(ZOOM.0)
-    })?;
-    draw_legend(&legend, 30, &entries(data))
+    panel(&zoom, data, ZOOM, "top 2 % (%)", |a| a.max(ZOOM.0))?;
+    let mut notes = entries(data);
+    notes.push(entry("lower panel: 98-100 %,", Mark::Note));
+    notes.push(entry("  lower values at its floor", Mark::Note));
+    draw_legend(&legend, 30, &notes)
 }
 
 /// Draw order: `all`, then targets no fault hit, then the faulted ones.
