@@ -3,8 +3,9 @@
 //! bundled DejaVu font (plotters is built without fontconfig), so these run
 //! the same on a machine with no fonts.
 
-use meshdrill::report::charts::data::{OutageMark, Row, Series, Window};
-use meshdrill::report::charts::{CHARTS, ChartData, render_all};
+use meshdrill::outcome::Kind;
+use meshdrill::report::charts::data::{LatencyMs, OutageMark, Row, Series, Window};
+use meshdrill::report::charts::{CHARTS, ChartData, FAILED_BAND, cluster_layers, render_all};
 
 fn synthetic() -> ChartData {
     let series = |scope: &str, down: bool| Series {
@@ -15,9 +16,24 @@ fn synthetic() -> ChartData {
                 let mut kinds = vec![0; meshdrill::outcome::Kind::COUNT];
                 kinds[meshdrill::outcome::Kind::Ok.index()] = if failing { 0 } else { 100 };
                 kinds[meshdrill::outcome::Kind::Refused.index()] = if failing { 100 } else { 0 };
+                let ok = LatencyMs {
+                    p50: 3.0,
+                    p90: 4.0,
+                    p99: 6.0,
+                    max: 9.0,
+                };
+                let refused = LatencyMs {
+                    p50: 0.3,
+                    p90: 0.4,
+                    p99: 0.5,
+                    max: 0.6,
+                };
                 Row {
                     second: s,
                     sent: 100,
+                    failed: if failing { 100 } else { 0 },
+                    ok_latency: (!failing).then_some(ok),
+                    failed_latency: failing.then_some(refused),
                     availability_pct: Some(if failing { 0.0 } else { 100.0 }),
                     kinds,
                     p50_ms: Some(3.0),
@@ -135,4 +151,106 @@ fn a_chart_that_cannot_be_written_is_named_and_the_others_are_still_written() {
         "every other chart written, no temporary left"
     );
     assert!(blocked.is_dir());
+}
+
+fn svg_texts(svg: &str) -> Vec<(f64, f64, String, String)> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| {
+            let attr = |a: &str| n.attribute(a).and_then(|v| v.parse::<f64>().ok());
+            (
+                attr("x").unwrap_or(0.0),
+                attr("font-size").unwrap_or(0.0),
+                n.attribute("text-anchor").unwrap_or("start").to_string(),
+                n.text().unwrap_or("").trim().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_availability_legend_names_t0_and_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    render_all(dir.path(), &synthetic()).unwrap();
+    let svg = std::fs::read_to_string(dir.path().join("availability.svg")).unwrap();
+    let texts: Vec<String> = svg_texts(&svg).into_iter().map(|t| t.3).collect();
+    for label in [
+        "T0 (fault start)",
+        "recovered",
+        "fault down",
+        "generator-limited",
+        "primary",
+        "secondary",
+    ] {
+        assert!(texts.iter().any(|t| t == label), "{label}: {texts:?}");
+    }
+}
+
+#[test]
+fn every_tick_label_including_the_last_lies_inside_the_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    render_all(dir.path(), &synthetic()).unwrap();
+    for name in CHARTS {
+        let svg = std::fs::read_to_string(dir.path().join(format!("{name}.svg"))).unwrap();
+        let width: f64 = roxmltree::Document::parse(&svg)
+            .unwrap()
+            .root_element()
+            .attribute("width")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let ticks: Vec<_> = svg_texts(&svg)
+            .into_iter()
+            .filter(|t| t.3.parse::<f64>().is_ok())
+            .collect();
+        assert!(
+            ticks.iter().any(|t| t.3 == "20.0"),
+            "{name}: the last x tick is drawn: {ticks:?}"
+        );
+        for (x, size, anchor, text) in ticks {
+            // DejaVu Sans digits advance 0.64 em; '.' less: an upper bound.
+            let extent = text.chars().count() as f64 * 0.64 * size;
+            let (left, right) = match anchor.as_str() {
+                "middle" => (x - extent / 2.0, x + extent / 2.0),
+                "end" => (x - extent, x),
+                _ => (x, x + extent),
+            };
+            assert!(
+                left >= 0.0 && right <= width,
+                "{name}: tick {text:?} spans {left:.1}..{right:.1} of {width}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_clusters_failed_band_is_every_failure_without_a_page() {
+    let clusters: Vec<String> = ["primary", "secondary", "other", "unknown"]
+        .map(String::from)
+        .to_vec();
+    let layers = cluster_layers(&clusters);
+    let failed = layers.iter().find(|l| l.name == FAILED_BAND).unwrap();
+    let mut kinds = vec![0; Kind::COUNT];
+    kinds[Kind::Ok.index()] = 60;
+    kinds[Kind::Degraded.index()] = 5;
+    kinds[Kind::Refused.index()] = 35;
+    let row = Row {
+        second: 3,
+        sent: 100,
+        failed: 40,
+        kinds,
+        // 65 pages: 60 ok and the 5 degraded, by the cluster they name.
+        clusters: vec![0, 65, 0, 0],
+        ..Row::default()
+    };
+    // The degraded pages are drawn in their cluster's band, so the failed
+    // band holds the 35 refusals, and the stack is every request.
+    assert_eq!((failed.value)(&row), 35.0);
+    assert_eq!(layers.iter().map(|l| (l.value)(&row)).sum::<f64>(), 100.0);
+    let secondary = layers
+        .iter()
+        .find(|l| l.name == "page from secondary")
+        .unwrap();
+    assert_eq!((secondary.value)(&row), 65.0);
 }

@@ -34,6 +34,7 @@ async fn files_parse_back_and_agree() {
         1950,
         Some(3050),
     )];
+    let (rule, slo) = (p.recovery, p.slo.clone());
     let out = run_in(p, dir.path()).await;
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
@@ -154,6 +155,66 @@ async fn files_parse_back_and_agree() {
         let key = (r["target"].clone(), num(r, "second"));
         assert_eq!(counts[&key], num(r, "sent"), "{key:?}");
     }
+    // latency-ok.hlog: the same intervals, successes alone: counts = ok.
+    let ok_log = meshdrill::results::hlog::read(&dir.path().join("latency-ok.hlog")).unwrap();
+    let mut ok_p50: HashMap<(String, u64), Option<f64>> = HashMap::new();
+    for i in &ok_log.intervals {
+        let key = (i.tag.clone(), u64::from(i.second));
+        let r = rows
+            .iter()
+            .find(|r| r["target"] == key.0 && num(r, "second") == key.1)
+            .unwrap();
+        let h = i.histogram();
+        assert_eq!(h.len(), num(r, "ok"), "{key:?}");
+        let p50 = (!h.is_empty()).then(|| h.value_at_quantile(0.5) as f64 / 1000.0);
+        ok_p50.insert(key, p50);
+    }
+    assert_eq!(ok_p50.len(), 5 * 2);
+
+    // The charts' data: successes' latency from latency-ok.hlog, failures'
+    // as the rest; the clusters chart's failed band is the timeline's failed.
+    let results = meshdrill::results::Results::load(dir.path()).unwrap();
+    assert!(results.hlog_ok.is_some());
+    let assessment = meshdrill::assess::assess(&results, &rule, &slo);
+    let data = meshdrill::report::charts::ChartData::read(&results, &assessment);
+    let layers = meshdrill::report::charts::cluster_layers(&data.clusters);
+    let failed_band = layers
+        .iter()
+        .find(|l| l.name == meshdrill::report::charts::FAILED_BAND)
+        .unwrap();
+    let mut refused_seconds = 0;
+    for series in &data.scopes {
+        for row in &series.rows {
+            let r = rows
+                .iter()
+                .find(|r| r["target"] == series.scope && num(r, "second") == u64::from(row.second))
+                .unwrap();
+            let key = (series.scope.clone(), u64::from(row.second));
+            assert_eq!(row.failed, num(r, "failed"), "{key:?}");
+            assert_eq!(num(r, "degraded"), 0, "{key:?}");
+            assert_eq!((failed_band.value)(row), num(r, "failed") as f64, "{key:?}");
+            if series.scope != "all" {
+                assert_eq!(row.ok_latency.map(|l| l.p50), ok_p50[&key], "{key:?}");
+            }
+            assert_eq!(row.ok_latency.is_some(), num(r, "ok") > 0, "{key:?}");
+            assert_eq!(
+                row.failed_latency.is_some(),
+                num(r, "failed") > 0,
+                "{key:?}"
+            );
+            if num(r, "ok") == 0 && num(r, "failed") > 0 {
+                // Nothing succeeded: the failures are every request, so their
+                // p50 is the timeline's (mixed) p50, and no success line is drawn.
+                let mixed: f64 = r["p50_ms"].parse().unwrap();
+                assert_eq!(row.failed_latency.unwrap().p50, mixed, "{key:?}");
+                refused_seconds += 1;
+            }
+        }
+    }
+    // Second 2 lies wholly in the outage (1.95 s to 3.05 s): primary and
+    // ... not `all`, which the secondary keeps answering.
+    assert_eq!(refused_seconds, 1);
+
     // The .hgrm total is the measured request count.
     let hgrm = std::fs::read_to_string(dir.path().join("latency-primary.hgrm")).unwrap();
     assert!(hgrm.contains("Total count    =          400]"), "{hgrm}");

@@ -1,6 +1,7 @@
 //! One second's worth of outcomes for one target: counts by kind, late sends,
-//! HTTP statuses, and two HDR histograms (latency from the intended send time,
-//! and service time from the actual send). Shards, per-second rows and run
+//! HTTP statuses, and three HDR histograms (latency from the intended send
+//! time of every request and of the successes alone, and service time from
+//! the actual send). Shards, per-second rows and run
 //! totals are all this one type, so merging is one `add`.
 
 use hdrhistogram::Histogram;
@@ -35,6 +36,11 @@ pub struct SecondStats {
     pub statuses: StatusCounts,
     /// Microseconds from intended send to completion, every request.
     pub latency: Histogram<u64>,
+    /// Microseconds from intended send to completion, successes only: what
+    /// users who got a page waited. Fast refusals pull `latency`'s
+    /// percentiles down in an outage; these stay what a served page cost.
+    /// Failures' latency is `latency` minus this (same bounds, a subset).
+    pub latency_ok: Histogram<u64>,
     /// Microseconds from actual send to completion, every request.
     pub service: Histogram<u64>,
     /// Earliest and latest actual send (run-clock µs): the achieved rate is
@@ -65,6 +71,7 @@ impl SecondStats {
             cap_waits: 0,
             statuses: StatusCounts::default(),
             latency: new_histogram(),
+            latency_ok: new_histogram(),
             service: new_histogram(),
             first_sent_us: u64::MAX,
             last_sent_us: 0,
@@ -87,6 +94,9 @@ impl SecondStats {
             self.statuses.add(outcome.status, 1);
         }
         self.latency.saturating_record(outcome.latency_us.max(1));
+        if outcome.kind.is_success() {
+            self.latency_ok.saturating_record(outcome.latency_us.max(1));
+        }
         self.service.saturating_record(outcome.service_us.max(1));
         let sent_us = outcome.intended_us.saturating_add(outcome.send_lag_us);
         self.first_sent_us = self.first_sent_us.min(sent_us);
@@ -136,6 +146,9 @@ impl SecondStats {
         // Same bounds on both sides, so `add` cannot fail.
         self.latency
             .add(&other.latency)
+            .expect("histograms share bounds");
+        self.latency_ok
+            .add(&other.latency_ok)
             .expect("histograms share bounds");
         self.service
             .add(&other.service)
@@ -276,6 +289,12 @@ mod tests {
         assert_eq!(a.failed(), 2);
         assert_eq!(a.late, 1);
         assert_eq!(a.latency.len(), 4);
+        // Successes alone: the 1 ms and the 50 ms ones.
+        assert_eq!(a.latency_ok.len(), 2);
+        assert_eq!(
+            (a.latency_ok.min(), a.latency_ok.max()),
+            (1_000, a.latency_ok.highest_equivalent(50_000))
+        );
         assert_eq!(a.service.len(), 4);
         assert_eq!(a.availability_pct(), Some(50.0));
         assert_eq!(

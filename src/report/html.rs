@@ -394,13 +394,13 @@ fn failovers(h: &mut String, s: &Summary) {
     );
 }
 
-const CSS: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1240px;color:#222}\
+const CSS: &str = "*{box-sizing:border-box}body{font-family:sans-serif;margin:2em auto;padding:0 1em;max-width:1240px;color:#222}\
 h1 span{font-size:.7em;padding:.1em .5em;border-radius:.3em;color:#fff}\
 span.pass{color:#0a7d3b}span.fail{color:#c62828;font-weight:bold}\
 h1 span.pass{background:#0a7d3b;color:#fff}h1 span.fail{background:#c62828;color:#fff}h1 span.none{background:#777}\
 h1 span.invalid{background:#b26a00;color:#fff}div.invalid{border:2px solid #b26a00;background:#fff6e5;padding:.2em 1em;margin:1em 0}\
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}\
-th{background:#f3f3f3}.meta{color:#666}figure{margin:1em 0}figure svg{max-width:100%;height:auto}\
+th{background:#f3f3f3}.meta{color:#666}figure{margin:1em 0;max-width:100%}figure svg,figure img{display:block;max-width:100%;height:auto}\
 pre{background:#f6f6f6;padding:.6em;overflow-x:auto}";
 
 /// Why the run cannot be judged (first, when it cannot), and the seconds

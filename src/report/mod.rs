@@ -19,11 +19,13 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::record::{ClusterRegistry, RowSink, SecondRow};
+use crate::results::hlog::{HlogWriter, Which};
 
 /// Every per-second writer behind one [`RowSink`].
 pub struct Writers {
     pub timeline: crate::results::timeline::TimelineWriter,
     pub hlog: crate::results::hlog::HlogWriter,
+    pub hlog_ok: crate::results::hlog::HlogWriter,
     pub console: console::ConsoleLines,
 }
 
@@ -44,7 +46,8 @@ impl Writers {
                 epoch,
                 max_late_pct,
             )?,
-            hlog: crate::results::hlog::HlogWriter::create(dir, targets.to_vec(), epoch)?,
+            hlog: HlogWriter::create(dir, Which::All, targets.to_vec(), epoch)?,
+            hlog_ok: HlogWriter::create(dir, Which::Ok, targets.to_vec(), epoch)?,
             console: console::ConsoleLines::new(targets.to_vec(), quiet, max_late_pct),
         })
     }
@@ -54,6 +57,7 @@ impl RowSink for Writers {
     fn second(&mut self, row: &SecondRow<'_>) -> io::Result<()> {
         self.timeline.write(row)?;
         self.hlog.write(row)?;
+        self.hlog_ok.write(row)?;
         self.console.write(row)
     }
 }

@@ -4,6 +4,7 @@
 /// `meshdrill run`'s per-second and whole-run files.
 pub use super::faults::FILE as FAULTS;
 pub use super::hlog::FILE as HLOG;
+pub use super::hlog::OK_FILE as HLOG_OK;
 pub use super::plan::FILE as PLAN;
 pub use super::summary::FILE as SUMMARY;
 pub use super::timeline::FILE as TIMELINE;

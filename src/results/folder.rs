@@ -6,12 +6,12 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::files::{
-    CHART_FORMATS, CHARTS, FAULTS, HLOG, PLAN, REPORT_HTML, SUMMARY, TIMELINE, chart_file,
+    CHART_FORMATS, CHARTS, FAULTS, HLOG, HLOG_OK, PLAN, REPORT_HTML, SUMMARY, TIMELINE, chart_file,
 };
 
 /// True for a file name `meshdrill run` writes into its results folder.
 pub fn is_run_file(name: &str) -> bool {
-    const FILES: [&str; 6] = [SUMMARY, TIMELINE, HLOG, REPORT_HTML, FAULTS, PLAN];
+    const FILES: [&str; 7] = [SUMMARY, TIMELINE, HLOG, HLOG_OK, REPORT_HTML, FAULTS, PLAN];
     let hgrm = name.starts_with("latency-") && name.ends_with(".hgrm");
     let chart = CHARTS.iter().any(|chart| {
         CHART_FORMATS
@@ -49,6 +49,7 @@ mod tests {
             "summary.json",
             "timeline.csv",
             "latency.hlog",
+            "latency-ok.hlog",
             "faults.jsonl",
             "plan.json",
             "report.html",
@@ -64,6 +65,7 @@ mod tests {
             "summary.json.bak",
             "latency.svg.old",
             "availability",
+            "latency-ok.hlog.tmp",
         ] {
             assert!(!is_run_file(name), "{name}");
         }

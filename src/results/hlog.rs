@@ -1,8 +1,10 @@
-//! `latency.hlog`: the standard HdrHistogram interval log, one interval per
-//! second per target tagged with the target name, V2 *deflate* encoded
-//! (the form Java's `HistogramLogReader` and Python's `hdrhistogram` read).
-//! Values are microseconds from each request's intended send time. Written
-//! by [`HlogWriter`], read back by [`read`].
+//! `latency.hlog` and `latency-ok.hlog`: the standard HdrHistogram interval
+//! log, one interval per second per target tagged with the target name, V2
+//! *deflate* encoded (the form Java's `HistogramLogReader` and Python's
+//! `hdrhistogram` read). Values are microseconds from each request's
+//! intended send time: every request in `latency.hlog`, the successes alone
+//! in `latency-ok.hlog` (same seconds, same tags, same order), so failures'
+//! latency is one minus the other. Written by [`HlogWriter`], read back by [`read`].
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -18,23 +20,68 @@ use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
 
 use super::LoadError;
 
-use crate::record::SecondRow;
+use crate::record::{SecondRow, SecondStats};
 
+/// Every request's latency.
 pub const FILE: &str = "latency.hlog";
+/// Successes' latency alone.
+pub const OK_FILE: &str = "latency-ok.hlog";
+
+/// Which of a second's histograms a log holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    /// [`SecondStats::latency`], into [`FILE`].
+    All,
+    /// [`SecondStats::latency_ok`], into [`OK_FILE`].
+    Ok,
+}
+
+impl Which {
+    pub fn file(self) -> &'static str {
+        match self {
+            Which::All => FILE,
+            Which::Ok => OK_FILE,
+        }
+    }
+
+    fn histogram(self, stats: &SecondStats) -> &Histogram<u64> {
+        match self {
+            Which::All => &stats.latency,
+            Which::Ok => &stats.latency_ok,
+        }
+    }
+
+    fn comment(self) -> &'static str {
+        match self {
+            Which::All => {
+                "[meshdrill: latency from intended send time, in microseconds; one interval per second per target]"
+            }
+            Which::Ok => {
+                "[meshdrill: latency from intended send time of successful requests only, in microseconds; one interval per second per target]"
+            }
+        }
+    }
+}
 
 pub struct HlogWriter {
     out: BufWriter<File>,
     serializer: V2DeflateSerializer,
     tags: Vec<String>,
+    which: Which,
 }
 
 impl HlogWriter {
-    pub fn create(dir: &Path, targets: Vec<String>, epoch: SystemTime) -> io::Result<HlogWriter> {
-        let mut out = BufWriter::new(File::create(dir.join(FILE))?);
+    pub fn create(
+        dir: &Path,
+        which: Which,
+        targets: Vec<String>,
+        epoch: SystemTime,
+    ) -> io::Result<HlogWriter> {
+        let mut out = BufWriter::new(File::create(dir.join(which.file()))?);
         let mut serializer = V2DeflateSerializer::new();
         IntervalLogWriterBuilder::new()
             .add_comment("[Histogram log format version 1.3]")
-            .add_comment("[meshdrill: latency from intended send time, in microseconds; one interval per second per target]")
+            .add_comment(which.comment())
             .with_start_time(epoch)
             .with_base_time(epoch)
             .begin_log_with(&mut out, &mut serializer)?;
@@ -52,6 +99,7 @@ impl HlogWriter {
             out,
             serializer,
             tags,
+            which,
         })
     }
 
@@ -61,8 +109,9 @@ impl HlogWriter {
             IntervalLogWriterBuilder::new().begin_log_with(&mut self.out, &mut self.serializer)?;
         let start = Duration::from_secs(u64::from(row.second));
         for (tag, stats) in self.tags.iter().zip(row.targets) {
-            log.write_histogram(&stats.latency, start, Duration::from_secs(1), Tag::new(tag))
-                .map_err(|e| io::Error::other(format!("latency.hlog: {e}")))?;
+            let histogram = self.which.histogram(stats);
+            log.write_histogram(histogram, start, Duration::from_secs(1), Tag::new(tag))
+                .map_err(|e| io::Error::other(format!("{}: {e}", self.which.file())))?;
         }
         self.out.flush()
     }
@@ -134,4 +183,46 @@ pub fn read(path: &Path) -> Result<Hlog, LoadError> {
         });
     }
     Ok(Hlog { intervals })
+}
+
+/// Reads latency-ok.hlog beside `every` (latency.hlog, already read):
+/// `None` for a folder written before runs kept it. Its intervals must be
+/// `every`'s, tag and second, in the same order (a run killed between the
+/// two writes may leave it shorter, never longer), each holding no more
+/// than `every`'s of the same second: the successes are a subset.
+pub fn read_ok(dir: &Path, every: &Hlog) -> Result<Option<Hlog>, LoadError> {
+    let path = dir.join(OK_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let ok = read(&path)?;
+    if ok.intervals.len() > every.intervals.len() {
+        return Err(LoadError::invalid(
+            &path,
+            None,
+            format!(
+                "{} intervals, {FILE} has only {}",
+                ok.intervals.len(),
+                every.intervals.len()
+            ),
+        ));
+    }
+    for (n, (o, e)) in ok.intervals.iter().zip(&every.intervals).enumerate() {
+        let disagree =
+            |what: String| LoadError::invalid(&path, None, format!("interval {}: {what}", n + 1));
+        if (o.tag.as_str(), o.second) != (e.tag.as_str(), e.second) {
+            return Err(disagree(format!(
+                "{} at {}s where {FILE} has {} at {}s",
+                o.tag, o.second, e.tag, e.second
+            )));
+        }
+        let mut failed = e.histogram();
+        failed.subtract(&o.histogram()).map_err(|err| {
+            disagree(format!(
+                "holds more of {} at {}s than {FILE}: {err:?}",
+                o.tag, o.second
+            ))
+        })?;
+    }
+    Ok(Some(ok))
 }

@@ -21,6 +21,9 @@ pub struct Results {
     pub summary: Summary,
     pub timeline: Timeline,
     pub hlog: Hlog,
+    /// latency-ok.hlog (successes alone), checked against `hlog` interval by
+    /// interval; `None` for a folder written before runs kept it.
+    pub hlog_ok: Option<Hlog>,
     /// faults.jsonl, in file order; empty when no step ran (the run writes
     /// the file at its first finished step or marker).
     pub journal: Vec<JournalLine>,
@@ -37,11 +40,14 @@ impl Results {
     /// The folder's other files with a summary the caller already holds
     /// (a run judging what it has just written, before summary.json exists).
     pub fn beside(dir: &Path, summary: Summary) -> Result<Results, LoadError> {
+        let every = hlog::read(&dir.join(hlog::FILE))?;
+        let ok = hlog::read_ok(dir, &every)?;
         Ok(Results {
             dir: dir.to_path_buf(),
             summary,
             timeline: timeline_read::read(&dir.join(timeline::FILE))?,
-            hlog: hlog::read(&dir.join(hlog::FILE))?,
+            hlog: every,
+            hlog_ok: ok,
             journal: read_journal(&dir.join(faults::FILE))?,
             plan: PlanRecord::read(dir)?,
         })

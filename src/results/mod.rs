@@ -7,7 +7,8 @@
 //!   (fault records, hook runs, markers; also the lines of `faults.jsonl`);
 //! - `plan.json`: [`plan`], the compiled plan written before any traffic;
 //! - `timeline.csv`: written by [`timeline`], read by [`timeline_read`];
-//! - `latency.hlog`: written and read by [`hlog`];
+//! - `latency.hlog` (every request) and `latency-ok.hlog` (successes
+//!   alone): written and read by [`hlog`];
 //! - the folder: its file names ([`files`]), which files make a run
 //!   ([`folder`]), how a whole file is replaced ([`atomic`]), and reading it
 //!   all back: [`Results::load`] ([`load`]), the only way anything reads a

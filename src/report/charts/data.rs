@@ -1,10 +1,15 @@
 //! What the charts show, from a results folder read back by
-//! `Results::load` (timeline.csv, summary.json) plus the assessment: plain numbers per second per scope.
-//! Charts never compute statistics; they draw these.
+//! `Results::load` (timeline.csv, summary.json, latency.hlog and
+//! latency-ok.hlog) plus the assessment: plain numbers per second per
+//! scope. Charts never compute statistics; they draw these.
+
+use hdrhistogram::Histogram;
 
 use crate::assess::{Assessment, Recovery};
+use crate::record::new_histogram;
 use crate::results::Results;
 use crate::results::faults::FaultRecord;
+use crate::results::hlog::Hlog;
 
 /// One scope (a target, or `all`) over the run.
 #[derive(Clone, Debug, Default)]
@@ -20,16 +25,51 @@ pub struct Row {
     pub availability_pct: Option<f64>,
     /// By [`crate::outcome::Kind::index`].
     pub kinds: Vec<u64>,
+    /// Failed requests (timeline's `failed`: every kind but `ok`).
+    pub failed: u64,
+    /// Every request's latency (timeline.csv): failures included, so fast
+    /// refusals pull these down in an outage.
     pub p50_ms: Option<f64>,
     pub p90_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub max_ms: Option<f64>,
+    /// Successes' latency (latency-ok.hlog): what the latency chart draws.
+    /// `None` in a second without a success, or for a folder written
+    /// before meshdrill wrote that log.
+    pub ok_latency: Option<LatencyMs>,
+    /// Failures' latency: latency.hlog minus latency-ok.hlog, exact (the
+    /// successes are a subset of every request, on the same bounds), so a
+    /// refusal in 0.5 ms and a timeout at 2 s stay apart. `None` in a
+    /// second without a failure.
+    pub failed_latency: Option<LatencyMs>,
     /// `[unknown, v1, v2, v3]` productpages.
     pub versions: [u64; 4],
     /// Successes by reviews version: `[v1, v2, v3]`.
     pub ok_versions: [u64; 3],
     /// Productpages per cluster column, in [`ChartData::clusters`] order.
     pub clusters: Vec<u64>,
+}
+
+/// Percentiles of one second's histogram, in ms (µs / 1000, as recorded).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LatencyMs {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl LatencyMs {
+    /// `None` for an empty histogram.
+    pub fn of(h: &Histogram<u64>) -> Option<LatencyMs> {
+        let ms = |us: u64| us as f64 / 1000.0;
+        (!h.is_empty()).then(|| LatencyMs {
+            p50: ms(h.value_at_quantile(0.5)),
+            p90: ms(h.value_at_quantile(0.9)),
+            p99: ms(h.value_at_quantile(0.99)),
+            max: ms(h.max()),
+        })
+    }
 }
 
 /// A fault from inject to restore (or the run's end), in seconds.
@@ -103,10 +143,13 @@ impl ChartData {
                         sent: r.sent,
                         availability_pct: r.availability_pct,
                         kinds: r.by_kind.to_vec(),
+                        failed: r.failed,
                         p50_ms: r.p50_ms,
                         p90_ms: r.p90_ms,
                         p99_ms: r.p99_ms,
                         max_ms: r.max_ms,
+                        ok_latency: None,
+                        failed_latency: None,
                         versions: r.reviews,
                         ok_versions: r.ok_versions,
                         clusters: r.clusters.clone(),
@@ -114,6 +157,10 @@ impl ChartData {
                     .collect(),
             })
             .collect();
+        let mut scopes = scopes;
+        if let Some(ok_log) = &results.hlog_ok {
+            add_split_latency(&results.hlog, ok_log, &mut scopes);
+        }
         let clusters = timeline.clusters.clone();
         let end_s = f64::from(summary.seconds);
         let windows = summary
@@ -164,6 +211,55 @@ impl ChartData {
             outages,
             end_s,
         }
+    }
+}
+
+/// Fills [`Row::ok_latency`] and [`Row::failed_latency`] from the two
+/// interval logs, read in step (same seconds, same tags, same order); `all`
+/// is every target's sum per second. A folder without latency-ok.hlog
+/// (written before it existed) keeps `None`.
+/// Successes' and failures' latency per second and scope from the two
+/// logs, which `Results::load` has already checked hold the same intervals
+/// in the same order (failures: every request minus the successes, exact).
+fn add_split_latency(every: &Hlog, ok: &Hlog, scopes: &mut [Series]) {
+    let (mut all_ok, mut all_failed) = (new_histogram(), new_histogram());
+    let mut current: Option<u32> = None;
+    for (e, o) in every.intervals.iter().zip(&ok.intervals) {
+        if current.is_some_and(|s| s != e.second) {
+            set_latency(scopes, "all", current.unwrap_or(0), &all_ok, &all_failed);
+            all_ok.reset();
+            all_failed.reset();
+        }
+        current = Some(e.second);
+        let (every_h, ok_h) = (e.histogram(), o.histogram());
+        let mut failed = every_h.clone();
+        // A subset, checked by `hlog::read_ok` when the folder was read.
+        let _ = failed.subtract(&ok_h);
+        set_latency(scopes, &e.tag, e.second, &ok_h, &failed);
+        // A foreign log with other bounds is re-recorded by `add`.
+        let _ = all_ok.add(&ok_h);
+        let _ = all_failed.add(&failed);
+    }
+    if let Some(second) = current {
+        set_latency(scopes, "all", second, &all_ok, &all_failed);
+    }
+}
+
+fn set_latency(
+    scopes: &mut [Series],
+    scope: &str,
+    second: u32,
+    ok: &Histogram<u64>,
+    failed: &Histogram<u64>,
+) {
+    let row = scopes
+        .iter_mut()
+        .filter(|s| s.scope == scope)
+        .flat_map(|s| s.rows.iter_mut())
+        .find(|r| r.second == second);
+    if let Some(row) = row {
+        row.ok_latency = LatencyMs::of(ok);
+        row.failed_latency = LatencyMs::of(failed);
     }
 }
 

@@ -8,6 +8,7 @@ pub mod data;
 mod latency;
 mod stacked;
 mod style;
+mod text;
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,7 @@ use plotters::prelude::*;
 
 pub use data::ChartData;
 use data::Row;
-use stacked::Layer;
+pub use stacked::Layer;
 
 use crate::outcome::Kind;
 use crate::results::files::chart_file;
@@ -34,7 +35,7 @@ pub fn render_all(dir: &Path, data: &ChartData) -> Result<Vec<PathBuf>, String> 
     let mut failed = Vec::new();
     for name in CHARTS {
         let height = if name == "availability" {
-            520
+            640
         } else {
             style::height(data.scopes.len())
         };
@@ -75,7 +76,7 @@ fn png_bytes(name: &str, size: (u32, u32), data: &ChartData) -> Result<Vec<u8>, 
     let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
     draw(
         name,
-        &BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area(),
+        &text::Glyphs(BitMapBackend::with_buffer(&mut rgb, size)).into_drawing_area(),
         data,
     )?;
     let mut encoded = Vec::new();
@@ -108,10 +109,10 @@ fn draw<DB: DrawingBackend>(
         "clusters" => stacked::draw(
             root,
             data,
-            "which cluster answered",
-            "share of productpages (%)",
+            "who answered",
+            "requests per second",
             &cluster_layers(&data.clusters),
-            true,
+            false,
         ),
         other => Err(format!("no chart named {other}")),
     }
@@ -191,12 +192,19 @@ fn outcome_layers() -> Vec<Layer> {
     ]
 }
 
-fn cluster_layers(clusters: &[String]) -> Vec<Layer> {
-    clusters
+/// The clusters chart's bands, bottom up: productpages per cluster (ok or
+/// degraded: the page names who served it), then the failed requests no
+/// cluster's page came back for. The stack is every request of the
+/// second, so "100 % secondary" cannot hide that half of them failed. A
+/// degraded page is a failure drawn in its cluster's band (the outcomes
+/// chart has it as `degraded`), so the failed band is `failed` minus
+/// `degraded`: nothing counted twice.
+pub fn cluster_layers(clusters: &[String]) -> Vec<Layer> {
+    let mut layers: Vec<Layer> = clusters
         .iter()
         .enumerate()
         .map(|(i, name)| Layer {
-            name: name.clone(),
+            name: format!("page from {name}"),
             color: match name.as_str() {
                 "unknown" => RGBColor(180, 180, 180),
                 "other" => RGBColor(90, 90, 90),
@@ -204,5 +212,17 @@ fn cluster_layers(clusters: &[String]) -> Vec<Layer> {
             },
             value: Box::new(move |r: &Row| r.clusters.get(i).copied().unwrap_or(0) as f64),
         })
-        .collect()
+        .collect();
+    layers.push(Layer {
+        name: FAILED_BAND.into(),
+        color: RGBColor(200, 30, 30),
+        value: Box::new(|r: &Row| {
+            let degraded = r.kinds.get(Kind::Degraded.index()).copied().unwrap_or(0);
+            r.failed.saturating_sub(degraded) as f64
+        }),
+    });
+    layers
 }
+
+/// The clusters chart's band of failed requests.
+pub const FAILED_BAND: &str = "failed, no page";

@@ -1,12 +1,13 @@
 //! Stacked areas per second, one panel per scope: the outcomes chart
-//! (responses by outcome) and the clusters chart (share by cluster) are the
-//! same drawing over different layers.
+//! (responses by outcome) and the clusters chart (requests per second by
+//! the cluster that answered, failures their own band) are the same
+//! drawing over different layers.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::{ChartData, Row};
-use super::style::{FONT, err, panels};
+use super::style::{FONT, Mark, RIGHT_MARGIN, beside_legend, draw_legend, entry, err, panels};
 
 /// One layer: its name, colour and value in a row.
 pub struct Layer {
@@ -31,9 +32,11 @@ pub fn draw<DB: DrawingBackend>(
         } else {
             s.rows.iter().map(total).fold(1.0, f64::max) * 1.1
         };
-        let mut chart = ChartBuilder::on(area)
+        let (plot, legend) = beside_legend(area);
+        let mut chart = ChartBuilder::on(&plot)
             .caption(format!("{what}: {}", s.scope), (FONT, 20))
             .margin(10)
+            .margin_right(RIGHT_MARGIN)
             .x_label_area_size(40)
             .y_label_area_size(64)
             .build_cartesian_2d(0f64..data.end_s.max(1.0), 0f64..top)
@@ -55,6 +58,7 @@ pub fn draw<DB: DrawingBackend>(
                 1.0
             }
         };
+        let mut entries = Vec::new();
         for k in (0..layers.len()).rev() {
             let layer = &layers[k];
             if s.rows.iter().all(|r| (layer.value)(r) == 0.0) {
@@ -71,11 +75,8 @@ pub fn draw<DB: DrawingBackend>(
             let color = layer.color;
             chart
                 .draw_series(AreaSeries::new(points, 0.0, color.mix(0.9)).border_style(color))
-                .map_err(err)?
-                .label(layer.name.clone())
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 16, y + 5)], color.filled())
-                });
+                .map_err(err)?;
+            entries.push(entry(layer.name.clone(), Mark::Band(color.mix(0.9))));
         }
         for w in &data.windows {
             chart
@@ -85,14 +86,10 @@ pub fn draw<DB: DrawingBackend>(
                 )))
                 .map_err(err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 12))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        if !data.windows.is_empty() {
+            entries.push(entry("fault start", Mark::Line(BLACK.mix(1.0), 2)));
+        }
+        draw_legend(&legend, 40, &entries)?;
     }
     root.present().map_err(err)
 }

@@ -57,3 +57,86 @@ pub fn panels<DB: DrawingBackend>(
 pub fn height(n: usize) -> u32 {
     (260 * n.max(1) as u32).max(400)
 }
+
+/// Width of the legend column every chart keeps at its right: the legend
+/// lives beside the plot, so it can never cover data.
+pub const LEGEND_WIDTH: u32 = 270;
+
+/// Room right of the plot for the last x tick's label ("30.0" is centred
+/// on the axis' end).
+pub const RIGHT_MARGIN: u32 = 24;
+
+/// How a legend entry is drawn.
+#[derive(Clone, Copy, Debug)]
+pub enum Mark {
+    Line(RGBAColor, u32),
+    Band(RGBAColor),
+    Cross(RGBColor),
+    Dot(RGBColor),
+    /// Text alone (a note under the entries).
+    Note,
+}
+
+pub struct Entry {
+    pub label: String,
+    pub mark: Mark,
+}
+
+pub fn entry(label: impl Into<String>, mark: Mark) -> Entry {
+    Entry {
+        label: label.into(),
+        mark,
+    }
+}
+
+/// The plot (left) and the legend column (right) of an area.
+pub fn beside_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+) -> (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>) {
+    let width = area.dim_in_pixel().0;
+    area.split_horizontally(width.saturating_sub(LEGEND_WIDTH))
+}
+
+/// Draws `entries` down the legend column from `top` (pixels).
+pub fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    top: i32,
+    entries: &[Entry],
+) -> Result<(), String> {
+    let x = 10;
+    for (i, e) in entries.iter().enumerate() {
+        let y = top + 20 * i as i32;
+        let text_x = match e.mark {
+            Mark::Note => x,
+            _ => x + 34,
+        };
+        match e.mark {
+            Mark::Line(color, width) => area
+                .draw(&PathElement::new(
+                    vec![(x, y), (x + 26, y)],
+                    color.stroke_width(width),
+                ))
+                .map_err(err)?,
+            Mark::Band(color) => area
+                .draw(&Rectangle::new(
+                    [(x, y - 6), (x + 26, y + 6)],
+                    color.filled(),
+                ))
+                .map_err(err)?,
+            Mark::Cross(color) => area
+                .draw(&Cross::new((x + 13, y), 4, color.stroke_width(2)))
+                .map_err(err)?,
+            Mark::Dot(color) => area
+                .draw(&Circle::new((x + 13, y), 3, color.filled()))
+                .map_err(err)?,
+            Mark::Note => {}
+        }
+        area.draw(&Text::new(
+            e.label.clone(),
+            (text_x, y - 7),
+            (FONT, 13).into_font().color(&BLACK),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}
