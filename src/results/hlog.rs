@@ -217,7 +217,7 @@ pub fn read_ok(dir: &Path, every: &Hlog) -> Result<Option<Hlog>, LoadError> {
             )));
         }
         let mut failed = e.histogram();
-        failed.subtract(&o.histogram()).map_err(|err| {
+        failed.subtract(o.histogram()).map_err(|err| {
             disagree(format!(
                 "holds more of {} at {}s than {FILE}: {err:?}",
                 o.tag, o.second
