@@ -561,6 +561,12 @@ async fn sim_command(args: SimArgs) -> u8 {
         Ok(sim) => sim,
         Err(e) => {
             eprintln!("meshdrill: cannot start the simulator: {e}");
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                eprintln!(
+                    "meshdrill: choose a free port with --primary ADDR / --secondary ADDR (now {} and {}), or port 0 (e.g. --primary 127.0.0.1:0) for any free one",
+                    args.primary, args.secondary
+                );
+            }
             return EXIT_RUN_ERROR;
         }
     };
