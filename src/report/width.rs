@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn a_long_line_wraps_after_its_commas_under_its_indentation() {
-        let long = format!("  x: {}", vec!["refused 1599"; 12].join(", "));
+        let long = format!("  x: {}", ["refused 1599"; 12].join(", "));
         let wrapped = fit(&long, 2);
         let lines: Vec<&str> = wrapped.lines().collect();
         assert_eq!(lines.len(), 2, "{wrapped}");
@@ -183,7 +183,7 @@ mod tests {
     #[test]
     fn the_last_column_wraps_under_itself() {
         let mut t = Columns::new(2, &[("scope", Align::Left), ("failures", Align::Left)]);
-        let failures = vec!["connect_timeout 12345"; 6].join(", ");
+        let failures = ["connect_timeout 12345"; 6].join(", ");
         t.row(vec!["a".repeat(30), failures.clone()]);
         let text = t.render();
         let lines: Vec<&str> = text.lines().collect();
