@@ -68,6 +68,11 @@ fn break_before(line: &str, room: usize) -> Option<usize> {
     after_separator.or_else(|| head.rfind(' ').filter(|i| *i > lead))
 }
 
+/// The least room the free-text last column of a [`Columns`] table keeps
+/// beside the others (less when its longest cell is shorter); with less it
+/// goes under its row.
+const LAST_COLUMN_ROOM: usize = 24;
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Align {
     Left,
@@ -106,6 +111,16 @@ impl Columns {
                 *w = (*w).max(len(cell));
             }
         }
+        let before_last: usize = widths[..columns - 1].iter().sum::<usize>() + 2 * (columns - 1);
+        let longest_last = self
+            .rows
+            .iter()
+            .filter_map(|r| r.get(columns - 1))
+            .map(|c| len(c))
+            .max()
+            .unwrap_or(0);
+        let room = longest_last.min(LAST_COLUMN_ROOM);
+        let column = Some(self.indent + before_last).filter(|c| *c + room <= WIDTH);
         let mut out = String::new();
         for row in &self.rows {
             let mut line = " ".repeat(self.indent);
@@ -126,13 +141,26 @@ impl Columns {
                 }
             }
             let last = row.get(columns - 1).map_or("", String::as_str);
-            if !last.is_empty() {
-                line.push_str("  ");
-                let column = len(&line);
-                line.push_str(last);
-                line = wrap(&line, column);
+            if last.is_empty() || column.is_none() {
+                line.truncate(line.trim_end().len());
             }
-            out.push_str(line.trim_end());
+            out.push_str(&line);
+            if !last.is_empty() {
+                // Wrapped within its own column (never before it), or, when
+                // the columns before leave it too little room, on lines of its
+                // own under the row.
+                let (column, lead) = match column {
+                    Some(column) => (column, "  "),
+                    None => (self.indent + 4, "\n"),
+                };
+                let text = wrap(&format!("{}{last}", " ".repeat(column)), column);
+                out.push_str(lead);
+                out.push_str(if lead == "\n" {
+                    &text
+                } else {
+                    text.trim_start()
+                });
+            }
             out.push('\n');
         }
         out
@@ -177,6 +205,29 @@ mod tests {
             "target             requests  failures\n\
              primary-eu-west1       6000  refused 3\n\
              all               123456789\n"
+        );
+    }
+
+    #[test]
+    fn a_last_column_with_too_little_room_goes_under_its_row() {
+        let mut t = Columns::new(0, &[("target", Align::Left), ("failures", Align::Left)]);
+        t.row(vec!["a".repeat(WIDTH - 10), "refused 20, reset 1".into()]);
+        t.row(vec!["b".into(), String::new()]);
+        let short = {
+            let mut t = Columns::new(0, &[("target", Align::Left), ("result", Align::Left)]);
+            t.row(vec!["a".repeat(WIDTH - 10), "pass".into()]);
+            t.render()
+        };
+        assert_eq!(
+            short.lines().nth(1),
+            Some(format!("{}  pass", "a".repeat(WIDTH - 10)).as_str())
+        );
+        assert_eq!(
+            t.render(),
+            format!(
+                "target\n    failures\n{}\n    refused 20, reset 1\nb\n",
+                "a".repeat(WIDTH - 10)
+            )
         );
     }
 
