@@ -74,14 +74,20 @@ Examples:
   curl -s http://$INGRESS/productpage | meshdrill classify --json -
   meshdrill classify --status 503 --header 'server: envoy' reply.txt
 
+A file that starts with a status line (`HTTP/1.1 503 ...`, as `curl -i` saves
+it; CRLF or LF) is a whole response: its status and headers are used (the
+last block after a `100 Continue` or a followed redirect), --status is not,
+--header values are added to its headers.
+
 Exit codes: 0 every file classified, 2 bad usage or a file that cannot be read.";
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
-    /// Response bodies; `-` reads standard input.
+    /// Response bodies, or whole responses saved with `curl -i` (status
+    /// line and headers first); `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// The HTTP status the responses came with.
+    /// The HTTP status the responses came with (a file's own status line wins).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u16).range(100..=999))]
     pub status: u16,
     /// A response header, as `name: value` (repeatable).
@@ -520,6 +526,12 @@ async fn sim_command(args: SimArgs) -> u8 {
         Ok(sim) => sim,
         Err(e) => {
             eprintln!("meshdrill: cannot start the simulator: {e}");
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                eprintln!(
+                    "meshdrill: choose a free port with --primary ADDR / --secondary ADDR (now {} and {}), or port 0 (e.g. --primary 127.0.0.1:0) for any free one",
+                    args.primary, args.secondary
+                );
+            }
             return EXIT_RUN_ERROR;
         }
     };
@@ -605,7 +617,22 @@ fn classify_command(args: ClassifyArgs) -> u8 {
                 continue;
             }
         };
-        let (kind, page) = classifier.classify(args.status, &headers, &body);
+        let (kind, page) = match crate::classify::saved_response(&body) {
+            // Saved with `curl -i`: the file's status and headers, then --header's.
+            Some(Ok(saved)) => {
+                let mut all = saved.headers;
+                for (name, value) in &headers {
+                    all.append(name, value.clone());
+                }
+                classifier.classify(saved.status, &all, saved.body)
+            }
+            Some(Err(e)) => {
+                eprintln!("meshdrill: {shown}: {e}");
+                code = EXIT_USAGE;
+                continue;
+            }
+            None => classifier.classify(args.status, &headers, &body),
+        };
         let reading = Reading::new(shown, kind, &page, &classifier);
         let line = if args.json {
             serde_json::to_string(&reading).expect("a Reading always serializes")

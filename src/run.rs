@@ -305,7 +305,7 @@ async fn run_with(
                 Some(signal) = signals.recv() => {
                     let marker = marker_log.add(signal);
                     if !opts.quiet {
-                        report::live::line(&format!(
+                        report::live::event(marker.at_ms, &format!(
                             "[{:>8.3}s] marker {} ({})",
                             marker.at_ms / 1000.0,
                             marker.number,
@@ -342,9 +342,10 @@ async fn run_with(
     } else {
         planned_seconds
     };
-    let totals = recorder
-        .finish(end_second, &mut writers)
-        .map_err(write_err)?;
+    let totals = recorder.finish(end_second, &mut writers);
+    // Every second's line is out: what happened after the last one too.
+    report::live::finish();
+    let totals = totals.map_err(write_err)?;
 
     let cluster_names = clusters.names();
     let mut all = SecondStats::new();

@@ -129,13 +129,24 @@ async fn cross_cluster_fails_over_within_one_request_and_fails_back_after_the_re
     assert!(scope("all")["failover"].is_null());
 
     let table = meshdrill::report::table::table(&out.summary, "dir");
-    let line = table
-        .lines()
-        .find(|l| {
+    let lines: Vec<&str> = table.lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| {
             l.trim_start()
                 .starts_with("primary: home primary → secondary after")
         })
         .unwrap_or_else(|| panic!("{table}"));
+    // The line with the lines it wrapped onto (indented deeper).
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let wrapped = lines[first + 1..]
+        .iter()
+        .take_while(|l| indent(l) > indent(lines[first]));
+    let line = std::iter::once(&lines[first])
+        .chain(wrapped)
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(line.contains("failback at"), "{line}");
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(html.contains("<h2>Failover: which cluster answered</h2>"));

@@ -11,6 +11,7 @@ use meshdrill::assess::dir::PhaseLatency;
 use meshdrill::assess::{FaultOutage, Region, ScopedOutage, SecondSample, T0Source, analyse};
 use meshdrill::outcome::Kind;
 use meshdrill::report::table::outage_lines;
+use meshdrill::report::width::fit;
 use meshdrill::scenario::RecoveryRule;
 use meshdrill::sim::Cluster;
 
@@ -34,16 +35,14 @@ async fn a_target_that_never_answered_without_a_hook_names_its_t0() {
     );
     let out = run_in(p, dir.path()).await;
     let text = outage_lines(&out.summary.outages, out.summary.recovery);
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("  first failure"))
-        .unwrap_or_else(|| panic!("{text}"));
-    assert_eq!(
-        line,
+    // Wrapped to the console's width, as printed.
+    let expected = fit(
         "  first failure (no fault hook or marker; T0 = each target's first failed request): \
          primary NOT RECOVERED (T0 0.000 s, > 3.000 s), secondary no failure, \
-         all NOT RECOVERED (T0 0.000 s, > 3.000 s)"
+         all NOT RECOVERED (T0 0.000 s, > 3.000 s)",
+        2,
     );
+    assert!(text.contains(&format!("{expected}\n")), "{text}");
     assert!(
         text.contains("during first failure (0 s → 3 s, all did not recover before the next fault or the run's end):"),
         "{text}"
@@ -135,16 +134,24 @@ fn every_t0_source_reads_right() {
         rule,
     );
     let lines: Vec<&str> = lines.lines().collect();
-    assert_eq!(
-        lines,
-        [
-            "",
-            "measured RTO (recovered = 2 s in a row at ≥ 99% availability):",
-            "  kill-gateway (injected at 2.000 s): primary 2.000 s (20 failed; p99 - → - → - ms)",
-            "  marker 1 (marker at 1.500 s): primary 2.500 s (20 failed; p99 - → - → - ms)",
-            "  first failure (no fault hook or marker; T0 = each target's first failed request): \
+    // Wrapped to the console's width, as printed.
+    let expected: Vec<String> = [
+        "",
+        "measured RTO (recovered = 2 s in a row at ≥ 99% availability):",
+        "  kill-gateway (injected at 2.000 s): primary 2.000 s (20 failed; p99 - → - → - ms)",
+        "  marker 1 (marker at 1.500 s): primary 2.500 s (20 failed; p99 - → - → - ms)",
+        "  first failure (no fault hook or marker; T0 = each target's first failed request): \
              primary 2.000 s (T0 2.000 s, 20 failed; p99 - → - → - ms)",
-            "  never-ran (the fault did not run: nothing to measure): primary not measured",
-        ]
-    );
+        "  never-ran (the fault did not run: nothing to measure): primary not measured",
+    ]
+    .iter()
+    .flat_map(|l| {
+        fit(l, 2)
+            .split('\n')
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    })
+    .collect();
+    assert_eq!(lines, expected);
+    assert!(lines.iter().all(|l| l.chars().count() <= 100), "{lines:#?}");
 }

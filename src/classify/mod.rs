@@ -26,6 +26,7 @@ mod markers;
 mod pods;
 mod productpage;
 mod reading;
+mod saved;
 
 use hyper::HeaderMap;
 
@@ -38,6 +39,7 @@ pub use crate::outcome::page::{
 pub use clusters::{ClassifyConfig, MAX_CLUSTERS, MAX_OTHER_CLUSTERS};
 pub use pods::MAX_PODS;
 pub use reading::Reading;
+pub use saved::{SavedResponse, saved_response};
 
 use clusters::OtherClusters;
 use pods::PodTable;

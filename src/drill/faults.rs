@@ -80,12 +80,15 @@ pub async fn drive_faults(
                 "to be ended at the run's end"
             };
             if !log.quiet {
-                crate::report::live::line(&format!(
-                    "[{:>8.3}s] fault {}: {verb} left {} running, {what}",
-                    run.ended_ms / 1000.0,
-                    faults[i].name,
-                    processes(&run.left_running)
-                ));
+                crate::report::live::event(
+                    run.ended_ms,
+                    &format!(
+                        "[{:>8.3}s] fault {}: {verb} left {} running, {what}",
+                        run.ended_ms / 1000.0,
+                        faults[i].name,
+                        processes(&run.left_running)
+                    ),
+                );
             }
             if detach {
                 group.detach();
@@ -144,7 +147,7 @@ pub async fn drive_faults(
             ),
         };
         if !log.quiet || result.is_err() {
-            crate::report::live::line(&line);
+            crate::report::live::event(start_ms, &line);
         }
         if let Some(file) = journal.as_mut() {
             let hook = if step_done == Step::Inject {
@@ -182,12 +185,15 @@ pub async fn drive_faults(
             if let Some(hook) = hook {
                 hook.left_running_ended_ms = Some(ended_ms);
                 if !log.quiet {
-                    crate::report::live::line(&format!(
-                        "[{:>8.3}s] fault {}: ended {} the hook left running",
-                        ended_ms / 1000.0,
-                        record.name,
-                        processes(&hook.left_running)
-                    ));
+                    crate::report::live::event(
+                        ended_ms,
+                        &format!(
+                            "[{:>8.3}s] fault {}: ended {} the hook left running",
+                            ended_ms / 1000.0,
+                            record.name,
+                            processes(&hook.left_running)
+                        ),
+                    );
                 }
             }
         }

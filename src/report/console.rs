@@ -4,6 +4,7 @@
 use std::io;
 
 use crate::record::{Phase, SecondRow, SecondStats};
+use crate::report::width::wrap;
 use crate::results::timeline::ms;
 
 pub struct ConsoleLines {
@@ -22,10 +23,16 @@ impl ConsoleLines {
     }
 
     pub fn write(&mut self, row: &SecondRow<'_>) -> io::Result<()> {
-        if self.quiet {
-            return Ok(());
-        }
-        let mut line = format!(
+        let text = (!self.quiet).then(|| self.lines(row));
+        crate::report::live::second(row.second, text.as_deref());
+        Ok(())
+    }
+
+    /// One line per target, the first stamped with the second:
+    /// `[  10s] primary    200/s ok   0.0% p99 4.20ms  refused 199, reset 1`;
+    /// names padded to the longest, so every column stays in place.
+    pub fn lines(&self, row: &SecondRow<'_>) -> String {
+        let stamp = format!(
             "[{:>4}s{}]",
             row.second,
             if row.phase == Phase::Warmup {
@@ -34,14 +41,28 @@ impl ConsoleLines {
                 ""
             }
         );
-        for (name, s) in self.targets.iter().zip(row.targets) {
-            line.push_str(&format!(" {name}: {}", brief(s)));
+        let name_width = self
+            .targets
+            .iter()
+            .map(|n| n.chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut lines = Vec::new();
+        for (i, (name, s)) in self.targets.iter().zip(row.targets).enumerate() {
+            let lead = if i == 0 {
+                stamp.clone()
+            } else {
+                " ".repeat(stamp.chars().count())
+            };
+            let mut line = format!("{lead} {name:<name_width$}  {}", brief(s));
             if let Some(limited) = generator_note(s, self.max_late_pct) {
-                line.push_str(&format!(" {limited}"));
+                line.push_str(&format!("; {limited}"));
             }
+            // A long note continues under the numbers.
+            let numbers = stamp.chars().count() + 1 + name_width + 2;
+            lines.push(wrap(line.trim_end(), numbers));
         }
-        crate::report::live::line(&line);
-        Ok(())
+        lines.join("\n")
     }
 }
 
@@ -73,23 +94,25 @@ pub fn generator_note(s: &SecondStats, max_late_pct: f64) -> Option<String> {
     Some(format!("GENERATOR-LIMITED ({})", parts.join(", ")))
 }
 
-/// `200/s ok 100.0% p99 3.1ms` or `200/s ok 0.0% p99 0.4ms (refused 200)`.
+/// `200/s ok 100.0% p99 3.10ms  v1/v2/v3 100/60/40` or
+/// `200/s ok   0.0% p99 0.41ms  refused 200`: fixed-width numbers, then
+/// the reviews versions and the two most frequent failures (`+2 more`).
 pub fn brief(s: &SecondStats) -> String {
     let sent = s.sent();
     if sent == 0 {
-        return "0/s (no request intended)".to_string();
+        return "    0/s (no request intended)".to_string();
     }
     let mut out = match s.availability_pct() {
         Some(a) => format!(
-            "{sent}/s ok {a:.1}% p99 {}ms",
-            ms(s.latency.value_at_quantile(0.99))
+            "{sent:>5}/s ok {a:>5.1}% p99 {:>8}",
+            short_ms(s.latency.value_at_quantile(0.99))
         ),
         // Only abandoned requests: nothing to judge the target by.
-        None => format!("{sent}/s ok -"),
+        None => format!("{sent:>5}/s ok {:>6} p99 {:>8}", "-", "-"),
     };
     let v = &s.pages.versions;
     if v[1] + v[2] + v[3] > 0 {
-        out.push_str(&format!(" v1/v2/v3 {}/{}/{}", v[1], v[2], v[3]));
+        out.push_str(&format!("  v1/v2/v3 {}/{}/{}", v[1], v[2], v[3]));
     }
     let mut worst: Vec<(u64, &str)> = crate::outcome::Kind::ALL
         .iter()
@@ -98,12 +121,28 @@ pub fn brief(s: &SecondStats) -> String {
         .collect();
     worst.sort_by_key(|w| std::cmp::Reverse(w.0));
     if !worst.is_empty() {
-        let parts: Vec<String> = worst
+        let mut parts: Vec<String> = worst
             .iter()
             .take(2)
             .map(|(n, k)| format!("{k} {n}"))
             .collect();
-        out.push_str(&format!(" ({})", parts.join(", ")));
+        if worst.len() > 2 {
+            parts.push(format!("+{} more", worst.len() - 2));
+        }
+        out.push_str(&format!("  {}", parts.join(", ")));
     }
     out
+}
+
+/// `8.86ms`, `11.1ms`, `512ms`: three significant digits are what a person
+/// compares second to second.
+fn short_ms(us: u64) -> String {
+    let ms = us as f64 / 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.2}ms")
+    } else if ms < 100.0 {
+        format!("{ms:.1}ms")
+    } else {
+        format!("{ms:.0}ms")
+    }
 }

@@ -12,6 +12,7 @@ pub mod hgrm;
 pub mod html;
 pub mod live;
 pub mod table;
+pub mod width;
 
 use std::io;
 use std::path::Path;

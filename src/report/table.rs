@@ -6,6 +6,7 @@ use crate::assess::dir::{PhaseLatency, seconds};
 use crate::assess::generator::show_runs;
 use crate::assess::{FaultOutage, Recovery, T0Source, Verdict, VerdictStatus, WindowEnd};
 use crate::outcome::Kind;
+use crate::report::width::{Align, Columns, fit};
 use crate::results::faults::FaultRecord;
 use crate::results::summary::{Percentiles, Summary};
 use crate::scenario::RecoveryRule;
@@ -23,41 +24,7 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
             ""
         }
     ));
-    t.push_str(&format!(
-        "{:<14} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}  {}\n",
-        "target",
-        "requests",
-        "ok",
-        "failed",
-        "avail%",
-        "p50 ms",
-        "p99 ms",
-        "max ms",
-        "rate/s",
-        "failures"
-    ));
-    for s in summary.targets.iter().chain(std::iter::once(&summary.all)) {
-        let pct = |p: &Option<Percentiles>, f: fn(&Percentiles) -> f64| {
-            p.as_ref()
-                .map_or("-".to_string(), |p| format!("{:.1}", f(p)))
-        };
-        let failures: Vec<String> = s.failures.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        t.push_str(&format!(
-            "{:<14} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}  {}\n",
-            s.name,
-            s.requests,
-            s.ok,
-            s.failed,
-            s.availability_pct
-                .map_or("-".to_string(), |a| format!("{a:.2}")),
-            pct(&s.latency_ms, |p| p.p50),
-            pct(&s.latency_ms, |p| p.p99),
-            pct(&s.latency_ms, |p| p.max),
-            s.achieved_rate
-                .map_or("-".to_string(), |r| format!("{r:.1}")),
-            failures.join(", ")
-        ));
-    }
+    t.push_str(&totals_table(summary));
     for f in &summary.faults {
         t.push_str(&fault_line(f));
         t.push('\n');
@@ -133,7 +100,49 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
         t.push_str(&verdict_lines(verdict));
     }
     t.push_str(&format!("results: {out_dir}\n"));
-    t
+    fit(&t, 2)
+}
+
+/// Requests, outcomes and latency per target and for all.
+fn totals_table(summary: &Summary) -> String {
+    use Align::{Left, Right};
+    let mut table = Columns::new(
+        0,
+        &[
+            ("target", Left),
+            ("requests", Right),
+            ("ok", Right),
+            ("failed", Right),
+            ("avail%", Right),
+            ("p50 ms", Right),
+            ("p99 ms", Right),
+            ("max ms", Right),
+            ("rate/s", Right),
+            ("failures", Left),
+        ],
+    );
+    for s in summary.targets.iter().chain(std::iter::once(&summary.all)) {
+        let pct = |p: &Option<Percentiles>, f: fn(&Percentiles) -> f64| {
+            p.as_ref()
+                .map_or("-".to_string(), |p| format!("{:.1}", f(p)))
+        };
+        let failures: Vec<String> = s.failures.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        table.row(vec![
+            s.name.to_string(),
+            s.requests.to_string(),
+            s.ok.to_string(),
+            s.failed.to_string(),
+            s.availability_pct
+                .map_or("-".to_string(), |a| format!("{a:.2}")),
+            pct(&s.latency_ms, |p| p.p50),
+            pct(&s.latency_ms, |p| p.p99),
+            pct(&s.latency_ms, |p| p.max),
+            s.achieved_rate
+                .map_or("-".to_string(), |r| format!("{r:.1}")),
+            failures.join(", "),
+        ]);
+    }
+    table.render()
 }
 
 /// `fault primary-down: sim down on primary, inject 10.002s → 10.003s
@@ -241,7 +250,7 @@ pub fn outage_lines(outages: &[FaultOutage], rule: RecoveryRule) -> String {
     }
     t.push_str(&window_lines(outages));
     t.push_str(&crate::report::failover::lines(outages));
-    t
+    fit(&t, 2)
 }
 
 /// Where a fault's T0 came from, e.g. `injected at 10.000 s`.
@@ -290,37 +299,52 @@ pub fn window_lines(outages: &[FaultOutage]) -> String {
             t.push_str("  (no whole second)\n");
             continue;
         }
-        t.push_str(&format!(
-            "  {:<14} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9}  {}\n",
-            "scope", "requests", "ok", "failed", "avail%", "p50 ms", "p99 ms", "failures"
-        ));
-        for s in &o.scopes {
-            let Some(f) = &s.in_window else { continue };
-            let pct = |p: fn(&Percentiles) -> f64| {
-                f.latency_ms
-                    .as_ref()
-                    .map_or("-".to_string(), |l| format!("{:.1}", p(l)))
-            };
-            let failures: Vec<String> = f
-                .failures()
-                .iter()
-                .map(|(k, n)| format!("{k} {n}"))
-                .collect();
-            t.push_str(&format!(
-                "  {:<14} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9}  {}\n",
-                s.scope,
-                f.requests,
-                f.ok,
-                f.failed,
-                f.availability_pct
-                    .map_or("-".to_string(), |a| format!("{a:.2}")),
-                pct(|p| p.p50),
-                pct(|p| p.p99),
-                failures.join(", ")
-            ));
-        }
+        t.push_str(&window_table(o));
     }
     t
+}
+
+/// One row per scope over a fault's window.
+fn window_table(o: &FaultOutage) -> String {
+    use Align::{Left, Right};
+    let mut table = Columns::new(
+        2,
+        &[
+            ("scope", Left),
+            ("requests", Right),
+            ("ok", Right),
+            ("failed", Right),
+            ("avail%", Right),
+            ("p50 ms", Right),
+            ("p99 ms", Right),
+            ("failures", Left),
+        ],
+    );
+    for s in &o.scopes {
+        let Some(f) = &s.in_window else { continue };
+        let pct = |p: fn(&Percentiles) -> f64| {
+            f.latency_ms
+                .as_ref()
+                .map_or("-".to_string(), |l| format!("{:.1}", p(l)))
+        };
+        let failures: Vec<String> = f
+            .failures()
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        table.row(vec![
+            s.scope.to_string(),
+            f.requests.to_string(),
+            f.ok.to_string(),
+            f.failed.to_string(),
+            f.availability_pct
+                .map_or("-".to_string(), |a| format!("{a:.2}")),
+            pct(|p| p.p50),
+            pct(|p| p.p99),
+            failures.join(", "),
+        ]);
+    }
+    table.render()
 }
 
 /// The generator-limited seconds, the criteria table and the verdict line.
@@ -341,21 +365,33 @@ pub fn verdict_lines(verdict: &Verdict) -> String {
     }
     let invalid = verdict.status == VerdictStatus::Invalid;
     if !verdict.criteria.is_empty() {
-        t.push_str(&format!(
-            "\n{:<24} {:<12} {:<34} {:<34} {}\n",
-            "criterion", "scope", "threshold", "measured", "result"
-        ));
+        use Align::Left;
+        let mut table = Columns::new(
+            0,
+            &[
+                ("criterion", Left),
+                ("scope", Left),
+                ("threshold", Left),
+                ("measured", Left),
+                ("result", Left),
+            ],
+        );
         for c in &verdict.criteria {
             let result = match (invalid, c.pass) {
                 (true, _) => "not judged",
                 (false, true) => "pass",
                 (false, false) => "FAIL",
             };
-            t.push_str(&format!(
-                "{:<24} {:<12} {:<34} {:<34} {result}\n",
-                c.name, c.scope, c.threshold, c.measured
-            ));
+            table.row(vec![
+                c.name.to_string(),
+                c.scope.to_string(),
+                c.threshold.to_string(),
+                c.measured.to_string(),
+                result.to_string(),
+            ]);
         }
+        t.push('\n');
+        t.push_str(&table.render());
     }
     match verdict.status {
         VerdictStatus::Invalid => {
@@ -376,7 +412,7 @@ pub fn verdict_lines(verdict: &Verdict) -> String {
         VerdictStatus::Fail => t.push_str("verdict: FAIL\n"),
         VerdictStatus::Pass => t.push_str("verdict: PASS\n"),
     }
-    t
+    fit(&t, 2)
 }
 
 /// `3.5 → 1.2 → 3.6 ms`: p99 before, during and after an outage.

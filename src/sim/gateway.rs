@@ -18,8 +18,8 @@ use tokio::sync::Mutex;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use super::SimFault;
 use super::server::{ClusterState, serve_connection};
+use super::{Cluster, SimFault};
 
 /// Pending connections the kernel queues for us; the load generator opens
 /// its whole pool at once at run start.
@@ -48,7 +48,7 @@ impl Gateway {
         addr: SocketAddr,
         root: CancellationToken,
     ) -> io::Result<Gateway> {
-        let listener = bind(addr)?;
+        let listener = bind(state.cluster, addr)?;
         let addr = listener.local_addr()?;
         let serving = Serving::spawn(listener, &state, &root);
         Ok(Gateway {
@@ -75,7 +75,7 @@ impl Gateway {
         // Set first so the first request on a re-bound listener sees it.
         self.state.fault.set(fault);
         if serving.is_none() {
-            match bind(self.addr) {
+            match bind(self.state.cluster, self.addr) {
                 Ok(listener) => *serving = Some(Serving::spawn(listener, &self.state, &self.root)),
                 Err(e) => {
                     self.state.fault.set(SimFault::Down);
@@ -115,15 +115,26 @@ impl Serving {
 
 /// Binds with `SO_REUSEADDR` so `Restore` gets the same port back even when
 /// connections the sim closed first still sit in TIME_WAIT on it.
-fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
+/// A listener on `addr`; its error names the cluster and the address (two
+/// ingresses, two addresses: "address already in use" alone says neither),
+/// keeping the error's kind for the caller's advice.
+fn bind(cluster: Cluster, addr: SocketAddr) -> io::Result<TcpListener> {
+    let listen = || {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(BACKLOG)
     };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(BACKLOG)
+    listen().map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("{} ingress cannot listen on {addr}: {e}", cluster.name()),
+        )
+    })
 }
 
 /// Accepts until cancelled, then closes the listener (from then on a connect
