@@ -66,6 +66,11 @@ pub enum Command {
     /// Classify saved responses (files, or - for stdin) as a run would.
     #[command(after_help = CLASSIFY_EXAMPLES)]
     Classify(ClassifyArgs),
+    /// Print the JSON Schema (draft 2020-12) of summary.json, for tools that
+    /// read results folders; results/summary.schema.json in the repository
+    /// is the same text.
+    #[command(after_help = "Example:\n  meshdrill schema > summary.schema.json")]
+    Schema,
 }
 
 const CLASSIFY_EXAMPLES: &str = "\
@@ -198,6 +203,17 @@ fn parse_target(s: &str) -> Result<(String, String), String> {
     }
 }
 
+fn schema_command() -> u8 {
+    let text = crate::results::schema::summary_schema_text();
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("meshdrill: cannot write the schema: {e}");
+            EXIT_RUN_ERROR
+        }
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -215,6 +231,7 @@ pub fn main() -> ExitCode {
         Command::Sim(args) => runtime.block_on(sim_command(args)),
         Command::Report(args) => report_command(args),
         Command::Classify(args) => classify_command(args),
+        Command::Schema => schema_command(),
     };
     ExitCode::from(code)
 }

@@ -255,3 +255,58 @@ async fn a_renamed_key_fails_report_with_exit_3_naming_the_file() {
     assert!(matches!(report.status.code(), Some(1 | 4)), "{report:?}");
     assert!(String::from_utf8_lossy(&report.stdout).contains("verdict: "));
 }
+
+/// The schema in the repository is the one the types derive (so it cannot
+/// drift), and a real run's summary.json satisfies it; a file missing a key
+/// or holding a wrong type does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn summary_json_matches_its_published_schema() {
+    let copy = Path::new(env!("CARGO_MANIFEST_DIR")).join(meshdrill::results::schema::COPY);
+    let published = std::fs::read_to_string(&copy).unwrap();
+    assert!(
+        published == meshdrill::results::schema::summary_schema_text(),
+        "{} is not what the types derive: regenerate it with \
+         `cargo run -- schema > {}`",
+        copy.display(),
+        meshdrill::results::schema::COPY
+    );
+    let printed = meshdrill(&["schema"]);
+    assert!(printed.status.success());
+    assert_eq!(String::from_utf8(printed.stdout).unwrap(), published);
+
+    let schema: serde_json::Value = serde_json::from_str(&published).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    drill(dir.path()).await;
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&summary)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // The drill filled the parts a schema could get wrong.
+    assert!(summary["outages"][0]["scopes"][0]["failover"].is_object());
+    assert!(summary["faults"][0]["inject_hook"].is_null());
+
+    let mut missing = summary.clone();
+    missing["targets"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("failures");
+    assert!(!validator.is_valid(&missing), "a missing key passed");
+    assert!(summary["outages"][0]["scopes"][0]["recovery"]["state"].is_string());
+    assert!(summary["targets"][0]["failures"].is_object());
+    let mut wrong = summary.clone();
+    wrong["outages"][0]["scopes"][0]["recovery"]["state"] = "healed".into();
+    assert!(
+        !validator.is_valid(&wrong),
+        "an unknown recovery state passed"
+    );
+    let mut other_version = summary;
+    other_version["schema_version"] = (SCHEMA_VERSION + 1).into();
+    assert!(
+        !validator.is_valid(&other_version),
+        "another version passed"
+    );
+}

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 pub const MIN_SHARE_OF: u64 = 100;
 
 /// One second's (or a run's) generator counts for one target or `all`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct GeneratorHealth {
     /// Open model: arrival slots intended in this second by the schedule;
     /// `None` for the closed model, which has no schedule.

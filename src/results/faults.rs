@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub const FILE: &str = "faults.jsonl";
 
 /// One fault as it happened. Times are milliseconds on the run clock.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FaultRecord {
     pub name: String,
     /// What was done, e.g. `sim down on primary` or the inject command.
@@ -41,7 +41,9 @@ pub struct FaultRecord {
     pub error: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Step {
     Inject,
@@ -49,7 +51,7 @@ pub enum Step {
 }
 
 /// One finished step, as `faults.jsonl` holds it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StepLine {
     pub fault: String,
     pub step: Step,
@@ -62,7 +64,7 @@ pub struct StepLine {
     pub hook: Option<HookRun>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HookRun {
     /// As written in the scenario file: `${VAR}` is never shown expanded,
     /// so a secret passed that way is never recorded.
@@ -93,7 +95,7 @@ pub struct HookRun {
 }
 
 /// A process a hook left running.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LeftProcess {
     pub pid: i32,
     /// Its program's name (`/proc/PID/comm`), never its arguments: those may
@@ -101,7 +103,7 @@ pub struct LeftProcess {
     pub program: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Marker {
     /// 1, 2, ... in the order they arrived.
     pub number: u32,
@@ -111,7 +113,7 @@ pub struct Marker {
 }
 
 /// One line of `faults.jsonl`: a finished fault step, or a marker.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum JournalLine {
     Marker { marker: Marker },

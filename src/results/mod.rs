@@ -26,6 +26,7 @@ pub mod hlog;
 pub mod load;
 pub mod outage;
 pub mod plan;
+pub mod schema;
 pub mod summary;
 pub mod timeline;
 pub mod timeline_read;

@@ -10,7 +10,7 @@ use crate::results::summary::Percentiles;
 
 /// One fault (or marker, or the first failure when there was neither) and
 /// what it did to each target and to all of them together.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FaultOutage {
     pub fault: String,
     pub source: T0Source,
@@ -28,7 +28,7 @@ pub struct FaultOutage {
     pub scopes: Vec<ScopedOutage>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScopedOutage {
     pub scope: String,
     #[serde(flatten)]
@@ -47,7 +47,7 @@ pub struct ScopedOutage {
     pub failover: Option<Failover>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PhaseLatency {
     #[serde(deserialize_with = "crate::results::required")]
     pub before: Option<Percentiles>,
@@ -58,7 +58,7 @@ pub struct PhaseLatency {
 }
 
 /// Where a fault's T0 came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum T0Source {
     /// The fault hook started (a `[[fault]]` injected on the run clock).
@@ -69,7 +69,7 @@ pub enum T0Source {
     FirstFailure,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Recovery {
     /// No failing second from T0 to the region's end (or no T0 at all).
@@ -84,7 +84,7 @@ pub enum Recovery {
 }
 
 /// Requests in a run of whole seconds `[from_second, to_second)`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Span {
     pub from_second: u32,
     /// Exclusive; equal to `from_second` when empty.
@@ -98,7 +98,7 @@ pub struct Span {
 }
 
 /// The measured outage of one fault on one target. Times in run-clock ms.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OutageReport {
     /// `None`: no hook, no marker and no failure in the region.
     #[serde(deserialize_with = "crate::results::required")]
@@ -122,6 +122,7 @@ pub struct OutageReport {
     /// `failed` by kind; serialized as `{ "degraded": n, "timeout": n, ... }`
     /// over every failure kind.
     #[serde(with = "failure_kinds")]
+    #[schemars(with = "std::collections::BTreeMap<String, u64>")]
     pub failed_by_kind: [u64; Kind::COUNT],
     /// Flapping: failed requests after the recovery window began.
     pub failed_after_recovery: u64,
@@ -135,7 +136,7 @@ pub struct OutageReport {
 pub const ALL: &str = "all";
 
 /// Why a fault window ends where it does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WindowEnd {
     /// At the second holding the faulted scope's recovery.
@@ -149,7 +150,7 @@ pub enum WindowEnd {
 }
 
 /// Whole seconds `[from_second, to_second)` of the run clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FaultWindow {
     /// The second holding T0.
     pub from_second: u32,
@@ -160,7 +161,7 @@ pub struct FaultWindow {
 
 /// One scope's requests over a fault window: what every target (the
 /// control target too) did while the fault was doing its harm.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WindowFigures {
     pub requests: u64,
     pub ok: u64,
@@ -171,6 +172,7 @@ pub struct WindowFigures {
     /// `failed` by kind; serialized as `{ "degraded": n, "timeout": n, ... }`
     /// over every failure kind.
     #[serde(with = "failure_kinds")]
+    #[schemars(with = "std::collections::BTreeMap<String, u64>")]
     pub failed_by_kind: [u64; Kind::COUNT],
     /// What users waited (from latency.hlog, added by `assess`); `None`
     /// without requests.
@@ -178,7 +180,7 @@ pub struct WindowFigures {
     pub latency_ms: Option<Percentiles>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Failover {
     /// Clusters serving ≥ `assess::failover::HOME_MIN_PCT` % of the pages before T0.
     pub home: Vec<String>,
@@ -202,7 +204,7 @@ pub struct Failover {
     pub failback_after_ms: Option<u64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClusterShare {
     pub cluster: String,
     pub pages: u64,

@@ -14,7 +14,7 @@ use crate::scenario::{Plan, RecoveryRule, SloPlan};
 
 pub const FILE: &str = "plan.json";
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PlanRecord {
     /// The same [`super::summary::SCHEMA_VERSION`] as summary.json's.
     pub schema_version: u32,
@@ -30,13 +30,13 @@ pub struct PlanRecord {
     pub faults: Vec<PlannedFault>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PlannedScenario {
     pub name: String,
     pub file: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PlannedTarget {
     pub name: String,
     /// As written in the scenario (after overrides), e.g. `sim:primary`.
@@ -46,7 +46,7 @@ pub struct PlannedTarget {
     pub connection: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PlannedFault {
     pub name: String,
     /// What it does, e.g. `sim down on primary` or the inject command.

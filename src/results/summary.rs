@@ -28,7 +28,7 @@ pub const FILE: &str = "summary.json";
 /// version field); a file of any other version is refused, never guessed at.
 pub const SCHEMA_VERSION: u32 = 2;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     /// [`SCHEMA_VERSION`] of the build that wrote it.
     pub schema_version: u32,
@@ -76,13 +76,13 @@ pub struct Summary {
 }
 
 /// Where a re-judged summary came from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RejudgedFrom {
     pub dir: String,
     pub recovery: RecoveryRule,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioInfo {
     pub name: String,
     pub file: String,
@@ -103,7 +103,7 @@ pub struct ScenarioInfo {
     pub max_late_pct: f64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TargetSummary {
     pub name: String,
     /// As written in the scenario (after overrides), e.g. `sim:primary`.
@@ -178,7 +178,7 @@ impl Named {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Percentiles {
     pub min: f64,
     pub mean: f64,

@@ -7,13 +7,13 @@ use serde::{Deserialize, Serialize};
 use crate::record::GeneratorHealth;
 use crate::results::outage::FaultOutage;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Assessment {
     pub outages: Vec<FaultOutage>,
     pub verdict: Verdict,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Verdict {
     pub status: VerdictStatus,
     /// The scenario's `[slo]` criteria, then the ones every run has: fault
@@ -25,7 +25,7 @@ pub struct Verdict {
 }
 
 /// What a run's numbers say, in order of precedence.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VerdictStatus {
     /// The generator could not do what the scenario asked where it
@@ -52,7 +52,7 @@ impl VerdictStatus {
 }
 
 /// One checked criterion.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Criterion {
     /// The key, e.g. `availability_min_pct`.
     pub name: String,
@@ -67,7 +67,7 @@ pub struct Criterion {
 
 /// What the generator managed, per scope and per fault, and whether that
 /// leaves the run judgeable.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GeneratorReport {
     /// The scenario's `load.max_late_pct` these were judged with.
     pub max_late_pct: f64,
@@ -81,7 +81,7 @@ pub struct GeneratorReport {
     pub advice: Vec<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScopeHealth {
     pub scope: String,
     /// Measured phase (warmup excluded).
@@ -94,7 +94,7 @@ pub struct ScopeHealth {
     pub limited_seconds: Vec<[u32; 2]>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FaultHealth {
     pub fault: String,
     /// The judged seconds, `[from_second, to_second)`; empty for a fault

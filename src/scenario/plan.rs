@@ -272,7 +272,9 @@ impl HookCommand {
 }
 
 /// `[slo]` and its `[slo.target.NAME]` tables.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct SloPlan {
     /// Criteria for all targets together (the `all` rows); `None` when
     /// `[slo]` sets none of its own.
@@ -294,7 +296,7 @@ pub struct ClusterRule {
 }
 
 /// `[recovery]` of the scenario: when a target counts as healthy again.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RecoveryRule {
     /// Consecutive good seconds that make a recovery; ≥ 1 (0 is read as 1).
     pub window: u32,
@@ -315,7 +317,7 @@ impl Default for RecoveryRule {
 /// One scope's SLO (`[slo]` for `all`, `[slo.target.NAME]` for a target).
 /// `None` / empty: not checked. Kept in summary.json so `meshdrill report`
 /// judges a results folder by the same criteria.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SloSpec {
     /// Availability (ok over judged requests: see `Kind::is_judged`) at least this, in percent.
     #[serde(deserialize_with = "required")]
@@ -332,6 +334,7 @@ pub struct SloSpec {
     /// The worst RTO of any fault; a fault not recovered fails it. In
     /// summary.json as `rto_max_ms` (a number of milliseconds, or `null`).
     #[serde(rename = "rto_max_ms", with = "optional_ms")]
+    #[schemars(with = "Option<f64>")]
     pub rto_max: Option<Duration>,
     /// Each of these reviews versions served at least one ok response.
     pub expect_versions: Vec<String>,
