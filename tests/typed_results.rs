@@ -310,3 +310,25 @@ async fn summary_json_matches_its_published_schema() {
         "another version passed"
     );
 }
+
+/// results/README.md lists every file a run writes, by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_results_readme_names_every_file_a_run_writes() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("results/README.md"))
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    drill(dir.path()).await;
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 18, "{names:?}");
+    for name in &names {
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "results/README.md does not name {name}"
+        );
+    }
+}
