@@ -53,8 +53,13 @@ pub enum Command {
     /// With the run's own rule it redraws report.html and the charts in place; with another rule
     /// it leaves the run's files untouched and writes a complete re-judged set
     /// (summary.json, report.html, charts) into a folder of its own.
+    ///
+    /// A folder without summary.json (the run was killed, or the disk filled) is
+    /// rebuilt from plan.json, timeline.csv, latency.hlog and faults.jsonl: the
+    /// summary is written marked `rebuilt` (HTTP statuses, pods and service times
+    /// are not in those files), and it is INVALID unless every planned second is on disk.
     #[command(
-        after_help = "Example (the folder of the second `meshdrill run --help` example; writes results/demo-25s/rejudged-window-2s-threshold-99.5/):\n  meshdrill report results/demo-25s --window 2s --threshold 99.5\n\nExit codes: 0 SLOs met (or none set), 1 an SLO failed, 2 bad usage (or --out holds an earlier run, without --force), 3 the folder cannot be read (or its summary.json has a missing or malformed `recovery` or `slo`), 4 INVALID (the generator was limited)."
+        after_help = "Example (the folder of the second `meshdrill run --help` example; writes results/demo-25s/rejudged-window-2s-threshold-99.5/):\n  meshdrill report results/demo-25s --window 2s --threshold 99.5\n\nExit codes: 0 SLOs met (or none set), 1 an SLO failed, 2 bad usage (or --out holds an earlier run, without --force), 3 the folder cannot be read (or its summary.json has a missing or malformed `recovery` or `slo`, or it has neither summary.json nor plan.json), 4 INVALID (the generator was limited, or a rebuilt run stopped before its planned end)."
     )]
     Report(ReportArgs),
     /// Serve the embedded two-cluster Bookinfo simulator until Ctrl-C.
