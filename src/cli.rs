@@ -13,7 +13,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::assess::VerdictStatus;
 use crate::run::{RunOptions, run};
-use crate::scenario::RecoveryRule;
 use crate::scenario::{self, Overrides};
 use crate::sim::{Sim, SimConfig};
 
@@ -54,8 +53,13 @@ pub enum Command {
     /// With the run's own rule it redraws report.html and the charts in place; with another rule
     /// it leaves the run's files untouched and writes a complete re-judged set
     /// (summary.json, report.html, charts) into a folder of its own.
+    ///
+    /// A folder without summary.json (the run was killed, or the disk filled) is
+    /// rebuilt from plan.json, timeline.csv, latency.hlog and faults.jsonl: the
+    /// summary is written marked `rebuilt` (HTTP statuses, pods and service times
+    /// are not in those files), and it is INVALID unless every planned second is on disk.
     #[command(
-        after_help = "Example (the folder of the second `meshdrill run --help` example; writes results/demo-25s/rejudged-window-2s-threshold-99.5/):\n  meshdrill report results/demo-25s --window 2s --threshold 99.5\n\nExit codes: 0 SLOs met (or none set), 1 an SLO failed, 2 bad usage (or --out holds an earlier run, without --force), 3 the folder cannot be read (or its summary.json has a missing or malformed `recovery` or `slo`), 4 INVALID (the generator was limited)."
+        after_help = "Example (the folder of the second `meshdrill run --help` example; writes results/demo-25s/rejudged-window-2s-threshold-99.5/):\n  meshdrill report results/demo-25s --window 2s --threshold 99.5\n\nExit codes: 0 SLOs met (or none set), 1 an SLO failed, 2 bad usage (or --out holds an earlier run, without --force), 3 the folder cannot be read (or its summary.json has a missing or malformed `recovery` or `slo`, or it has neither summary.json nor plan.json), 4 INVALID (the generator was limited, or a rebuilt run stopped before its planned end)."
     )]
     Report(ReportArgs),
     /// Serve the embedded two-cluster Bookinfo simulator until Ctrl-C.
@@ -397,131 +401,31 @@ pub fn verdict_exit(status: VerdictStatus) -> u8 {
 }
 
 fn report_command(args: ReportArgs) -> u8 {
-    // Every file of the folder, typed: a summary.json of another version,
-    // or with a missing, renamed or malformed key (`slo`, `recovery`...),
-    // is refused naming the file, never judged by rules it never had.
-    let results = match crate::results::Results::load(&args.dir) {
-        Ok(results) => results,
+    use crate::report::rejudge::{RejudgeError, RejudgeOptions, rejudge};
+    let opts = RejudgeOptions {
+        dir: args.dir,
+        window: args.window,
+        threshold: args.threshold,
+        out: args.out,
+        force: args.force,
+    };
+    match rejudge(&opts) {
+        Ok(judged) => {
+            for warning in &judged.warnings {
+                eprintln!("meshdrill: {warning}");
+            }
+            let _ = std::io::stdout().write_all(judged.text.as_bytes());
+            verdict_exit(judged.status)
+        }
         Err(e) => {
             eprintln!("meshdrill: {e}");
-            return EXIT_RUN_ERROR;
-        }
-    };
-    let (run_rule, slo) = (results.summary.recovery, results.summary.slo.clone());
-    let mut rule = run_rule;
-    if let Some(window) = &args.window {
-        match humantime::parse_duration(window) {
-            Ok(d) if d.as_secs() >= 1 && d.subsec_nanos() == 0 => rule.window = d.as_secs() as u32,
-            _ => {
-                eprintln!(
-                    "meshdrill: --window {window:?} is not whole seconds ≥ 1s (e.g. 5s, 30s, 2m)"
-                );
-                return EXIT_USAGE;
+            match e {
+                RejudgeError::Usage(_) => EXIT_USAGE,
+                RejudgeError::Load(_) | RejudgeError::NoSummary(_) | RejudgeError::Write(_) => {
+                    EXIT_RUN_ERROR
+                }
             }
         }
-    }
-    if let Some(t) = args.threshold {
-        if !(t > 0.0 && t <= 100.0) {
-            eprintln!("meshdrill: --threshold {t} is not a percentage in (0, 100]");
-            return EXIT_USAGE;
-        }
-        rule.threshold_pct = t;
-    }
-    let rejudged = rule != run_rule;
-    let out_dir = match &args.out {
-        Some(out) => out.clone(),
-        None if rejudged => args.dir.join(rejudged_dir_name(rule)),
-        None => args.dir.clone(),
-    };
-    let in_place = same_folder(&out_dir, &args.dir);
-    if in_place && rejudged {
-        eprintln!(
-            "meshdrill: --out {} is the run's own folder: a different rule than the run's is written to a folder of its own (leave out --out for the default)",
-            out_dir.display()
-        );
-        return EXIT_USAGE;
-    }
-    let assessment = crate::assess::assess(&results, &rule, &slo);
-    if !in_place {
-        if let Err(code) = claim_out_dir(&out_dir, args.force, false) {
-            return code;
-        }
-        if let Err(e) = std::fs::create_dir_all(&out_dir) {
-            eprintln!("meshdrill: --out {}: {e}", out_dir.display());
-            return EXIT_RUN_ERROR;
-        }
-    }
-    if let Err(e) = crate::report::render_charts(&out_dir, &results, &assessment) {
-        eprintln!("meshdrill: charts not written: {e}");
-    }
-    // The folder's summary as this assessment sees it; in the run's own
-    // folder summary.json is left as the run wrote it (same rule, same verdict).
-    let mut judged = results.summary.clone();
-    judged.outages = assessment.outages.clone();
-    judged.verdict = Some(assessment.verdict.clone());
-    judged.recovery = rule;
-    if rejudged {
-        judged.rejudged_from = Some(crate::results::summary::RejudgedFrom {
-            dir: args.dir.display().to_string(),
-            recovery: run_rule,
-        });
-    }
-    if !in_place {
-        let path = out_dir.join(crate::results::summary::FILE);
-        let json = serde_json::to_vec_pretty(&judged).expect("a summary serializes");
-        if let Err(e) = crate::results::write_atomic(&path, &json) {
-            eprintln!("meshdrill: {e}");
-            return EXIT_RUN_ERROR;
-        }
-    }
-    if let Err(e) = crate::report::html::write(&out_dir, &judged) {
-        eprintln!("meshdrill: report.html not written: {e}");
-    }
-    let mut text = crate::report::table::outage_lines(&assessment.outages, rule);
-    text.push_str(&crate::report::table::verdict_lines(&assessment.verdict));
-    if !in_place {
-        let what = if rejudged {
-            format!(
-                "re-judged with another rule than the run's (recovered = {} s in a row at ≥ {}% availability); {} is unchanged",
-                run_rule.window,
-                run_rule.threshold_pct,
-                args.dir.display()
-            )
-        } else {
-            format!(
-                "judged with the run's own rule; {} is unchanged",
-                args.dir.display()
-            )
-        };
-        text.push_str(&format!("\nwritten to: {} ({what})\n", out_dir.display()));
-    }
-    let _ = std::io::stdout().write_all(text.as_bytes());
-    verdict_exit(assessment.verdict.status)
-}
-
-/// `rejudged-window-20s-threshold-99.5`: the rule in the name, reduced to
-/// `[A-Za-z0-9_.-]` like a run's default folder.
-fn rejudged_dir_name(rule: RecoveryRule) -> String {
-    format!(
-        "rejudged-window-{}s-threshold-{}",
-        rule.window, rule.threshold_pct
-    )
-    .chars()
-    .map(|c| {
-        if c.is_ascii_alphanumeric() || "_.-".contains(c) {
-            c
-        } else {
-            '_'
-        }
-    })
-    .collect()
-}
-
-/// True when both paths name one folder (`--out DIR` spelled another way).
-fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
     }
 }
 
@@ -723,29 +627,4 @@ fn watch_interrupts(stop: CancellationToken) {
         eprintln!("meshdrill: quitting at once (results of the last seconds may be missing)");
         std::process::exit(i32::from(EXIT_INTERRUPTED));
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_rejudged_folder_is_named_after_its_rule() {
-        let rule = |window, threshold_pct| RecoveryRule {
-            window,
-            threshold_pct,
-        };
-        assert_eq!(
-            rejudged_dir_name(rule(20, 99.5)),
-            "rejudged-window-20s-threshold-99.5"
-        );
-        assert_eq!(
-            rejudged_dir_name(rule(5, 99.0)),
-            "rejudged-window-5s-threshold-99"
-        );
-        assert_eq!(
-            rejudged_dir_name(rule(1, 1e-7)),
-            "rejudged-window-1s-threshold-0.0000001"
-        );
-    }
 }

@@ -397,8 +397,8 @@ async fn run_with(
         seconds: totals.seconds,
         abandoned_in_flight: totals.abandoned,
         outcomes_after_row_written: totals.after_row_written,
-        open_files_limit,
-        requests_ended_ms,
+        open_files_limit: Some(open_files_limit),
+        requests_ended_ms: Some(requests_ended_ms),
         all: TargetSummary::new(&all_info, &all, &all_warmup, &cluster_names, &all_named),
         targets,
         faults: fault_records,
@@ -408,6 +408,7 @@ async fn run_with(
         outages: Vec::new(),
         verdict: None,
         rejudged_from: None,
+        rebuilt: None,
     };
     let summary_path = out_dir.join(crate::results::summary::FILE);
     let write_summary = |summary: &Summary| {

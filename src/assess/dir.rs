@@ -253,7 +253,17 @@ pub fn assess(results: &Results, rule: &RecoveryRule, slo: &SloPlan) -> Assessme
         .collect();
     let max_late_pct = summary.scenario.max_late_pct;
     let warmup_seconds = summary.scenario.warmup_s.floor() as u32;
-    let generator = judge(&timeline, &judged, rule, max_late_pct, warmup_seconds);
+    let mut generator = judge(&timeline, &judged, rule, max_late_pct, warmup_seconds);
+    // A summary rebuilt from a run that stopped early measured only part of
+    // the drill: nothing in it can be judged as the whole.
+    if let Some(rebuilt) = summary.rebuilt.as_ref().filter(|r| !r.complete()) {
+        generator.invalid.insert(0, rebuilt.reason.clone());
+        generator.advice.insert(
+            0,
+            "run the drill again to judge it: this folder holds only the seconds before it stopped"
+                .to_string(),
+        );
+    }
     let status = if !generator.invalid.is_empty() {
         VerdictStatus::Invalid
     } else if criteria.iter().any(|c| !c.pass) {

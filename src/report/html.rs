@@ -47,12 +47,35 @@ pub fn render(dir: &Path, s: &Summary) -> String {
             Some(VerdictStatus::Invalid) => "invalid",
             Some(VerdictStatus::NoSlo) | None => "none",
         },
-        status.map_or("no verdict", VerdictStatus::word),
+        match (status.map_or("no verdict", VerdictStatus::word), &s.rebuilt) {
+            (word, Some(_)) => format!("{word} (rebuilt)"),
+            (word, None) => word.to_string(),
+        },
         esc(&s.start_utc),
         s.seconds,
         esc(&describe_load(&s.scenario)),
-        if s.interrupted { " · INTERRUPTED" } else { "" }
+        if s.interrupted {
+            " · INTERRUPTED"
+        } else if s.rebuilt.is_some() {
+            " · REBUILT"
+        } else {
+            ""
+        }
     );
+    if let Some(rebuilt) = &s.rebuilt {
+        let missing: String = rebuilt
+            .missing
+            .iter()
+            .map(|m| format!("<li>{}</li>", esc(m)))
+            .collect();
+        let _ = writeln!(
+            h,
+            "<div id=\"rebuilt\" class=\"invalid\"><h2>Rebuilt from the per-second files: statuses, pods and service times not available</h2><p>{} ({} of {} planned seconds on disk).</p><p>Not in the files, so not in this report:</p><ul>{missing}</ul></div>",
+            esc(&rebuilt.reason),
+            rebuilt.seconds_on_disk,
+            rebuilt.seconds_planned
+        );
+    }
     recovery_rule(&mut h, s);
     if let Some(verdict) = verdict {
         generator_section(&mut h, verdict);

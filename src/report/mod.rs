@@ -2,7 +2,8 @@
 //! final tables ([`console`], [`live`], [`table`]), the charts
 //! ([`charts`]), report.html ([`html`]) and the .hgrm files ([`hgrm`]), all
 //! drawn from typed results (`crate::results`) and their assessment
-//! (`crate::assess`). [`Writers`] puts the per-second files (written by
+//! (`crate::assess`); `meshdrill report DIR` judging a folder again, or
+//! its summary rebuilt from the per-second files ([`rejudge`]). [`Writers`] puts the per-second files (written by
 //! `crate::results`) and the console line behind one sink.
 
 pub mod charts;
@@ -11,6 +12,7 @@ pub mod failover;
 pub mod hgrm;
 pub mod html;
 pub mod live;
+pub mod rejudge;
 pub mod table;
 pub mod width;
 

@@ -8,6 +8,7 @@ use crate::assess::{FaultOutage, Recovery, T0Source, Verdict, VerdictStatus, Win
 use crate::outcome::Kind;
 use crate::report::width::{Align, Columns, fit};
 use crate::results::faults::FaultRecord;
+use crate::results::rebuild::Rebuilt;
 use crate::results::summary::{Percentiles, Summary};
 use crate::scenario::RecoveryRule;
 
@@ -20,10 +21,15 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
         summary.start_utc,
         if summary.interrupted {
             " — INTERRUPTED"
+        } else if summary.rebuilt.is_some() {
+            " — REBUILT"
         } else {
             ""
         }
     ));
+    if let Some(rebuilt) = &summary.rebuilt {
+        t.push_str(&rebuilt_lines(rebuilt));
+    }
     t.push_str(&totals_table(summary));
     for f in &summary.faults {
         t.push_str(&fault_line(f));
@@ -77,7 +83,9 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
                 s.name,
                 g.cap_waits,
                 s.in_flight_cap.map_or("?".to_string(), |c| c.to_string()),
-                summary.open_files_limit
+                summary
+                    .open_files_limit
+                    .map_or("unknown".to_string(), |l| l.to_string())
             ));
         }
     }
@@ -97,7 +105,7 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
     }
     t.push_str(&outage_lines(&summary.outages, summary.recovery));
     if let Some(verdict) = &summary.verdict {
-        t.push_str(&verdict_lines(verdict));
+        t.push_str(&verdict_lines(verdict, summary.rebuilt.as_ref()));
     }
     t.push_str(&format!("results: {out_dir}\n"));
     fit(&t, 2)
@@ -347,8 +355,21 @@ fn window_table(o: &FaultOutage) -> String {
     table.render()
 }
 
-/// The generator-limited seconds, the criteria table and the verdict line.
-pub fn verdict_lines(verdict: &Verdict) -> String {
+/// Why a summary was rebuilt from the per-second files, and what it lacks.
+pub fn rebuilt_lines(rebuilt: &Rebuilt) -> String {
+    let mut t = format!(
+        "REBUILT: {} ({} of {} planned seconds on disk)\nnot in the files, so not in this summary:\n",
+        rebuilt.reason, rebuilt.seconds_on_disk, rebuilt.seconds_planned
+    );
+    for m in &rebuilt.missing {
+        t.push_str(&format!("  - {m}\n"));
+    }
+    t
+}
+
+/// The generator-limited seconds, the criteria table and the verdict line;
+/// a verdict of a rebuilt summary says so on its own line.
+pub fn verdict_lines(verdict: &Verdict, rebuilt: Option<&Rebuilt>) -> String {
     let mut t = String::new();
     let limited: Vec<String> = verdict
         .generator
@@ -393,11 +414,16 @@ pub fn verdict_lines(verdict: &Verdict) -> String {
         t.push('\n');
         t.push_str(&table.render());
     }
+    let mark = if rebuilt.is_some() {
+        " (rebuilt from the per-second files: statuses, pods and service times not available)"
+    } else {
+        ""
+    };
     match verdict.status {
-        VerdictStatus::Invalid => {
-            t.push_str(
-                "verdict: INVALID — the generator could not do what the scenario asked, so these numbers are not the target's and nothing is judged:\n",
-            );
+        VerdictStatus::Invalid if rebuilt.is_some_and(|r| !r.complete()) => {
+            t.push_str(&format!(
+                "verdict: INVALID{mark} — the run did not finish, so nothing is judged:\n"
+            ));
             for reason in &verdict.generator.invalid {
                 t.push_str(&format!("  - {reason}\n"));
             }
@@ -406,11 +432,23 @@ pub fn verdict_lines(verdict: &Verdict) -> String {
                 t.push_str(&format!("  - {advice}\n"));
             }
         }
-        VerdictStatus::NoSlo => t.push_str(
-            "verdict: NO SLO — the scenario has no [slo] criteria; every target answered\n",
-        ),
-        VerdictStatus::Fail => t.push_str("verdict: FAIL\n"),
-        VerdictStatus::Pass => t.push_str("verdict: PASS\n"),
+        VerdictStatus::Invalid => {
+            t.push_str(&format!(
+                "verdict: INVALID{mark} — the generator could not do what the scenario asked, so these numbers are not the target's and nothing is judged:\n",
+            ));
+            for reason in &verdict.generator.invalid {
+                t.push_str(&format!("  - {reason}\n"));
+            }
+            t.push_str("what to change:\n");
+            for advice in &verdict.generator.advice {
+                t.push_str(&format!("  - {advice}\n"));
+            }
+        }
+        VerdictStatus::NoSlo => t.push_str(&format!(
+            "verdict: NO SLO{mark} — the scenario has no [slo] criteria; every target answered\n",
+        )),
+        VerdictStatus::Fail => t.push_str(&format!("verdict: FAIL{mark}\n")),
+        VerdictStatus::Pass => t.push_str(&format!("verdict: PASS{mark}\n")),
     }
     fit(&t, 2)
 }

@@ -157,8 +157,24 @@ pub fn read(path: &Path) -> Result<Hlog, LoadError> {
         path: path.to_path_buf(),
         source,
     })?;
+    parse(path, &log)
+}
+
+/// The log's `#[StartTime: ...]`: the run clock's zero as wall-clock time
+/// since the Unix epoch; `None` when the log has none.
+pub fn start_time(log: &[u8]) -> Option<Duration> {
+    IntervalLogIterator::new(log)
+        .map_while(Result::ok)
+        .find_map(|entry| match entry {
+            LogEntry::StartTime(t) => Some(t),
+            _ => None,
+        })
+}
+
+/// Parses the bytes of `path` (named in every error), as [`read`] does.
+pub fn parse(path: &Path, log: &[u8]) -> Result<Hlog, LoadError> {
     let mut intervals = Vec::new();
-    for (n, entry) in IntervalLogIterator::new(&log).enumerate() {
+    for (n, entry) in IntervalLogIterator::new(log).enumerate() {
         let invalid =
             |message: String| LoadError::invalid(path, None, format!("entry {}: {message}", n + 1));
         let entry = entry.map_err(|e| invalid(format!("{e:?}")))?;

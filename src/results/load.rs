@@ -40,6 +40,12 @@ impl Results {
     /// The folder's other files with a summary the caller already holds
     /// (a run judging what it has just written, before summary.json exists).
     pub fn beside(dir: &Path, summary: Summary) -> Result<Results, LoadError> {
+        if let Some(rebuilt) = &summary.rebuilt {
+            // Rebuilt from files a killed run may have cut: read them as the
+            // rebuild did, to the seconds it was rebuilt from.
+            let seconds = rebuilt.seconds_on_disk;
+            return super::rebuild::beside(dir, summary, seconds);
+        }
         let every = hlog::read(&dir.join(hlog::FILE))?;
         let ok = hlog::read_ok(dir, &every)?;
         Ok(Results {
@@ -149,16 +155,28 @@ fn top_level_key_at(bytes: &[u8], line: usize, column: usize) -> Option<String> 
 }
 
 fn read_journal(path: &Path) -> Result<Vec<JournalLine>, LoadError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(LoadError::Read {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-    };
+    match read_if_there(path)? {
+        Some(bytes) => parse_journal(path, &bytes),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The file's bytes; `None` when it does not exist.
+pub(crate) fn read_if_there(path: &Path) -> Result<Option<Vec<u8>>, LoadError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// The lines of faults.jsonl in `bytes`, each named by its number on error.
+pub(crate) fn parse_journal(path: &Path, bytes: &[u8]) -> Result<Vec<JournalLine>, LoadError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| LoadError::invalid(path, None, format!("not UTF-8: {e}")))?;
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())

@@ -12,7 +12,10 @@
 //! - the folder: its file names ([`files`]), which files make a run
 //!   ([`folder`]), how a whole file is replaced ([`atomic`]), and reading it
 //!   all back: [`Results::load`] ([`load`]), the only way anything reads a
-//!   folder, with one error type naming the file ([`error`]).
+//!   folder, with one error type naming the file ([`error`]);
+//! - a folder without summary.json (the run was killed, or the disk
+//!   filled): a summary rebuilt from the plan and the per-second files,
+//!   marked as such ([`rebuild`]).
 //!
 //! Depends only on `outcome`, `record` and `scenario`; what the numbers mean
 //! is `assess`'s to compute and `report`'s to show.
@@ -26,6 +29,7 @@ pub mod hlog;
 pub mod load;
 pub mod outage;
 pub mod plan;
+pub mod rebuild;
 pub mod schema;
 pub mod summary;
 pub mod timeline;

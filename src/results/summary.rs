@@ -25,8 +25,12 @@ pub const FILE: &str = "summary.json";
 
 /// The version of summary.json's shape and meaning this build writes and
 /// reads. 1 was the untyped summary (durations as `{secs, nanos}`, no
-/// version field); a file of any other version is refused, never guessed at.
-pub const SCHEMA_VERSION: u32 = 2;
+/// version field); 2 the first typed one; 3 added `rebuilt` (a summary
+/// rebuilt from the per-second files, which a reader of version 2 would
+/// judge as a whole run) and made `open_files_limit` and
+/// `requests_ended_ms` `null` when unknown. A file of any other version is
+/// refused, never guessed at.
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
@@ -48,11 +52,15 @@ pub struct Summary {
     /// Outcomes that arrived after their second's row was written (always 0
     /// unless something is wrong); included in the totals below.
     pub outcomes_after_row_written: u64,
-    /// The open-files limit the run had (it bounds requests in flight).
-    pub open_files_limit: u64,
+    /// The open-files limit the run had (it bounds requests in flight);
+    /// `null` in a rebuilt summary (no file records it).
+    #[serde(deserialize_with = "crate::results::required")]
+    pub open_files_limit: Option<u64>,
     /// Run-clock ms when the last request had its outcome: nothing is sent
-    /// after the end of traffic, so this is at most one timeout after it.
-    pub requests_ended_ms: f64,
+    /// after the end of traffic, so this is at most one timeout after it;
+    /// `null` in a rebuilt summary.
+    #[serde(deserialize_with = "crate::results::required")]
+    pub requests_ended_ms: Option<f64>,
     /// Measured phase only (warmup excluded), per target.
     pub targets: Vec<TargetSummary>,
     /// All targets together.
@@ -73,6 +81,11 @@ pub struct Summary {
     /// run's: which folder, and the rule the run itself was judged by.
     #[serde(deserialize_with = "crate::results::required")]
     pub rejudged_from: Option<RejudgedFrom>,
+    /// Set when no summary.json was written (the run was killed, or the
+    /// disk filled) and `meshdrill report DIR` rebuilt this one from the
+    /// per-second files and the plan; `null` for a run's own summary.
+    #[serde(deserialize_with = "crate::results::required")]
+    pub rebuilt: Option<crate::results::rebuild::Rebuilt>,
 }
 
 /// Where a re-judged summary came from.
