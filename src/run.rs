@@ -256,7 +256,7 @@ async fn run_with(
         })?)
     };
 
-    let _live = report::live::start(end, opts.quiet);
+    let _live = crate::live::start(end, opts.quiet);
     let mut recorder = Recorder::new(
         names.len(),
         lane_count,
@@ -280,7 +280,7 @@ async fn run_with(
     let record = async {
         let mut failure = None;
         while let Some(report) = rx.recv().await {
-            report::live::progress(Duration::from_micros(clock.elapsed_us()).min(end));
+            crate::live::progress(Duration::from_micros(clock.elapsed_us()).min(end));
             if failure.is_none()
                 && let Err(e) = recorder.accept(report, &mut writers)
             {
@@ -305,7 +305,7 @@ async fn run_with(
                 Some(signal) = signals.recv() => {
                     let marker = marker_log.add(signal);
                     if !opts.quiet {
-                        report::live::event(marker.at_ms, &format!(
+                        crate::live::event(marker.at_ms, &format!(
                             "[{:>8.3}s] marker {} ({})",
                             marker.at_ms / 1000.0,
                             marker.number,
@@ -344,7 +344,7 @@ async fn run_with(
     };
     let totals = recorder.finish(end_second, &mut writers);
     // Every second's line is out: what happened after the last one too.
-    report::live::finish();
+    crate::live::finish();
     let totals = totals.map_err(write_err)?;
 
     let cluster_names = clusters.names();

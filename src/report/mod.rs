@@ -1,5 +1,5 @@
-//! Presentation of a run: the console line per finished second and the
-//! final tables ([`console`], [`live`], [`table`]), the charts
+//! Presentation of a run: the console line per finished second (printed
+//! through [`crate::live`]) and the final tables ([`console`], [`table`]), the charts
 //! ([`charts`]), report.html ([`html`]) and the .hgrm files ([`hgrm`]), all
 //! drawn from typed results (`crate::results`) and their assessment
 //! (`crate::assess`). [`Writers`] puts the per-second files (written by
@@ -10,7 +10,6 @@ pub mod console;
 pub mod failover;
 pub mod hgrm;
 pub mod html;
-pub mod live;
 pub mod table;
 pub mod width;
 
