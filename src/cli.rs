@@ -268,7 +268,8 @@ async fn run_command(args: RunArgs) -> u8 {
         return code;
     }
     if args.check {
-        let missing = missing_programs(&checked.programs);
+        let missing =
+            scenario::missing_programs(&checked.programs, std::env::var_os("PATH").as_deref());
         for problem in &missing {
             eprintln!("{problem}");
         }
@@ -320,33 +321,6 @@ async fn run_command(args: RunArgs) -> u8 {
             EXIT_RUN_ERROR
         }
     }
-}
-
-/// Hook programs that could not be started from here: a fault would fail
-/// only when it fires, mid-drill.
-fn missing_programs(programs: &[scenario::LocatedProgram]) -> Vec<scenario::Problem> {
-    let path = std::env::var_os("PATH");
-    programs
-        .iter()
-        .filter(|p| scenario::find_program(&p.program, path.as_deref()).is_none())
-        .map(|p| {
-            let mut problem = p.at.clone();
-            problem.message = if p.shell {
-                format!(
-                    "runs with sh -c (shell = true), and no executable {:?} is on PATH",
-                    p.program
-                )
-            } else if p.program.contains('/') {
-                format!("program {:?} is not an executable file", p.program)
-            } else {
-                format!(
-                    "program {:?} is not on PATH (install it, or give its full path)",
-                    p.program
-                )
-            };
-            problem
-        })
-        .collect()
 }
 
 /// A results folder holding an earlier run would mix two runs' files (the
@@ -467,31 +441,7 @@ async fn sim_command(args: SimArgs) -> u8 {
     let stop = CancellationToken::new();
     watch_interrupts(stop.clone());
     // The scenario's schedule and the control file drive the faults side by side.
-    let scheduled = async {
-        if let Some(plan) = &plan {
-            let clock = crate::engine::clock::RunClock::starting_in(std::time::Duration::ZERO);
-            let log = crate::drill::FaultLog {
-                journal: None,
-                quiet: false,
-            };
-            crate::drill::drive_faults(
-                &plan.faults,
-                &plan.targets,
-                Some(&sim),
-                clock,
-                stop.clone(),
-                log,
-            )
-            .await;
-        }
-    };
-    let controlled = async {
-        match args.control {
-            Some(path) => crate::sim::control::watch(&sim, path, stop.clone()).await,
-            None => Ok(()),
-        }
-    };
-    let ((), watching) = tokio::join!(scheduled, controlled);
+    let watching = crate::drill::drive_sim(&sim, plan.as_ref(), args.control, stop.clone()).await;
     if let Err(e) = watching {
         eprintln!("meshdrill sim: cannot watch for SIGHUP: {e}");
         sim.shutdown().await;
@@ -538,27 +488,19 @@ fn classify_command(args: ClassifyArgs) -> u8 {
                 continue;
             }
         };
-        let (kind, page) = match crate::classify::saved_response(&body) {
-            // Saved with `curl -i`: the file's status and headers, then --header's.
-            Some(Ok(saved)) => {
-                let mut all = saved.headers;
-                for (name, value) in &headers {
-                    all.append(name, value.clone());
-                }
-                classifier.classify(saved.status, &all, saved.body)
-            }
-            Some(Err(e)) => {
+        let (kind, page) = match classifier.classify_file(&body, args.status, &headers) {
+            Ok(classified) => classified,
+            Err(e) => {
                 eprintln!("meshdrill: {shown}: {e}");
                 code = EXIT_USAGE;
                 continue;
             }
-            None => classifier.classify(args.status, &headers, &body),
         };
         let reading = Reading::new(shown, kind, &page, &classifier);
         let line = if args.json {
             serde_json::to_string(&reading).expect("a Reading always serializes")
         } else {
-            reading_line(&reading)
+            reading.line()
         };
         // A closed stdout (piped into `head`) ends the listing, not in error.
         if writeln!(out, "{line}").is_err() {
@@ -566,31 +508,6 @@ fn classify_command(args: ClassifyArgs) -> u8 {
         }
     }
     code
-}
-
-/// `FILE: class  version=v2 stars=5,4 color=black pod=... cluster=- ...`
-fn reading_line(r: &crate::classify::Reading) -> String {
-    let or_dash = |s: Option<&str>| s.unwrap_or("-").to_string();
-    let list = |items: Vec<String>| {
-        if items.is_empty() {
-            "-".to_string()
-        } else {
-            items.join(",")
-        }
-    };
-    format!(
-        "{}: {}  version={} stars={} color={} pod={} cluster={} degraded={} template={} envoy={}",
-        r.file,
-        r.class,
-        or_dash(r.reviews_version),
-        list(r.stars.iter().map(u8::to_string).collect()),
-        or_dash(r.star_color),
-        or_dash(r.reviews_pod.as_deref()),
-        or_dash(r.cluster.as_deref()),
-        list(r.degraded.iter().map(|d| d.to_string()).collect()),
-        or_dash(r.template),
-        or_dash(r.envoy_reason.as_deref()),
-    )
 }
 
 /// The first Ctrl-C or SIGTERM stops the run cleanly, results still

@@ -15,6 +15,8 @@
 //! 7. [`report`]: presentation: console lines and tables, charts, report.html, .hgrm.
 //!
 //! [`drill`] runs the scenario's faults and markers on the run clock.
+//! [`live`] is the console while a run is on: every stderr line in run-clock
+//! order, under a progress bar on a terminal.
 //! [`sim`] is the embedded two-cluster Bookinfo the demo and the tests drive.
 
 pub mod assess;
@@ -22,6 +24,7 @@ pub mod classify;
 pub mod cli;
 pub mod drill;
 pub mod engine;
+pub mod live;
 pub mod outcome;
 pub mod record;
 pub mod report;

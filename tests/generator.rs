@@ -70,7 +70,9 @@ fn assert_ended_on_time(out: &Path, traffic_s: f64, timeout_s: f64) {
         ended <= bound,
         "requests ended at {ended} ms, bound {bound} ms"
     );
-    assert!(ended >= traffic_s * 1000.0 - 1.0, "ended at {ended} ms");
+    // Not stopped early: the last slot is intended a few ms before the end
+    // of traffic and may be answered before it.
+    assert!(ended >= traffic_s * 1000.0 - 50.0, "ended at {ended} ms");
 }
 
 fn stdout(o: &Output) -> String {

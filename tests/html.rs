@@ -35,8 +35,13 @@ async fn report_html_renders_its_charts_in_chromium() {
         1000,
         Some(2000),
     )];
+    p.description = Some("Primary <down> for 1 s & back".into());
     run_in(p, dir.path()).await;
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(
+        html.contains("<p class=\"description\">Primary &lt;down&gt; for 1 s &amp; back</p>"),
+        "the scenario's description, escaped"
+    );
     assert!(
         !html.contains("<script"),
         "the report itself runs no script"

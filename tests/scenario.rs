@@ -103,6 +103,9 @@ fn shipped_demo_compiles_to_the_documented_drill() {
         plan,
         Plan {
             name: "demo".into(),
+            description: Some(
+                "Primary ingress down from 10s to 18s; secondary serves throughout.".into()
+            ),
             source: path,
             targets: vec![
                 sim_target("primary", Cluster::Primary),
@@ -168,6 +171,7 @@ duration = "1m"
         plan,
         Plan {
             name: "smoke-test".into(),
+            description: None,
             source: "scenarios/smoke-test.toml".into(),
             targets: vec![sim_target("primary", Cluster::Primary)],
             load: default_load(rate(10.0), secs(60)),
@@ -257,6 +261,7 @@ sim = "http503"
         plan,
         Plan {
             name: "full".into(),
+            description: Some("every key; ${NOT_A_VAR} is literal".into()),
             source: "demo.toml".into(),
             targets: vec![primary, secondary],
             load: LoadPlan {

@@ -74,6 +74,7 @@ impl Classifier {
     pub fn classify(&mut self, status: u16, headers: &HeaderMap, body: &[u8]) -> (Kind, Page) {
         let kind = match status {
             200..=299 => Kind::Unrecognized,
+            300..=399 => Kind::Http3xx,
             400..=499 => Kind::Http4xx,
             500..=599 => Kind::Http5xx,
             _ => Kind::HttpOther,

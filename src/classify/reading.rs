@@ -53,4 +53,59 @@ impl Reading {
             envoy_reason: (!page.envoy.is_none()).then(|| page.envoy.to_string()),
         }
     }
+
+    /// One line for people: `FILE: class  version=v2 stars=5,4
+    /// color=black pod=... cluster=- ...`, `-` for what the page does not show.
+    pub fn line(&self) -> String {
+        let or_dash = |s: Option<&str>| s.unwrap_or("-").to_string();
+        let list = |items: Vec<String>| {
+            if items.is_empty() {
+                "-".to_string()
+            } else {
+                items.join(",")
+            }
+        };
+        format!(
+            "{}: {}  version={} stars={} color={} pod={} cluster={} degraded={} template={} envoy={}",
+            self.file,
+            self.class,
+            or_dash(self.reviews_version),
+            list(self.stars.iter().map(u8::to_string).collect()),
+            or_dash(self.star_color),
+            or_dash(self.reviews_pod.as_deref()),
+            or_dash(self.cluster.as_deref()),
+            list(self.degraded.iter().map(|d| d.to_string()).collect()),
+            or_dash(self.template),
+            or_dash(self.envoy_reason.as_deref()),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_names_every_field_and_dashes_what_the_page_does_not_show() {
+        let mut reading = Reading {
+            file: "page.html".into(),
+            class: "ok",
+            reviews_version: Some("v2"),
+            stars: vec![5, 4],
+            star_color: Some("black"),
+            reviews_pod: Some("reviews-v2-abc".into()),
+            cluster: None,
+            degraded: Vec::new(),
+            template: Some("current"),
+            envoy_reason: None,
+        };
+        assert_eq!(
+            reading.line(),
+            "page.html: ok  version=v2 stars=5,4 color=black pod=reviews-v2-abc cluster=- degraded=- template=current envoy=-"
+        );
+        reading.degraded = vec!["reviews", "ratings"];
+        reading.stars.clear();
+        assert!(reading.line().contains(" stars=- "), "{}", reading.line());
+        assert!(reading.line().contains(" degraded=reviews,ratings "));
+    }
 }

@@ -6,6 +6,34 @@
 use hyper::HeaderMap;
 use hyper::header::{HeaderName, HeaderValue};
 
+use super::{Classifier, Page};
+use crate::outcome::Kind;
+
+impl Classifier {
+    /// A file as `meshdrill classify` reads it: a whole response saved with
+    /// `curl -i` is judged with its own status and headers, then `headers`
+    /// added; a bare body with `status` and `headers`. A saved response
+    /// that cannot be parsed is an error saying why.
+    pub fn classify_file(
+        &mut self,
+        bytes: &[u8],
+        status: u16,
+        headers: &HeaderMap,
+    ) -> Result<(Kind, Page), String> {
+        match saved_response(bytes) {
+            Some(Ok(saved)) => {
+                let mut all = saved.headers;
+                for (name, value) in headers {
+                    all.append(name, value.clone());
+                }
+                Ok(self.classify(saved.status, &all, saved.body))
+            }
+            Some(Err(e)) => Err(e),
+            None => Ok(self.classify(status, headers, bytes)),
+        }
+    }
+}
+
 /// The last response of a saved file: after a `100 Continue` or a redirect
 /// curl followed, the final answer is the one a request got.
 #[derive(Debug)]
@@ -102,6 +130,43 @@ fn header(line: &[u8]) -> Option<(HeaderName, HeaderValue)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::ClassifyConfig;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn a_saved_file_is_judged_by_its_own_status_and_headers_then_the_given_ones() {
+        let mut classifier = Classifier::new(&ClassifyConfig::default());
+        let extra = headers(&[("x-extra", "1")]);
+        let saved = b"HTTP/1.1 503 Service Unavailable\r\nserver: envoy\r\n\r\nno healthy upstream";
+        let expected = classifier.classify(
+            503,
+            &headers(&[("server", "envoy"), ("x-extra", "1")]),
+            b"no healthy upstream",
+        );
+        assert_eq!(classifier.classify_file(saved, 200, &extra), Ok(expected));
+        assert_ne!(expected.0, classifier.classify(200, &extra, saved).0);
+        // A bare body: the given status and headers.
+        let body = b"no healthy upstream";
+        let envoy = headers(&[("server", "envoy")]);
+        assert_eq!(
+            classifier.classify_file(body, 503, &envoy),
+            Ok(classifier.classify(503, &envoy, body))
+        );
+        let broken =
+            classifier.classify_file(b"HTTP/1.1 200 OK\r\nnot a header\r\n\r\n", 200, &extra);
+        assert!(
+            broken
+                .unwrap_err()
+                .contains("is not a `name: value` header")
+        );
+    }
 
     #[test]
     fn a_body_without_a_status_line_is_left_alone() {

@@ -15,7 +15,8 @@ fn kind(status: u16, body: &[u8]) -> Kind {
 fn statuses_map_to_kinds() {
     assert_eq!(kind(503, b"no healthy upstream"), Kind::Http5xx);
     assert_eq!(kind(404, b""), Kind::Http4xx);
-    assert_eq!(kind(301, b""), Kind::HttpOther);
+    assert_eq!(kind(301, b""), Kind::Http3xx);
+    assert_eq!(kind(308, b""), Kind::Http3xx);
     assert_eq!(kind(101, b""), Kind::HttpOther);
     assert_eq!(kind(204, b""), Kind::Unrecognized);
     assert_eq!(kind(200, b""), Kind::Unrecognized);

@@ -80,7 +80,7 @@ pub async fn drive_faults(
                 "to be ended at the run's end"
             };
             if !log.quiet {
-                crate::report::live::event(
+                crate::live::event(
                     run.ended_ms,
                     &format!(
                         "[{:>8.3}s] fault {}: {verb} left {} running, {what}",
@@ -147,7 +147,7 @@ pub async fn drive_faults(
             ),
         };
         if !log.quiet || result.is_err() {
-            crate::report::live::event(start_ms, &line);
+            crate::live::event(start_ms, &line);
         }
         if let Some(file) = journal.as_mut() {
             let hook = if step_done == Step::Inject {
@@ -185,7 +185,7 @@ pub async fn drive_faults(
             if let Some(hook) = hook {
                 hook.left_running_ended_ms = Some(ended_ms);
                 if !log.quiet {
-                    crate::report::live::event(
+                    crate::live::event(
                         ended_ms,
                         &format!(
                             "[{:>8.3}s] fault {}: ended {} the hook left running",

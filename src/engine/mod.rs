@@ -4,7 +4,9 @@
 pub mod buffers;
 pub mod client;
 pub mod clock;
+pub mod conn_info;
 pub mod lane;
 pub mod limits;
 pub mod pacer;
+pub mod resolve;
 pub mod schedule;

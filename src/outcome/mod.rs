@@ -20,9 +20,13 @@ pub enum Kind {
     Degraded,
     /// HTTP 2xx whose body is not a recognisable productpage (wrong app, truncated, empty).
     Unrecognized,
+    /// 3xx: a redirect (e.g. plain HTTP to HTTPS), not a productpage. Its
+    /// `Location` is counted per target; with `follow_redirects` only a
+    /// redirect that is not followed ends as this.
+    Http3xx,
     /// 4xx (404 route not found, 429 rate limited...).
     Http4xx,
-    /// 1xx or 3xx final status (a redirect is not a productpage).
+    /// A final status outside 2xx-5xx (1xx, or a code no HTTP class names).
     HttpOther,
     /// 5xx: Envoy's "no healthy upstream", upstream reset, upstream timeout...
     Http5xx,
@@ -36,6 +40,16 @@ pub enum Kind {
     Reset,
     /// Network or host unreachable (a link or route is gone).
     Unreachable,
+    /// The target's host name did not resolve (no such name, no answer, or
+    /// no nameserver reachable): nothing was dialed.
+    Dns,
+    /// TCP connected, but the TLS handshake failed for a reason other than
+    /// the certificate (protocol or version mismatch, no common cipher or
+    /// ALPN, the peer closed or alerted during the handshake).
+    TlsHandshake,
+    /// The server's certificate was refused: unknown CA, expired, or not
+    /// valid for the server name (SNI) meshdrill sent.
+    TlsCert,
     /// The body exceeded the configured cap; not read further.
     BodyTooLarge,
     /// This machine ran out of something (file descriptors, ephemeral ports,
@@ -51,10 +65,11 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Ok,
         Kind::Degraded,
         Kind::Unrecognized,
+        Kind::Http3xx,
         Kind::Http4xx,
         Kind::HttpOther,
         Kind::Http5xx,
@@ -63,6 +78,9 @@ impl Kind {
         Kind::Refused,
         Kind::Reset,
         Kind::Unreachable,
+        Kind::Dns,
+        Kind::TlsHandshake,
+        Kind::TlsCert,
         Kind::BodyTooLarge,
         Kind::LocalError,
         Kind::OtherError,
@@ -76,6 +94,7 @@ impl Kind {
             Kind::Ok => "ok",
             Kind::Degraded => "degraded",
             Kind::Unrecognized => "unrecognized",
+            Kind::Http3xx => "http_3xx",
             Kind::Http4xx => "http_4xx",
             Kind::HttpOther => "http_other",
             Kind::Http5xx => "http_5xx",
@@ -84,6 +103,9 @@ impl Kind {
             Kind::Refused => "refused",
             Kind::Reset => "reset",
             Kind::Unreachable => "unreachable",
+            Kind::Dns => "dns",
+            Kind::TlsHandshake => "tls_handshake",
+            Kind::TlsCert => "tls_cert",
             Kind::BodyTooLarge => "body_too_large",
             Kind::LocalError => "local_error",
             Kind::OtherError => "other_error",

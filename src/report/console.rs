@@ -24,7 +24,7 @@ impl ConsoleLines {
 
     pub fn write(&mut self, row: &SecondRow<'_>) -> io::Result<()> {
         let text = (!self.quiet).then(|| self.lines(row));
-        crate::report::live::second(row.second, text.as_deref());
+        crate::live::second(row.second, text.as_deref());
         Ok(())
     }
 

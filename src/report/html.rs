@@ -62,6 +62,9 @@ pub fn render(dir: &Path, s: &Summary) -> String {
             ""
         }
     );
+    if let Some(description) = &s.scenario.description {
+        let _ = writeln!(h, "<p class=\"description\">{}</p>", esc(description));
+    }
     if let Some(rebuilt) = &s.rebuilt {
         let missing: String = rebuilt
             .missing

@@ -1,17 +1,17 @@
-//! Presentation of a run: the console line per finished second and the
-//! final tables ([`console`], [`live`], [`table`]), the charts
-//! ([`charts`]), report.html ([`html`]) and the .hgrm files ([`hgrm`]), all
-//! drawn from typed results (`crate::results`) and their assessment
-//! (`crate::assess`); `meshdrill report DIR` judging a folder again, or
-//! its summary rebuilt from the per-second files ([`rejudge`]). [`Writers`] puts the per-second files (written by
-//! `crate::results`) and the console line behind one sink.
+//! Presentation of a run: the console line per finished second (printed
+//! through [`crate::live`]) and the final tables ([`console`], [`table`]),
+//! the charts ([`charts`]), report.html ([`html`]) and the .hgrm files
+//! ([`hgrm`]), all drawn from typed results (`crate::results`) and their
+//! assessment (`crate::assess`); `meshdrill report DIR` judging a folder
+//! again, or its summary rebuilt from the per-second files ([`rejudge`]).
+//! [`Writers`] puts the per-second files (written by `crate::results`) and
+//! the console line behind one sink.
 
 pub mod charts;
 pub mod console;
 pub mod failover;
 pub mod hgrm;
 pub mod html;
-pub mod live;
 pub mod rejudge;
 pub mod table;
 pub mod width;

@@ -28,9 +28,12 @@ pub const FILE: &str = "summary.json";
 /// version field); 2 the first typed one; 3 added `rebuilt` (a summary
 /// rebuilt from the per-second files, which a reader of version 2 would
 /// judge as a whole run) and made `open_files_limit` and
-/// `requests_ended_ms` `null` when unknown. A file of any other version is
-/// refused, never guessed at.
-pub const SCHEMA_VERSION: u32 = 3;
+/// `requests_ended_ms` `null` when unknown; 4 added the outcome kinds
+/// `http_3xx` (3xx was `http_other`), `dns`, `tls_handshake` and `tls_cert`
+/// (columns of timeline.csv and keys of every `outcomes` and `failures`),
+/// and the scenario's `description`. A file of any other version is refused,
+/// never guessed at.
+pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
@@ -99,6 +102,9 @@ pub struct RejudgedFrom {
 pub struct ScenarioInfo {
     pub name: String,
     pub file: String,
+    /// The scenario's `description`, as written (`null` without one).
+    #[serde(deserialize_with = "crate::results::required")]
+    pub description: Option<String>,
     /// `rate` or `concurrency`.
     pub model: String,
     #[serde(deserialize_with = "crate::results::required")]

@@ -6,8 +6,10 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+use super::LocatedProgram;
 use super::compile::Cx;
 use super::duration;
+use super::error::Problem;
 use super::plan::Plan;
 use super::raw::{Item, Origin, RawScenario, Value};
 
@@ -106,9 +108,89 @@ fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// Hook programs that could not be started from here (`path_var` is
+/// `$PATH`): a fault would fail only when it fires, mid-drill. Each problem
+/// is where the file names the program, saying why.
+pub fn missing_programs(programs: &[LocatedProgram], path_var: Option<&OsStr>) -> Vec<Problem> {
+    programs
+        .iter()
+        .filter(|p| find_program(&p.program, path_var).is_none())
+        .map(|p| {
+            let mut problem = p.at.clone();
+            problem.message = if p.shell {
+                format!(
+                    "runs with sh -c (shell = true), and no executable {:?} is on PATH",
+                    p.program
+                )
+            } else if p.program.contains('/') {
+                format!("program {:?} is not an executable file", p.program)
+            } else {
+                format!(
+                    "program {:?} is not on PATH (install it, or give its full path)",
+                    p.program
+                )
+            };
+            problem
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_program_is_named_where_the_file_names_it_saying_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let tool = dir.path().join("tool");
+        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let at = |line| Problem {
+            file: PathBuf::from("drill.toml"),
+            line: Some(line),
+            key: format!("fault[{line}].inject"),
+            message: String::new(),
+        };
+        let program = |name: &str, shell, line| LocatedProgram {
+            program: name.to_string(),
+            shell,
+            at: at(line),
+        };
+        let programs = [
+            program("tool", false, 1),
+            program("absent-tool", false, 2),
+            program("sh-absent", true, 3),
+            program("/no/such/tool", false, 4),
+            program(tool.to_str().unwrap(), false, 5),
+        ];
+        let missing = missing_programs(&programs, Some(dir.path().as_os_str()));
+        let said: Vec<(Option<usize>, &str)> = missing
+            .iter()
+            .map(|p| (p.line, p.message.as_str()))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                (
+                    Some(2),
+                    "program \"absent-tool\" is not on PATH (install it, or give its full path)"
+                ),
+                (
+                    Some(3),
+                    "runs with sh -c (shell = true), and no executable \"sh-absent\" is on PATH"
+                ),
+                (
+                    Some(4),
+                    "program \"/no/such/tool\" is not an executable file"
+                ),
+            ]
+        );
+        assert_eq!(missing[0].key, "fault[2].inject");
+    }
 
     #[test]
     fn programs_are_found_like_execvp_finds_them() {

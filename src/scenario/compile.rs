@@ -28,11 +28,17 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
         }),
         None => Some(default_name(source)),
     };
-    if let Some(description) = &raw.description {
-        // Free text, but still a string value: checked and interpolated so a
-        // `${VAR}` typo is caught like anywhere else.
-        cx.text(description, "free text");
-    }
+    // Free text, but still a string value: checked and interpolated so a
+    // `${VAR}` typo is caught like anywhere else.
+    let description = raw
+        .description
+        .as_ref()
+        .map(|item| cx.text(item, "free text").map(|text| text.value));
+    let description = match description {
+        Some(None) => None,
+        Some(Some(text)) => Some(Some(text)),
+        None => Some(None),
+    };
     let load = load::compile(&raw.load, cx);
     let targets = target::compile(
         &raw.targets,
@@ -49,6 +55,7 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
     let targets: Option<Vec<_>> = targets.into_iter().map(|t| t.plan).collect();
     let plan = Plan {
         name: name?,
+        description: description?,
         source: source.to_path_buf(),
         targets: targets?,
         load: load.plan?,

@@ -27,7 +27,7 @@ mod target;
 
 use std::path::Path;
 
-pub use checks::find_program;
+pub use checks::{find_program, missing_programs};
 pub use error::{Problem, ScenarioError};
 pub use load::DEFAULT_MAX_LATE_PCT;
 pub use overrides::Overrides;

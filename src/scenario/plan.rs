@@ -14,6 +14,9 @@ use crate::sim::{Cluster, SimConfig, SimFault};
 pub struct Plan {
     /// Scenario name: the file's `name` key, else its file stem.
     pub name: String,
+    /// The scenario's `description`: what the drill is for, shown in
+    /// report.html so a results folder says what it tested.
+    pub description: Option<String>,
     /// The file it was read from (for messages and summary.json).
     pub source: PathBuf,
     pub targets: Vec<TargetPlan>,

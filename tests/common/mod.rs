@@ -55,6 +55,7 @@ pub fn users(n: u32) -> LoadModel {
 pub fn plan(name: &str, targets: Vec<TargetPlan>, model: LoadModel, duration: Duration) -> Plan {
     Plan {
         name: name.to_string(),
+        description: None,
         source: format!("{name}.toml").into(),
         targets,
         load: LoadPlan {

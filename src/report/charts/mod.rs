@@ -150,9 +150,9 @@ fn outcome_layers() -> Vec<Layer> {
             Box::new(kind(&[Kind::Degraded, Kind::Unrecognized])),
         ),
         layer(
-            "http 4xx / other",
+            "http 3xx / 4xx / other",
             RGBColor(204, 121, 167),
-            Box::new(kind(&[Kind::Http4xx, Kind::HttpOther])),
+            Box::new(kind(&[Kind::Http3xx, Kind::Http4xx, Kind::HttpOther])),
         ),
         layer(
             "http 5xx",
@@ -173,6 +173,11 @@ fn outcome_layers() -> Vec<Layer> {
             "reset",
             RGBColor(230, 159, 0),
             Box::new(kind(&[Kind::Reset])),
+        ),
+        layer(
+            "dns / tls",
+            RGBColor(0, 70, 110),
+            Box::new(kind(&[Kind::Dns, Kind::TlsHandshake, Kind::TlsCert])),
         ),
         layer(
             "other",

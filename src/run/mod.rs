@@ -1,0 +1,186 @@
+//! One run, end to end, as the sequence it is: the results folder (and
+//! plan.json), the engine started on one clock ([`start`]), the recording
+//! with the faults and markers beside it ([`record`]), the totals finished
+//! into the typed summary ([`finish`]), the assessment ([`judge`]) and the
+//! charts and report.html ([`render`]). Tests drive whole runs through
+//! [`run`] in-process.
+
+mod finish;
+mod folder;
+mod judge;
+mod record;
+mod render;
+mod start;
+
+pub use folder::default_out_dir;
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::classify::ClassifyConfig;
+use crate::engine::clock::RunClock;
+use crate::engine::limits;
+use crate::report::Writers;
+use crate::results::summary::Summary;
+use crate::results::{LoadError, WriteError};
+use crate::scenario::{LoadModel, Plan};
+use crate::sim::Sim;
+
+pub struct RunOptions {
+    pub plan: Plan,
+    /// Where to write; default `results/<UTC timestamp>-<scenario name>/`.
+    pub out_dir: Option<PathBuf>,
+    /// No per-second lines on stderr.
+    pub quiet: bool,
+    /// Lanes per target; default: the machine's parallelism shared by the targets.
+    pub lanes_per_target: Option<usize>,
+    /// Listen for manual markers (SIGUSR1, and `m` + Enter on stdin). Off
+    /// for in-process callers: it installs a signal handler and reads stdin.
+    pub markers: bool,
+}
+
+impl RunOptions {
+    /// Defaults: results under `results/`, per-second lines on, no markers.
+    pub fn new(plan: Plan) -> RunOptions {
+        RunOptions {
+            plan,
+            out_dir: None,
+            quiet: false,
+            lanes_per_target: None,
+            markers: false,
+        }
+    }
+}
+
+pub struct RunOutput {
+    pub out_dir: PathBuf,
+    pub summary: Summary,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot create results folder {path}: {source}")]
+    OutDir { path: PathBuf, source: io::Error },
+    #[error("cannot start the simulator: {0}")]
+    Sim(io::Error),
+    #[error("target {target}: {message}")]
+    Target { target: String, message: String },
+    #[error("cannot start the pacer thread: {0}")]
+    Pacer(String),
+    #[error("writing results in {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+    /// A whole file (summary.json, an .hgrm) that could not be replaced.
+    #[error(transparent)]
+    File(#[from] WriteError),
+    /// The files just written could not be read back to be judged.
+    #[error(transparent)]
+    Results(#[from] LoadError),
+    /// The closed model's users cannot all have a socket on this machine.
+    #[error(
+        "{users} users per target ({targets} target(s)) need about {needed} open files, \
+         but this process may open {allowed} (`ulimit -n`): raise it (`ulimit -n {needed}`) \
+         or lower `concurrency`; nothing was sent"
+    )]
+    TooManyUsers {
+        users: u32,
+        targets: usize,
+        needed: u64,
+        allowed: u64,
+    },
+}
+
+pub async fn run(opts: RunOptions, stop: CancellationToken) -> Result<RunOutput, RunError> {
+    let plan = &opts.plan;
+    let open_files = limits::raise_open_files_limit();
+    if let LoadModel::Concurrency { users, .. } = plan.load.model {
+        let needed = limits::files_for_users(u64::from(users.get()), &start::fds_per_request(plan));
+        if needed > open_files {
+            return Err(RunError::TooManyUsers {
+                users: users.get(),
+                targets: plan.targets.len(),
+                needed,
+                allowed: open_files,
+            });
+        }
+    }
+    let sim = if plan.uses_sim() {
+        let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        Some(
+            Sim::start(plan.sim.clone(), any, any)
+                .await
+                .map_err(RunError::Sim)?,
+        )
+    } else {
+        None
+    };
+    let result = run_with(&opts, sim.as_ref(), stop).await;
+    if let Some(sim) = sim {
+        sim.shutdown().await;
+    }
+    result
+}
+
+async fn run_with(
+    opts: &RunOptions,
+    sim: Option<&Sim>,
+    stop: CancellationToken,
+) -> Result<RunOutput, RunError> {
+    let plan = &opts.plan;
+    let out_dir = folder::create(opts.out_dir.as_deref(), plan)?;
+    let write_err = |source: io::Error| RunError::Write {
+        path: out_dir.clone(),
+        source,
+    };
+    let (mut specs, mut infos) = start::client_specs(plan, sim)?;
+    // Before any traffic, so the folder explains itself whatever happens next.
+    folder::write_plan(&out_dir, plan, &infos)?;
+
+    let classify = ClassifyConfig::from_plan(plan);
+    let clusters = start::cluster_registry(plan, &classify);
+    let names: Vec<String> = plan.targets.iter().map(|t| t.name.clone()).collect();
+    let clock = RunClock::starting_in(start::CLOCK_LEAD);
+    let mut writers = Writers::create(
+        &out_dir,
+        &names,
+        clusters.clone(),
+        clock.epoch,
+        opts.quiet,
+        plan.load.max_late_pct,
+    )
+    .map_err(write_err)?;
+    // Lanes stop on the user's interrupt or when writing results fails.
+    let engine = start::start_engine(
+        opts,
+        &mut specs,
+        &mut infos,
+        &classify,
+        &clusters,
+        clock,
+        stop.child_token(),
+    )?;
+    let open_files_limit = engine.open_files_limit;
+    // The console in run-clock order until the run returns.
+    let _live = crate::live::start(engine.end, opts.quiet);
+
+    let recorded = record::record(opts, sim, engine, clock, &mut writers, &out_dir, &stop)
+        .await
+        .map_err(write_err)?;
+    let summary = finish::finish(
+        &out_dir,
+        plan,
+        &infos,
+        &clusters.names(),
+        clock,
+        open_files_limit,
+        recorded,
+    )?;
+    let (results, assessment) = judge::judge(&out_dir, plan, summary)?;
+    render::render(&out_dir, &results, &assessment);
+    Ok(RunOutput {
+        out_dir,
+        summary: results.summary,
+    })
+}

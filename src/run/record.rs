@@ -1,0 +1,221 @@
+//! Recording: every lane's outcomes into the recorder (and through it the
+//! per-second files and console lines) while the faults and the manual
+//! markers run beside them on the same clock, until the last lane ends.
+
+use std::io;
+use std::path::Path;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::RunOptions;
+use super::start::Engine;
+use crate::drill::{FaultLog, FaultRecord, Marker, MarkerLog, drive_faults, watch_markers};
+use crate::engine::clock::RunClock;
+use crate::engine::schedule::Schedule;
+use crate::record::{Recorder, Totals, second_of};
+use crate::report::Writers;
+use crate::results::faults::JournalLine;
+use crate::scenario::{LoadModel, Plan};
+use crate::sim::Sim;
+
+/// What the recording stage leaves for the results.
+pub(super) struct Recorded {
+    pub totals: Totals,
+    pub faults: Vec<FaultRecord>,
+    pub markers: Vec<Marker>,
+    /// When the last request had its outcome, on the run clock.
+    pub requests_ended_ms: f64,
+    /// The user stopped the run before its planned end.
+    pub interrupted: bool,
+}
+
+/// Records until every lane has ended, then writes the last seconds. A
+/// failed write stops the lanes and is returned once they have ended.
+pub(super) async fn record(
+    opts: &RunOptions,
+    sim: Option<&Sim>,
+    engine: Engine,
+    clock: RunClock,
+    writers: &mut Writers,
+    out_dir: &Path,
+    stop: &CancellationToken,
+) -> io::Result<Recorded> {
+    let plan = &opts.plan;
+    let Engine {
+        mut outcomes,
+        lanes,
+        pacer,
+        end,
+        stop: lanes_stop,
+        ..
+    } = engine;
+    let mut recorder = Recorder::new(
+        plan.targets.len(),
+        lanes,
+        second_of(plan.load.warmup.as_micros() as u64),
+    )
+    .with_planned(planned_per_second(plan, end));
+    let faults_stop = lanes_stop.child_token();
+    let journal = out_dir.join(crate::drill::JOURNAL);
+    let log = FaultLog {
+        journal: Some(&journal),
+        quiet: opts.quiet,
+    };
+    let faults = drive_faults(
+        &plan.faults,
+        &plan.targets,
+        sim,
+        clock,
+        faults_stop.clone(),
+        log,
+    );
+    let record = async {
+        let mut failure = None;
+        while let Some(report) = outcomes.recv().await {
+            crate::live::progress(Duration::from_micros(clock.elapsed_us()).min(end));
+            if failure.is_none()
+                && let Err(e) = recorder.accept(report, writers)
+            {
+                failure = Some(e);
+                lanes_stop.cancel();
+            }
+        }
+        // Every lane has ended: the last request has its outcome.
+        let ended_ms = clock.elapsed_us() as f64 / 1000.0;
+        faults_stop.cancel();
+        (failure, ended_ms)
+    };
+    let mut marker_log = MarkerLog::new(clock);
+    let markers = async {
+        if !opts.markers {
+            return;
+        }
+        let mut signals = watch_markers(true);
+        loop {
+            tokio::select! {
+                _ = faults_stop.cancelled() => break,
+                Some(signal) = signals.recv() => {
+                    let marker = marker_log.add(signal);
+                    if !opts.quiet {
+                        crate::live::event(marker.at_ms, &format!(
+                            "[{:>8.3}s] marker {} ({})",
+                            marker.at_ms / 1000.0,
+                            marker.number,
+                            marker.source
+                        ));
+                    }
+                    append_to_journal(&journal, &JournalLine::Marker { marker: marker.clone() });
+                }
+            }
+        }
+    };
+    let (faults, (failure, requests_ended_ms), ()) = tokio::join!(faults, record, markers);
+    if let Some(pacer) = pacer {
+        // Every lane has ended, so the pacer has sent its last slot or seen
+        // the stop; this returns within one nap.
+        let _ = tokio::task::spawn_blocking(move || pacer.join()).await;
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+
+    let interrupted = stop.is_cancelled();
+    let end_second = seconds_to_write(end, interrupted.then(|| clock.elapsed_us()));
+    let totals = recorder.finish(end_second, writers);
+    // Every second's line is out: what happened after the last one too.
+    crate::live::finish();
+    Ok(Recorded {
+        totals: totals?,
+        faults,
+        markers: marker_log.markers,
+        requests_ended_ms,
+        interrupted,
+    })
+}
+
+/// A marker's line in faults.jsonl. Best effort: the marker is in
+/// summary.json whatever happens to the journal.
+fn append_to_journal(journal: &Path, entry: &JournalLine) {
+    if let Ok(mut line) = serde_json::to_string(entry) {
+        line.push('\n');
+        let _ = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(journal)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+    }
+}
+
+/// Seconds the timeline gets: every planned second of a run of length
+/// `end`, or of an interrupted one (`interrupted_at_us` on the run clock)
+/// those up to the second it was stopped in.
+fn seconds_to_write(end: Duration, interrupted_at_us: Option<u64>) -> u32 {
+    let planned_seconds = end.as_secs_f64().ceil() as u32;
+    match interrupted_at_us {
+        Some(at) => planned_seconds.min(second_of(at) + 1),
+        None => planned_seconds,
+    }
+}
+
+/// Per target, the sends the open model intends in each second of `end`
+/// (`None` for the closed model).
+fn planned_per_second(plan: &Plan, end: Duration) -> Vec<Option<Vec<u64>>> {
+    let seconds = end.as_secs_f64().ceil() as u32;
+    plan.targets
+        .iter()
+        .map(|_| match plan.load.model {
+            LoadModel::Rate { per_target } => {
+                let rate = per_target.per_second();
+                let before = |s: u32| {
+                    Schedule::slots_before(rate, Duration::from_secs(u64::from(s)).min(end))
+                };
+                Some((0..seconds).map(|s| before(s + 1) - before(s)).collect())
+            }
+            LoadModel::Concurrency { .. } => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::scenario::Overrides;
+
+    fn plan(load: &str) -> Plan {
+        let text = format!(
+            "[[target]]\nname = \"a\"\nurl = \"http://127.0.0.1:9/\"\n\
+             [[target]]\nname = \"b\"\nurl = \"http://127.0.0.1:9/\"\n[load]\n{load}"
+        );
+        crate::scenario::parse(&text, Path::new("p.toml"), &Overrides::default(), &|_| None)
+            .unwrap()
+    }
+
+    #[test]
+    fn an_interrupted_run_writes_the_seconds_up_to_the_one_it_stopped_in() {
+        let end = Duration::from_millis(10_500);
+        assert_eq!(seconds_to_write(end, None), 11);
+        assert_eq!(seconds_to_write(end, Some(0)), 1);
+        assert_eq!(seconds_to_write(end, Some(3_999_999)), 4);
+        assert_eq!(seconds_to_write(end, Some(4_000_000)), 5);
+        // Stopped after the planned end (the last outcomes): no extra second.
+        assert_eq!(seconds_to_write(end, Some(12_000_000)), 11);
+    }
+
+    #[test]
+    fn the_open_model_plans_each_seconds_sends_and_the_closed_none() {
+        let open = plan("rate = 4\nduration = \"2s\"\nwarmup = \"500ms\"\n");
+        let end = open.load.warmup + open.load.duration;
+        assert_eq!(
+            planned_per_second(&open, end),
+            [Some(vec![4, 4, 2]), Some(vec![4, 4, 2])]
+        );
+        let closed = plan("concurrency = 3\nduration = \"2s\"\n");
+        assert_eq!(
+            planned_per_second(&closed, closed.load.duration),
+            [None, None]
+        );
+    }
+}

@@ -1,0 +1,428 @@
+//! Starting the engine: one client per target (where it dials, with which
+//! Host), the in-flight caps the open-files limit allows, the lanes on the
+//! run clock and the pacer thread that feeds the open model's lanes.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{RunError, RunOptions};
+use crate::classify::ClassifyConfig;
+use crate::engine::buffers::BodyBudget;
+use crate::engine::client::{ClientSpec, TargetClient};
+use crate::engine::clock::RunClock;
+use crate::engine::lane::{LaneSpec, run_lane};
+use crate::engine::limits;
+use crate::engine::pacer::{PacedLane, spawn_pacer};
+use crate::engine::schedule::{Schedule, SplitOf};
+use crate::record::{ClusterRegistry, LaneReport, second_of};
+use crate::results::summary::TargetInfo;
+use crate::scenario::{ConnectionPolicy, Endpoint, LoadModel, Plan};
+use crate::sim::Sim;
+
+/// Time between building the clock and its zero, so every lane is parked on
+/// its first slot before traffic starts.
+pub(super) const CLOCK_LEAD: Duration = Duration::from_millis(100);
+/// Upper bound on requests in flight per target (open model). Far above
+/// rate × timeout for any sane drill; beyond it sends become late, counted.
+const MAX_IN_FLIGHT_PER_TARGET: usize = 20_000;
+
+/// The engine under way: every lane spawned, sending on the run clock.
+pub(super) struct Engine {
+    /// Every lane's outcomes; closed when the last lane has ended.
+    pub outcomes: mpsc::UnboundedReceiver<LaneReport>,
+    pub lanes: usize,
+    /// The open model's pacer thread (none for the closed model).
+    pub pacer: Option<JoinHandle<()>>,
+    /// Warmup + duration: when the lanes stop sending.
+    pub end: Duration,
+    /// Stops the lanes (the user's interrupt, or a failed write).
+    pub stop: CancellationToken,
+    pub open_files_limit: u64,
+}
+
+/// Spawns every target's lanes and the pacer; sets each target's in-flight
+/// cap in its client spec and in what the results say of it.
+pub(super) fn start_engine(
+    opts: &RunOptions,
+    specs: &mut [ClientSpec],
+    infos: &mut [TargetInfo],
+    classify: &ClassifyConfig,
+    clusters: &Arc<ClusterRegistry>,
+    clock: RunClock,
+    stop: CancellationToken,
+) -> Result<Engine, RunError> {
+    let plan = &opts.plan;
+    let end = plan.load.warmup + plan.load.duration;
+    let (tx, outcomes) = mpsc::unbounded_channel();
+    let lanes_per_target = opts
+        .lanes_per_target
+        .unwrap_or_else(|| default_lanes(specs.len()));
+    let open_files_limit = limits::raise_open_files_limit();
+    let caps = limits::in_flight_caps(
+        open_files_limit,
+        &fds_per_request(plan),
+        MAX_IN_FLIGHT_PER_TARGET,
+    );
+    for ((spec, info), cap) in specs.iter_mut().zip(infos.iter_mut()).zip(&caps) {
+        spec.max_idle = *cap;
+        info.in_flight_cap = Some(*cap);
+    }
+    let warmup_seconds = second_of(plan.load.warmup.as_micros() as u64);
+    let mut lane_count = 0;
+    let mut paced = Vec::new();
+    for (target, spec) in specs.iter().enumerate() {
+        let client = Arc::new(TargetClient::new(spec).map_err(|e| RunError::Target {
+            target: plan.targets[target].name.clone(),
+            message: format!("invalid Host header: {e}"),
+        })?);
+        let schedules = Schedule::split(split_of(plan.load.model), lanes_per_target as u64);
+        let lanes = schedules.len();
+        for schedule in schedules {
+            let slots = match schedule {
+                Schedule::Open {
+                    first,
+                    stride,
+                    rate,
+                } => {
+                    let (slots, rx) = mpsc::unbounded_channel();
+                    paced.push(PacedLane {
+                        first,
+                        stride,
+                        rate,
+                        slots,
+                    });
+                    Some(rx)
+                }
+                Schedule::Closed { .. } => None,
+            };
+            let lane = LaneSpec {
+                lane: lane_count,
+                target: target as u16,
+                schedule,
+                end,
+                max_in_flight: (caps[target] / lanes).max(1),
+                send_deadline: plan.load.timeout,
+                slots,
+                classify: classify.clone(),
+                clusters: clusters.clone(),
+                warmup_seconds,
+            };
+            tokio::spawn(run_lane(
+                lane,
+                client.clone(),
+                clock,
+                tx.clone(),
+                stop.clone(),
+            ));
+            lane_count += 1;
+        }
+    }
+    drop(tx);
+    let pacer = if paced.is_empty() {
+        None
+    } else {
+        let spawned = spawn_pacer(paced, clock.start.into_std(), end, stop.clone());
+        Some(spawned.map_err(|e| {
+            stop.cancel(); // the lanes would wait for slots forever
+            RunError::Pacer(e.to_string())
+        })?)
+    };
+    Ok(Engine {
+        outcomes,
+        lanes: lane_count,
+        pacer,
+        end,
+        stop,
+        open_files_limit,
+    })
+}
+
+/// How one target's load is shared out among its lanes.
+fn split_of(model: LoadModel) -> SplitOf {
+    match model {
+        LoadModel::Rate { per_target } => SplitOf::Rate(per_target.per_second()),
+        LoadModel::Concurrency { users, think_time } => SplitOf::Users {
+            users: users.get(),
+            think: think_time,
+        },
+    }
+}
+
+/// Descriptors each in-flight request holds per target: 1 for a remote
+/// target, 2 for the simulator in this process (it holds the other end).
+pub(super) fn fds_per_request(plan: &Plan) -> Vec<u64> {
+    plan.targets
+        .iter()
+        .map(|t| match t.endpoint {
+            Endpoint::Sim { .. } => 2,
+            Endpoint::Http(_) => 1,
+        })
+        .collect()
+}
+
+/// Every name the run knows before traffic has a slot (and a timeline
+/// column) from the start: the classifier's configured names in its order,
+/// then the clusters the SLOs name.
+pub(super) fn cluster_registry(plan: &Plan, classify: &ClassifyConfig) -> Arc<ClusterRegistry> {
+    let specs = plan
+        .slo
+        .all
+        .iter()
+        .chain(plan.slo.targets.iter().map(|(_, s)| s));
+    let slo_names = specs.flat_map(|s| s.expect_clusters.iter().chain(&s.only_clusters));
+    ClusterRegistry::new(
+        classify
+            .cluster_names()
+            .iter()
+            .chain(slo_names)
+            .map(String::as_str),
+    )
+}
+
+/// Per target, the client (where it dials, with which Host) and what the
+/// results say of it; the in-flight cap is set when the engine starts.
+pub(super) fn client_specs(
+    plan: &Plan,
+    sim: Option<&Sim>,
+) -> Result<(Vec<ClientSpec>, Vec<TargetInfo>), RunError> {
+    let mut specs = Vec::new();
+    let mut infos = Vec::new();
+    let body_budget = BodyBudget::new(plan.load.max_buffered);
+    for t in &plan.targets {
+        let (dial, host, endpoint) = match &t.endpoint {
+            Endpoint::Http(h) => {
+                let dial = match h.connect {
+                    Some(addr) => with_authority(&h.url, &addr.to_string()),
+                    None => h.url.clone(),
+                };
+                (dial, h.host_header.clone(), h.url.to_string())
+            }
+            Endpoint::Sim { cluster, path } => {
+                let sim = sim.expect("the simulator runs when a target uses it");
+                let addr = sim.addr(*cluster).to_string();
+                let dial =
+                    format!("http://{addr}{path}")
+                        .parse()
+                        .map_err(|e| RunError::Target {
+                            target: t.name.clone(),
+                            message: format!("{e}"),
+                        })?;
+                (dial, addr, format!("sim:{}{path}", cluster.name()))
+            }
+        };
+        infos.push(TargetInfo {
+            name: t.name.clone(),
+            endpoint,
+            dialed: dial.to_string(),
+            host: host.clone(),
+            connection: match t.connection {
+                ConnectionPolicy::KeepAlive => "keep-alive",
+                ConnectionPolicy::New => "new",
+            },
+            requested_rate: match plan.load.model {
+                LoadModel::Rate { per_target } => Some(per_target.per_second()),
+                LoadModel::Concurrency { .. } => None,
+            },
+            in_flight_cap: None,
+        });
+        specs.push(ClientSpec {
+            dial,
+            host,
+            policy: t.connection,
+            timeout: plan.load.timeout,
+            connect_timeout: plan.load.connect_timeout,
+            max_body_bytes: plan.load.max_body_bytes,
+            body_budget: body_budget.clone(),
+            max_idle: MAX_IN_FLIGHT_PER_TARGET,
+        });
+    }
+    Ok((specs, infos))
+}
+
+fn with_authority(url: &hyper::Uri, authority: &str) -> hyper::Uri {
+    let mut parts = url.clone().into_parts();
+    parts.authority = Some(
+        authority
+            .parse()
+            .expect("a socket address is a valid authority"),
+    );
+    hyper::Uri::from_parts(parts).expect("scheme and path kept")
+}
+
+fn default_lanes(targets: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / targets.max(1)).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::scenario::Overrides;
+
+    fn plan(text: &str) -> Plan {
+        crate::scenario::parse(text, Path::new("p.toml"), &Overrides::default(), &|_| None).unwrap()
+    }
+
+    #[test]
+    fn the_registry_holds_the_classifiers_names_then_those_the_slos_name() {
+        let plan = plan(
+            "[[target]]\nname = \"primary\"\nurl = \"http://127.0.0.1:9/productpage\"\n\
+             [load]\nrate = 1\nduration = \"1s\"\n\
+             [clusters]\neast = [\"-east-\"]\n\
+             [slo]\nexpect_clusters = [\"east\", \"west\"]\n",
+        );
+        let classify = ClassifyConfig::from_plan(&plan);
+        let registry = cluster_registry(&plan, &classify);
+        let names = registry.names();
+        assert_eq!(names, ["east", "west"]);
+    }
+
+    #[test]
+    fn a_simulator_target_holds_two_descriptors_per_request_a_remote_one() {
+        let plan = plan(
+            "[[target]]\nname = \"a\"\nurl = \"sim:primary\"\n\
+             [[target]]\nname = \"b\"\nurl = \"http://127.0.0.1:9/\"\n\
+             [load]\nrate = 1\nduration = \"1s\"\n",
+        );
+        assert_eq!(fds_per_request(&plan), [2, 1]);
+    }
+
+    /// Where hyper-util's `HttpConnector` dials a URI: its host without
+    /// IPv6 brackets, and its port, or 80 when the URI has none
+    /// (`get_host_port` and `strip_ipv6_brackets` in hyper-util).
+    fn connector_dials(uri: &hyper::Uri) -> (String, u16) {
+        let host = uri.host().expect("a dialable URI has a host");
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        (host.to_string(), uri.port_u16().unwrap_or(80))
+    }
+
+    /// A small deterministic generator (xorshift64*), so the cases are the
+    /// same on every run and a failure names its seed.
+    struct Cases(u64);
+    impl Cases {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[(self.next() % items.len() as u64) as usize]
+        }
+    }
+
+    /// `(written, dialled)`: how the generated port is written after the
+    /// host, and the port that text means, when it is one.
+    fn port_case(cases: &mut Cases) -> (String, Option<Option<u16>>) {
+        const BAD: &[&str] = &[
+            ":0",
+            ":65536",
+            ":99999",
+            ":8a",
+            ":",
+            ":080",
+            ":-1",
+            ":+80",
+            ":1e3",
+            ": 80",
+            ":4294967377",
+            ":655350",
+            ":0x50",
+        ];
+        match cases.next() % 4 {
+            0 => (String::new(), Some(None)),
+            1 => (cases.pick(BAD).to_string(), None),
+            _ => {
+                let port = 1 + (cases.next() % 65535) as u16;
+                (format!(":{port}"), Some(Some(port)))
+            }
+        }
+    }
+
+    #[test]
+    fn every_url_the_compiler_accepts_is_dialled_at_exactly_its_host_and_port() {
+        const HOSTS: &[(&str, &str)] = &[
+            ("127.0.0.1", "127.0.0.1"),
+            ("[::1]", "::1"),
+            ("[::ffff:127.0.0.1]", "::ffff:127.0.0.1"),
+            ("localhost", "localhost"),
+            ("198.51.100.7", "198.51.100.7"),
+            ("bookinfo.example.com", "bookinfo.example.com"),
+            ("a-b.c", "a-b.c"),
+        ];
+        const PATHS: &[&str] = &[
+            "",
+            "/",
+            "/productpage",
+            "/productpage?u=normal",
+            "/a:1",
+            "/:80",
+        ];
+        let mut cases = Cases(0x9E37_79B9_7F4A_7C15);
+        let (mut accepted, mut refused) = (0, 0);
+        for case in 0..3000 {
+            let (written_host, host) = HOSTS[(cases.next() % HOSTS.len() as u64) as usize];
+            let (port_text, port) = port_case(&mut cases);
+            let url = format!("http://{written_host}{port_text}{}", cases.pick(PATHS));
+            let via_flag = cases.next().is_multiple_of(2);
+            let (text, overrides) = if via_flag {
+                let overrides = Overrides {
+                    targets: vec![("primary".into(), url.clone())],
+                    ..Overrides::default()
+                };
+                let text = "[load]\nrate = 1\nduration = \"1s\"\n".to_string();
+                (text, overrides)
+            } else {
+                let text = format!(
+                    "[[target]]\nname = \"primary\"\nurl = {url:?}\n[load]\nrate = 1\nduration = \"1s\"\n"
+                );
+                (text, Overrides::default())
+            };
+            let compiled =
+                crate::scenario::parse(&text, Path::new("p.toml"), &overrides, &|_| None);
+            let Ok(plan) = compiled else {
+                if port.is_some() {
+                    panic!("case {case}: {url} was refused: {:?}", compiled.err());
+                }
+                refused += 1;
+                continue;
+            };
+            let expected_port = port
+                .unwrap_or_else(|| panic!("case {case}: {url} has no valid port but compiled"))
+                .unwrap_or(80);
+            let (specs, infos) = client_specs(&plan, None).unwrap();
+            let dials = connector_dials(&specs[0].dial);
+            assert_eq!(
+                dials,
+                (host.to_string(), expected_port),
+                "case {case}: {url}"
+            );
+            let reported: hyper::Uri = infos[0].dialed.parse().unwrap();
+            assert_eq!(connector_dials(&reported), dials, "case {case}: {url}");
+            accepted += 1;
+        }
+        // Both sides of the property were exercised.
+        assert!(accepted > 1000 && refused > 300, "{accepted} {refused}");
+    }
+
+    #[test]
+    fn connect_is_dialled_instead_of_the_url() {
+        let text = "[[target]]\nname = \"primary\"\nurl = \"http://bookinfo.example.com:8080/productpage\"\nconnect = \"127.0.0.1:9999\"\n[load]\nrate = 1\nduration = \"1s\"\n";
+        let plan =
+            crate::scenario::parse(text, Path::new("p.toml"), &Overrides::default(), &|_| None)
+                .unwrap();
+        let (specs, infos) = client_specs(&plan, None).unwrap();
+        assert_eq!(connector_dials(&specs[0].dial), ("127.0.0.1".into(), 9999));
+        assert_eq!(infos[0].dialed, "http://127.0.0.1:9999/productpage");
+        assert_eq!(specs[0].host, "bookinfo.example.com:8080");
+    }
+}
