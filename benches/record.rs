@@ -7,37 +7,10 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use meshdrill::outcome::{Kind, Outcome, Page};
 use meshdrill::record::{SecondStats, Shard, new_histogram};
 
-/// 1,000 outcomes of one second: mostly ok pages with a spread of
-/// latencies, some 5xx and timeouts, from a fixed xorshift seed.
-fn outcomes(second: u64) -> Vec<Outcome> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..1000)
-        .map(|i| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let kind = match x % 100 {
-                0..=1 => Kind::Http5xx,
-                2 => Kind::Timeout,
-                _ => Kind::Ok,
-            };
-            let latency_us = 500 + x % 20_000;
-            Outcome {
-                target: 0,
-                intended_us: second * 1_000_000 + i * 1000,
-                latency_us,
-                service_us: latency_us - 50,
-                send_lag_us: x % 80,
-                kind,
-                status: if kind == Kind::Http5xx { 503 } else { 200 },
-                page: Page::default(),
-            }
-        })
-        .collect()
-}
+mod common;
+use common::{lane_seconds, outcomes};
 
 fn record(c: &mut Criterion) {
     let batch = outcomes(3);
@@ -69,15 +42,7 @@ fn record(c: &mut Criterion) {
 fn merge(c: &mut Criterion) {
     // What the recorder merges each second: one second from each of two
     // lanes (this machine's default), 1,000 outcomes each.
-    let lanes: Vec<SecondStats> = (0..2)
-        .map(|lane| {
-            let mut s = SecondStats::new();
-            for o in outcomes(3 + lane) {
-                s.record(&o);
-            }
-            s
-        })
-        .collect();
+    let lanes = lane_seconds(2);
     let mut group = c.benchmark_group("merge");
     group.bench_function(BenchmarkId::new("second", "2 lanes"), |b| {
         b.iter(|| {
