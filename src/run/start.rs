@@ -18,7 +18,7 @@ use crate::engine::lane::{LaneSpec, run_lane};
 use crate::engine::limits;
 use crate::engine::pacer::{PacedLane, spawn_pacer};
 use crate::engine::schedule::{Schedule, SplitOf};
-use crate::record::{ClusterRegistry, LaneReport, second_of};
+use crate::record::{AddressRegistry, ClusterRegistry, LaneReport, second_of};
 use crate::results::summary::TargetInfo;
 use crate::scenario::{ConnectionPolicy, Endpoint, LoadModel, Plan};
 use crate::sim::Sim;
@@ -44,6 +44,12 @@ pub(super) struct Engine {
     pub open_files_limit: u64,
 }
 
+/// The run's slot registries every lane asks (once per name or address).
+pub(super) struct Registries<'a> {
+    pub clusters: &'a Arc<ClusterRegistry>,
+    pub addresses: &'a Arc<AddressRegistry>,
+}
+
 /// Spawns every target's lanes and the pacer; sets each target's in-flight
 /// cap in its client spec and in what the results say of it.
 pub(super) fn start_engine(
@@ -51,7 +57,7 @@ pub(super) fn start_engine(
     specs: &mut [ClientSpec],
     infos: &mut [TargetInfo],
     classify: &ClassifyConfig,
-    clusters: &Arc<ClusterRegistry>,
+    registries: Registries<'_>,
     clock: RunClock,
     stop: CancellationToken,
 ) -> Result<Engine, RunError> {
@@ -108,7 +114,8 @@ pub(super) fn start_engine(
                 send_deadline: plan.load.timeout,
                 slots,
                 classify: classify.clone(),
-                clusters: clusters.clone(),
+                clusters: registries.clusters.clone(),
+                addresses: registries.addresses.clone(),
                 warmup_seconds,
             };
             tokio::spawn(run_lane(
@@ -228,6 +235,10 @@ pub(super) fn client_specs(
                 LoadModel::Concurrency { .. } => None,
             },
             in_flight_cap: None,
+            max_connection_age: match t.connection {
+                ConnectionPolicy::KeepAlive => t.max_connection_age,
+                ConnectionPolicy::New => None,
+            },
         });
         specs.push(ClientSpec {
             dial,
@@ -238,6 +249,11 @@ pub(super) fn client_specs(
             max_body_bytes: plan.load.max_body_bytes,
             body_budget: body_budget.clone(),
             max_idle: MAX_IN_FLIGHT_PER_TARGET,
+            max_connection_age: match t.connection {
+                ConnectionPolicy::KeepAlive => t.max_connection_age,
+                // Every connection serves one request: none gets old.
+                ConnectionPolicy::New => None,
+            },
         });
     }
     Ok((specs, infos))
