@@ -436,8 +436,8 @@ duration = "30s"
 [laod]
 "#,
         &[
-            "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection)",
-            "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters)",
+            "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection, max_connection_age)",
+            "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters, dns)",
         ],
     );
 }
@@ -942,7 +942,7 @@ sim = "down"
     assert_eq!(
         display.lines().next(),
         Some(
-            "demo.toml:2: colour is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters)"
+            "demo.toml:2: colour is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters, dns)"
         )
     );
 }
