@@ -128,6 +128,11 @@ async fn two_servers() -> u16 {
 }
 
 fn scenario(host: &str, port: u16, dns: SocketAddr, duration_s: u32) -> Plan {
+    scenario_with(host, port, dns, duration_s, "")
+}
+
+/// `dns_keys`: more lines of the `[dns]` table.
+fn scenario_with(host: &str, port: u16, dns: SocketAddr, duration_s: u32, dns_keys: &str) -> Plan {
     let text = format!(
         r#"name = "dns-move"
 [[target]]
@@ -144,6 +149,7 @@ max_late_pct = 50
 
 [dns]
 nameservers = ["{dns}"]
+{dns_keys}
 "#
     );
     meshdrill::scenario::parse(
@@ -259,6 +265,30 @@ async fn traffic_follows_a_dns_change_within_ttl_plus_max_connection_age() {
         .map(|r| r.requests)
         .sum();
     assert_eq!(from_rows, results.summary.targets[0].requests);
+}
+
+/// `[dns] min_ttl` keeps an answer past its TTL: connections are retired
+/// for their age, but the name still resolves to the cached address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn min_ttl_keeps_the_cached_address_after_the_zone_moves() {
+    let (dns, zone, _server) = dns_server().await;
+    let port = two_servers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan = scenario_with("bookinfo.test", port, dns, 5, "min_ttl = \"1h\"");
+    let flipped = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        flip(&zone, Ipv4Addr::new(127, 0, 0, 3), 2).await;
+    });
+    let results = run_in(plan, dir.path()).await;
+    flipped.await.unwrap();
+    let ips = &results.summary.targets[0].ips;
+    assert_eq!(
+        ips.keys().collect::<Vec<_>>(),
+        [&format!("127.0.0.2:{port}")],
+        "{ips:?}"
+    );
+    assert_ips_add_up(&results);
+    assert_eq!(results.summary.scenario.dns.min_ttl_s, Some(3600.0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
