@@ -65,8 +65,11 @@ impl Writers {
 
 impl RowSink for Writers {
     fn second(&mut self, row: &SecondRow<'_>) -> io::Result<()> {
-        self.timeline.write(row)?;
+        // Before the timeline: a second a killed run left in timeline.csv
+        // is then in addresses.csv too, so a rebuild (which keeps the
+        // timeline's whole seconds) finds every address of it.
         self.addresses.write(row)?;
+        self.timeline.write(row)?;
         self.hlog.write(row)?;
         self.hlog_ok.write(row)?;
         self.console.write(row)
