@@ -165,6 +165,9 @@ fn a_finished_run_without_its_summary_is_rebuilt_to_the_same_totals_and_verdict(
         assert_eq!(r.ok_by_version, o.ok_by_version, "{}", r.name);
         assert_eq!(r.clusters, o.clusters, "{}", r.name);
         assert_eq!(r.latency_ms, o.latency_ms, "{}", r.name);
+        // From addresses.csv: the same address totals, adding up alike.
+        assert_eq!(r.ips, o.ips, "{}", r.name);
+        assert!(!r.ips.is_empty(), "{}", r.name);
     }
     assert_eq!(
         rebuilt.faults[0].injected_at_ms,

@@ -64,6 +64,7 @@ fn sim_target(name: &str, cluster: Cluster) -> TargetPlan {
             path: "/productpage".into(),
         },
         connection: ConnectionPolicy::KeepAlive,
+        max_connection_age: None,
     }
 }
 
@@ -76,6 +77,7 @@ fn http_target(name: &str, url: &str, host: &str, connect: Option<&str>) -> Targ
             connect: connect.map(|c| c.parse::<SocketAddr>().unwrap()),
         }),
         connection: ConnectionPolicy::KeepAlive,
+        max_connection_age: None,
     }
 }
 
@@ -90,6 +92,7 @@ fn default_load(model: LoadModel, duration: Duration) -> LoadPlan {
         max_body_bytes: 1 << 20,
         max_buffered: 256 << 20,
         max_late_pct: 1.0,
+        max_connection_age: None,
     }
 }
 
@@ -145,6 +148,7 @@ fn shipped_demo_compiles_to_the_documented_drill() {
                 ],
             },
             clusters: Vec::new(),
+            dns: Default::default(),
         }
     );
     assert!(plan.uses_sim());
@@ -184,6 +188,7 @@ duration = "1m"
             recovery: RecoveryRule::default(),
             slo: SloPlan::default(),
             clusters: Vec::new(),
+            dns: Default::default(),
         }
     );
 }
@@ -252,6 +257,7 @@ sim = "http503"
             path: "/health".into(),
         },
         connection: ConnectionPolicy::KeepAlive,
+        max_connection_age: None,
     };
     let on_secondary = |fault| FaultAction::Sim {
         cluster: Cluster::Secondary,
@@ -276,6 +282,7 @@ sim = "http503"
                 max_body_bytes: 512 * 1024,
                 max_buffered: 64 << 20,
                 max_late_pct: 1.0,
+                max_connection_age: None,
             },
             // Sorted by `at`, not file order.
             faults: vec![
@@ -300,6 +307,7 @@ sim = "http503"
             recovery: RecoveryRule::default(),
             slo: SloPlan::default(),
             clusters: Vec::new(),
+            dns: Default::default(),
         }
     );
     assert!(plan.uses_sim());
@@ -428,8 +436,8 @@ duration = "30s"
 [laod]
 "#,
         &[
-            "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection)",
-            "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters)",
+            "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection, max_connection_age)",
+            "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters, dns)",
         ],
     );
 }
@@ -934,7 +942,7 @@ sim = "down"
     assert_eq!(
         display.lines().next(),
         Some(
-            "demo.toml:2: colour is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters)"
+            "demo.toml:2: colour is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters, dns)"
         )
     );
 }

@@ -1,7 +1,7 @@
 //! Seeded inputs shared by the benches, so the wall-clock benches and the
 //! instruction-count gate measure the same outcomes.
 
-use meshdrill::outcome::{Kind, Outcome, Page};
+use meshdrill::outcome::{AddressId, Kind, Outcome, Page};
 use meshdrill::record::SecondStats;
 
 /// 1,000 outcomes of one second: mostly ok pages with a spread of
@@ -28,6 +28,7 @@ pub fn outcomes(second: u64) -> Vec<Outcome> {
                 kind,
                 status: if kind == Kind::Http5xx { 503 } else { 200 },
                 page: Page::default(),
+                address: AddressId(0),
             }
         })
         .collect()

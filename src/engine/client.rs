@@ -4,6 +4,7 @@
 
 use std::error::Error as StdError;
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,11 +14,14 @@ use hyper::body::Body;
 use hyper::header::{CONNECTION, HOST, HeaderValue, USER_AGENT};
 use hyper::{HeaderMap, Request, StatusCode, Uri};
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::{CaptureConnection, capture_connection};
 use hyper_util::rt::TokioExecutor;
 use tokio::time::Instant;
 
 use crate::engine::buffers::{BodyBudget, BodyBuf, Refused};
+use crate::engine::conn_info::ConnInfo;
+use crate::engine::connect::{ConnectError, ConnectSpec, Connector};
+use crate::engine::resolve::Resolver;
 use crate::outcome::Kind;
 use crate::scenario::ConnectionPolicy;
 
@@ -32,19 +36,37 @@ const READ_BUFFER_MAX: usize = 64 * 1024;
 /// to the simulator's bound addresses.
 #[derive(Clone, Debug)]
 pub struct ClientSpec {
-    /// The URI actually dialed (authority = the `connect` address when set).
-    pub dial: Uri,
-    /// Host header sent (the URL's authority, or the scenario's `host`).
+    /// The request URI: the real host's authority (the scenario's `host`,
+    /// else the URL's), so HTTP/2's `:authority` and the pool key are the
+    /// host's; `connect.pin` says where that host is dialed.
+    pub uri: Uri,
+    /// Host header sent: the authority of `uri`.
     pub host: String,
+    pub connect: ConnectSpec,
+    /// The run's name resolution, shared by every target.
+    pub resolver: Arc<Resolver>,
     pub policy: ConnectionPolicy,
     pub timeout: Duration,
-    pub connect_timeout: Duration,
     pub max_body_bytes: usize,
     /// The run's body buffer budget (`load.max_buffered`), one for all targets.
     pub body_budget: Arc<BodyBudget>,
     /// Most idle pooled connections kept (keep-alive): with the in-flight cap
     /// this bounds the descriptors a target can hold.
     pub max_idle: usize,
+    /// A pooled connection older than this is retired after its response
+    /// (see [`TargetClient::exchange`]); `None`: never for its age.
+    pub max_connection_age: Option<Duration>,
+}
+
+/// One exchange's reply and the address that answered it.
+pub struct Answer {
+    pub reply: Reply,
+    /// The connection's peer; for a failure, the address being dialed when
+    /// the connector says so. `None` when no address is known: the name did
+    /// not resolve, or the request timed out before any answer (with
+    /// `max_connection_age` set, the connection is captured and its peer is
+    /// known then too).
+    pub peer: Option<SocketAddr>,
 }
 
 /// What came back from one exchange, before classification.
@@ -59,20 +81,19 @@ pub enum Reply {
 }
 
 pub struct TargetClient {
-    http: Client<HttpConnector, Empty<Bytes>>,
-    dial: Uri,
+    http: Client<Connector, Empty<Bytes>>,
+    uri: Uri,
     host: HeaderValue,
     close: bool,
     timeout: Duration,
     max_body_bytes: usize,
     body_budget: Arc<BodyBudget>,
+    max_connection_age: Option<Duration>,
 }
 
 impl TargetClient {
     pub fn new(spec: &ClientSpec) -> Result<TargetClient, hyper::header::InvalidHeaderValue> {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(spec.connect_timeout));
-        connector.set_nodelay(true);
+        let connector = Connector::new(spec.connect.clone(), spec.resolver.clone());
         let mut builder = Client::builder(TokioExecutor::new());
         builder.http1_max_buf_size(READ_BUFFER_MAX);
         let close = spec.policy == ConnectionPolicy::New;
@@ -86,12 +107,13 @@ impl TargetClient {
         }
         Ok(TargetClient {
             http: builder.build(connector),
-            dial: spec.dial.clone(),
+            uri: spec.uri.clone(),
             host: HeaderValue::from_str(&spec.host)?,
             close,
             timeout: spec.timeout,
             max_body_bytes: spec.max_body_bytes,
             body_budget: spec.body_budget.clone(),
+            max_connection_age: spec.max_connection_age,
         })
     }
 
@@ -105,28 +127,76 @@ impl TargetClient {
     /// since `sent`. A body that would pass `max_body` is `body_too_large`
     /// (at once when its Content-Length says so); one the run's buffer
     /// budget cannot hold is `local_error`.
-    pub async fn exchange(&self, body: &mut BodyBuf, sent: Instant) -> Reply {
+    ///
+    /// With `max_connection_age`, the request's connection is captured
+    /// (hyper-util's `capture_connection`: one small allocation per
+    /// request, which is why it is only done then) and, when the
+    /// connection is older than the age, poisoned: the pool does not hand
+    /// it out again, so the next request dials afresh (and resolves the
+    /// name again, subject to its TTL).
+    pub async fn exchange(&self, body: &mut BodyBuf, sent: Instant) -> Answer {
         body.clear();
         let deadline = sent + self.timeout;
-        match tokio::time::timeout_at(deadline, self.exchange_inner(body)).await {
-            Ok(reply) => reply,
-            Err(_) => Reply::Failed(Kind::Timeout),
+        let mut request = self.request();
+        let captured = self
+            .max_connection_age
+            .map(|_| capture_connection(&mut request));
+        let mut peer = None;
+        let inner = self.exchange_inner(request, body, &mut peer, captured.as_ref());
+        let reply = tokio::time::timeout_at(deadline, inner).await;
+        if let Some(captured) = &captured
+            && peer.is_none()
+        {
+            peer = captured_info(captured).map(|info| info.peer);
+        }
+        match reply {
+            Ok(reply) => Answer { reply, peer },
+            Err(_) => Answer {
+                reply: Reply::Failed(Kind::Timeout),
+                peer,
+            },
         }
     }
 
-    async fn exchange_inner(&self, body: &mut BodyBuf) -> Reply {
+    fn request(&self) -> Request<Empty<Bytes>> {
         let mut request = Request::new(Empty::<Bytes>::new());
-        *request.uri_mut() = self.dial.clone();
+        *request.uri_mut() = self.uri.clone();
         let headers = request.headers_mut();
         headers.insert(HOST, self.host.clone());
         headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
         if self.close {
             headers.insert(CONNECTION, HeaderValue::from_static("close"));
         }
+        request
+    }
+
+    /// `peer` is set as soon as the address is known, so a timeout later
+    /// still says who was (not) answering.
+    async fn exchange_inner(
+        &self,
+        request: Request<Empty<Bytes>>,
+        body: &mut BodyBuf,
+        peer: &mut Option<SocketAddr>,
+        captured: Option<&CaptureConnection>,
+    ) -> Reply {
         let response = match self.http.request(request).await {
             Ok(response) => response,
-            Err(err) => return Reply::Failed(transport_kind(&err, err.is_connect())),
+            Err(err) => {
+                *peer = crate::engine::connect::dialed_addr(&err);
+                return Reply::Failed(transport_kind(&err, err.is_connect()));
+            }
         };
+        let info = response.extensions().get::<ConnInfo>().copied();
+        *peer = info.map(|i| i.peer);
+        if let (Some(age), Some(info), Some(captured)) = (self.max_connection_age, info, captured)
+            && info.opened_at.elapsed() >= age
+        {
+            // Before the body is read: once it is, the connection is back
+            // in the pool, where another request could take it first.
+            if let Some(connection) = captured.connection_metadata().as_ref() {
+                connection.poison();
+            }
+        }
         let (parts, mut incoming) = response.into_parts();
         let declared = incoming.size_hint().exact();
         if declared.is_some_and(|n| n > self.max_body_bytes as u64) {
@@ -154,12 +224,26 @@ impl TargetClient {
     }
 }
 
+/// The connection info of a captured connection (its `Connected::extra`).
+fn captured_info(captured: &CaptureConnection) -> Option<ConnInfo> {
+    let connected = captured.connection_metadata();
+    let mut extensions = hyper::http::Extensions::new();
+    connected.as_ref()?.get_extras(&mut extensions);
+    extensions.get::<ConnInfo>().copied()
+}
+
 /// Maps a client error to the failure an operator would name, by walking the
 /// error's sources down to the OS error when there is one.
 pub fn transport_kind(err: &(dyn StdError + 'static), connecting: bool) -> Kind {
     let mut cause: Option<&(dyn StdError + 'static)> = Some(err);
     let mut incomplete = false;
     while let Some(e) = cause {
+        if let Some(kind) = e
+            .downcast_ref::<ConnectError>()
+            .and_then(ConnectError::kind)
+        {
+            return kind;
+        }
         if let Some(io) = e.downcast_ref::<io::Error>() {
             return io_kind(io, connecting);
         }

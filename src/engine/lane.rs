@@ -24,11 +24,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::classify::{Classifier, ClassifyConfig, ClusterId, Page, PodId};
 use crate::engine::buffers::{BodyBuf, BodyPool};
-use crate::engine::client::{Reply, TargetClient};
+use crate::engine::client::{Answer, Reply, TargetClient};
 use crate::engine::clock::RunClock;
 use crate::engine::schedule::Schedule;
-use crate::outcome::{Kind, Outcome, TargetId};
-use crate::record::{ClusterRegistry, LATE_SEND_US, LaneReport, LaneTallies, Shard, second_of};
+use crate::outcome::{AddressId, Kind, Outcome, TargetId};
+use crate::record::{
+    AddressRegistry, ClusterRegistry, LATE_SEND_US, LaneAddresses, LaneReport, LaneTallies, Shard,
+    second_of,
+};
 
 /// How often finished seconds are handed to the recorder.
 const TICK: Duration = Duration::from_millis(250);
@@ -58,6 +61,8 @@ pub struct LaneSpec {
     pub classify: ClassifyConfig,
     /// The run's cluster slots, asked once per name this lane meets.
     pub clusters: Arc<ClusterRegistry>,
+    /// The run's address slots, asked once per address this lane meets.
+    pub addresses: Arc<AddressRegistry>,
     /// Seconds before this one are warmup: not in the pod tallies.
     pub warmup_seconds: u32,
 }
@@ -111,7 +116,7 @@ struct Exchanged {
     intended: Instant,
     sent: Instant,
     done: Instant,
-    reply: Reply,
+    answer: Answer,
 }
 
 pub async fn run_lane(
@@ -126,6 +131,7 @@ pub async fn run_lane(
     // One classifier per lane: its pod table is lane-local, so no lock.
     let mut classifier = Classifier::new(&spec.classify);
     let mut tallies = Tallies::default();
+    let mut addresses = LaneAddresses::default();
     let mut inflight = FuturesUnordered::new();
     let mut floors = FloorCounts::default();
     let mut shard = Shard::default();
@@ -284,7 +290,8 @@ pub async fn run_lane(
                 floors.remove(done.floor);
                 let mut pause = think;
                 if let Some(exchanged) = done.exchange {
-                    let outcome = finish(exchanged, done.body.as_slice(), &mut classifier, clock, spec.target);
+                    let address = addresses.slot(exchanged.answer.peer, &spec.addresses);
+                    let outcome = finish(exchanged, done.body.as_slice(), &mut classifier, clock, spec.target, address);
                     let outcome = tallies.count(outcome, &classifier, &spec.clusters, spec.warmup_seconds);
                     if outcome.kind == Kind::LocalError {
                         pause = pause.max(LOCAL_ERROR_PAUSE);
@@ -368,14 +375,14 @@ async fn request(
         };
     }
     let sent = Instant::now().max(intended);
-    let reply = client.exchange(&mut body, sent).await;
+    let answer = client.exchange(&mut body, sent).await;
     let done = Instant::now();
     Done {
         exchange: Some(Exchanged {
             intended,
             sent,
             done,
-            reply,
+            answer,
         }),
         body,
         floor,
@@ -406,6 +413,7 @@ fn abandoned_at_stop(
             kind: Kind::Abandoned,
             status: 0,
             page: Page::default(),
+            address: AddressId::NONE,
         })
 }
 
@@ -416,8 +424,9 @@ fn finish(
     classifier: &mut Classifier,
     clock: RunClock,
     target: TargetId,
+    address: AddressId,
 ) -> Outcome {
-    let (kind, status, page) = match x.reply {
+    let (kind, status, page) = match x.answer.reply {
         Reply::Response { status, headers } => {
             let (kind, page) = classifier.classify(status.as_u16(), &headers, body);
             (kind, status.as_u16(), page)
@@ -434,6 +443,7 @@ fn finish(
         kind,
         status,
         page,
+        address,
     }
 }
 

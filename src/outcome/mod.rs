@@ -3,8 +3,10 @@
 //! never allocates; every failure the drill exists to measure is a variant
 //! here, never an error that aborts the run.
 
+pub mod address;
 pub mod page;
 
+pub use address::AddressId;
 pub use page::Page;
 
 /// Index of a target in the plan (`Plan::targets`). Runs have at most a few
@@ -156,6 +158,10 @@ pub struct Outcome {
     pub status: u16,
     /// What the body said (reviews version, stars, pod, cluster...).
     pub page: Page,
+    /// The address that answered (the connection's peer), or the one being
+    /// dialed when the request failed; [`AddressId::NONE`] when none is
+    /// known (a name that did not resolve).
+    pub address: AddressId,
 }
 
 #[cfg(test)]

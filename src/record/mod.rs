@@ -2,6 +2,7 @@
 //! hand finished seconds to the [`Recorder`], which merges them once per
 //! second, off the request path, and feeds the writers in order.
 
+mod addresses;
 mod health;
 mod marks;
 mod pages;
@@ -10,6 +11,7 @@ mod registry;
 mod second;
 mod shard;
 
+pub use addresses::{AddressCounts, AddressRegistry, LaneAddresses, NO_ADDRESS, OTHER_ADDRESS};
 pub use health::{GeneratorHealth, Limits};
 pub use marks::Marks;
 pub use pages::{

@@ -248,6 +248,7 @@ mod tests {
                 kind: Kind::Ok,
                 status: 200,
                 page: Page::default(),
+                address: crate::outcome::AddressId::NONE,
             });
         }
         s
@@ -312,6 +313,7 @@ mod tests {
                 kind: Kind::Abandoned,
                 status: 0,
                 page: Page::default(),
+                address: crate::outcome::AddressId::NONE,
             });
         }
         s

@@ -7,7 +7,7 @@
 use hdrhistogram::Histogram;
 
 use crate::outcome::{Kind, Outcome};
-use crate::record::{GeneratorHealth, Marks, PageCounts};
+use crate::record::{AddressCounts, GeneratorHealth, Marks, PageCounts};
 
 /// Highest latency tracked exactly, in microseconds (one hour). Larger
 /// values are clamped by `saturating_record`, never dropped.
@@ -52,6 +52,8 @@ pub struct SecondStats {
     pub marks: Marks,
     /// Reviews version, cluster and degraded backends of the productpages.
     pub pages: PageCounts,
+    /// Requests, successes and failures by the address that answered.
+    pub addresses: AddressCounts,
 }
 
 impl Default for SecondStats {
@@ -77,6 +79,7 @@ impl SecondStats {
             last_sent_us: 0,
             marks: Marks::default(),
             pages: PageCounts::default(),
+            addresses: AddressCounts::default(),
         }
     }
 
@@ -109,6 +112,7 @@ impl SecondStats {
             self.marks.mark_failure(ms_in_second);
         }
         self.pages.record(outcome.kind, &outcome.page, ms_in_second);
+        self.addresses.record(outcome.kind, outcome.address);
     }
 
     /// A request the interrupt cut short (`Kind::Abandoned`), recorded at
@@ -121,6 +125,7 @@ impl SecondStats {
     pub fn record_abandoned(&mut self, outcome: &Outcome) {
         debug_assert_eq!(outcome.kind, Kind::Abandoned);
         self.counts[Kind::Abandoned.index()] += 1;
+        self.addresses.record(Kind::Abandoned, outcome.address);
         let sent_us = outcome.intended_us.saturating_add(outcome.send_lag_us);
         self.first_sent_us = self.first_sent_us.min(sent_us);
         self.last_sent_us = self.last_sent_us.max(sent_us);
@@ -143,6 +148,7 @@ impl SecondStats {
         self.last_sent_us = self.last_sent_us.max(other.last_sent_us);
         self.marks.merge(&other.marks);
         self.pages.merge(&other.pages);
+        self.addresses.merge(&other.addresses);
         // Same bounds on both sides, so `add` cannot fail.
         self.latency
             .add(&other.latency)
@@ -272,6 +278,7 @@ mod tests {
             kind,
             status,
             page: Page::default(),
+            address: crate::outcome::AddressId::NONE,
         }
     }
 

@@ -91,6 +91,7 @@ mod tests {
             kind: Kind::Ok,
             status: 200,
             page: Page::default(),
+            address: crate::outcome::AddressId::NONE,
         }
     }
 

@@ -21,12 +21,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::record::{ClusterRegistry, RowSink, SecondRow};
+use crate::record::{AddressRegistry, ClusterRegistry, RowSink, SecondRow};
 use crate::results::hlog::{HlogWriter, Which};
 
 /// Every per-second writer behind one [`RowSink`].
 pub struct Writers {
     pub timeline: crate::results::timeline::TimelineWriter,
+    pub addresses: crate::results::addresses::AddressesWriter,
     pub hlog: crate::results::hlog::HlogWriter,
     pub hlog_ok: crate::results::hlog::HlogWriter,
     pub console: console::ConsoleLines,
@@ -37,6 +38,7 @@ impl Writers {
         dir: &Path,
         targets: &[String],
         clusters: Arc<ClusterRegistry>,
+        addresses: Arc<AddressRegistry>,
         epoch: SystemTime,
         quiet: bool,
         max_late_pct: f64,
@@ -49,6 +51,11 @@ impl Writers {
                 epoch,
                 max_late_pct,
             )?,
+            addresses: crate::results::addresses::AddressesWriter::create(
+                dir,
+                targets.to_vec(),
+                addresses,
+            )?,
             hlog: HlogWriter::create(dir, Which::All, targets.to_vec(), epoch)?,
             hlog_ok: HlogWriter::create(dir, Which::Ok, targets.to_vec(), epoch)?,
             console: console::ConsoleLines::new(targets.to_vec(), quiet, max_late_pct),
@@ -58,6 +65,10 @@ impl Writers {
 
 impl RowSink for Writers {
     fn second(&mut self, row: &SecondRow<'_>) -> io::Result<()> {
+        // Before the timeline: a second a killed run left in timeline.csv
+        // is then in addresses.csv too, so a rebuild (which keeps the
+        // timeline's whole seconds) finds every address of it.
+        self.addresses.write(row)?;
         self.timeline.write(row)?;
         self.hlog.write(row)?;
         self.hlog_ok.write(row)?;

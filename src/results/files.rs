@@ -2,6 +2,7 @@
 //! the readers, `report` and the folder check all use these.
 
 /// `meshdrill run`'s per-second and whole-run files.
+pub use super::addresses::FILE as ADDRESSES;
 pub use super::faults::FILE as FAULTS;
 pub use super::hlog::FILE as HLOG;
 pub use super::hlog::OK_FILE as HLOG_OK;

@@ -6,12 +6,22 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::files::{
-    CHART_FORMATS, CHARTS, FAULTS, HLOG, HLOG_OK, PLAN, REPORT_HTML, SUMMARY, TIMELINE, chart_file,
+    ADDRESSES, CHART_FORMATS, CHARTS, FAULTS, HLOG, HLOG_OK, PLAN, REPORT_HTML, SUMMARY, TIMELINE,
+    chart_file,
 };
 
 /// True for a file name `meshdrill run` writes into its results folder.
 pub fn is_run_file(name: &str) -> bool {
-    const FILES: [&str; 7] = [SUMMARY, TIMELINE, HLOG, HLOG_OK, REPORT_HTML, FAULTS, PLAN];
+    const FILES: [&str; 8] = [
+        SUMMARY,
+        TIMELINE,
+        ADDRESSES,
+        HLOG,
+        HLOG_OK,
+        REPORT_HTML,
+        FAULTS,
+        PLAN,
+    ];
     let hgrm = name.starts_with("latency-") && name.ends_with(".hgrm");
     let chart = CHARTS.iter().any(|chart| {
         CHART_FORMATS
@@ -48,6 +58,7 @@ mod tests {
         for name in [
             "summary.json",
             "timeline.csv",
+            "addresses.csv",
             "latency.hlog",
             "latency-ok.hlog",
             "faults.jsonl",

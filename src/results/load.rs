@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::LoadError;
+use super::addresses::AddressRow;
 use super::faults::JournalLine;
 use super::hlog::Hlog;
 use super::plan::PlanRecord;
@@ -29,6 +30,9 @@ pub struct Results {
     pub journal: Vec<JournalLine>,
     /// plan.json; `None` for a folder written before runs kept it.
     pub plan: Option<PlanRecord>,
+    /// addresses.csv, in file order; `None` for a folder written before
+    /// runs kept it.
+    pub addresses: Option<Vec<AddressRow>>,
 }
 
 impl Results {
@@ -56,6 +60,7 @@ impl Results {
             hlog_ok: ok,
             journal: read_journal(&dir.join(faults::FILE))?,
             plan: PlanRecord::read(dir)?,
+            addresses: super::addresses::read(dir, None)?,
         })
     }
 }

@@ -7,6 +7,8 @@
 //!   (fault records, hook runs, markers; also the lines of `faults.jsonl`);
 //! - `plan.json`: [`plan`], the compiled plan written before any traffic;
 //! - `timeline.csv`: written by [`timeline`], read by [`timeline_read`];
+//! - `addresses.csv`: requests per second per target per address that
+//!   answered, written and read by [`addresses`];
 //! - `latency.hlog` (every request) and `latency-ok.hlog` (successes
 //!   alone): written and read by [`hlog`];
 //! - the folder: its file names ([`files`]), which files make a run
@@ -20,6 +22,7 @@
 //! Depends only on `outcome`, `record` and `scenario`; what the numbers mean
 //! is `assess`'s to compute and `report`'s to show.
 
+pub mod addresses;
 pub mod atomic;
 pub mod error;
 pub mod faults;

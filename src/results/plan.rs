@@ -44,6 +44,9 @@ pub struct PlannedTarget {
     pub dialed: String,
     pub host: String,
     pub connection: String,
+    /// `max_connection_age` in ms (`null`: not retired for age).
+    #[serde(deserialize_with = "crate::results::required")]
+    pub max_connection_age_ms: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -82,6 +85,7 @@ impl PlanRecord {
                     dialed: t.dialed.clone(),
                     host: t.host.clone(),
                     connection: t.connection.to_string(),
+                    max_connection_age_ms: t.max_connection_age.map(|d| d.as_secs_f64() * 1000.0),
                 })
                 .collect(),
             load,

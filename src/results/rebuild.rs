@@ -18,11 +18,12 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use super::addresses::AddressRow;
 use super::faults::{FaultRecord, JournalLine, Step};
 use super::hlog::{self, Hlog};
 use super::load::{parse_journal, read_if_there};
 use super::plan::PlanRecord;
-use super::summary::{Summary, TargetSummary, percentiles};
+use super::summary::{AddressTotals, Summary, TargetSummary, percentiles};
 use super::timeline_read::{self, ScopeRows, Timeline};
 use super::{LoadError, Results, faults, timeline};
 use crate::outcome::Kind;
@@ -84,7 +85,8 @@ pub fn rebuild(dir: &Path) -> Result<Results, RebuildError> {
     })?;
     let names: Vec<String> = plan.targets.iter().map(|t| t.name.clone()).collect();
     let disk = OnDisk::read(dir, &names, None)?;
-    let summary = summarize(&plan, &disk);
+    let addresses = super::addresses::read(dir, Some(disk.seconds))?;
+    let summary = summarize(&plan, &disk, addresses.as_deref());
     Ok(Results {
         dir: dir.to_path_buf(),
         summary,
@@ -93,6 +95,7 @@ pub fn rebuild(dir: &Path) -> Result<Results, RebuildError> {
         hlog_ok: disk.hlog_ok,
         journal: disk.journal,
         plan: Some(plan),
+        addresses,
     })
 }
 
@@ -119,6 +122,7 @@ pub fn beside(dir: &Path, summary: Summary, seconds: u32) -> Result<Results, Loa
         hlog_ok: disk.hlog_ok,
         journal: disk.journal,
         plan: PlanRecord::read(dir)?,
+        addresses: super::addresses::read(dir, Some(seconds))?,
     })
 }
 
@@ -440,7 +444,7 @@ impl Totals {
 
 /// The whole-run summary of the per-second files; `seconds_planned` from
 /// the plan's warmup and duration, as a run counts them.
-fn summarize(plan: &PlanRecord, disk: &OnDisk) -> Summary {
+fn summarize(plan: &PlanRecord, disk: &OnDisk, addresses: Option<&[AddressRow]>) -> Summary {
     let load = &plan.load;
     let seconds_planned = (load.warmup_s + load.duration_s).ceil() as u32;
     let clusters = &disk.timeline.clusters;
@@ -491,9 +495,12 @@ fn summarize(plan: &PlanRecord, disk: &OnDisk) -> Summary {
         summary.host = t.host.clone();
         summary.connection = t.connection.clone();
         summary.requested_rate = load.rate_per_target;
+        summary.max_connection_age_ms = t.max_connection_age_ms;
+        summary.ips = ips_of(addresses, Some(&t.name));
         targets.push(summary);
     }
     let mut all = target_summary("all", &all, clusters, latency_of(None));
+    all.ips = ips_of(addresses, None);
     all.requested_rate = targets.iter().map(|t| t.requested_rate).sum();
     missing.extend(disk.dropped.iter().cloned());
 
@@ -615,6 +622,21 @@ fn target_summary(
             .collect(),
         ..TargetSummary::default()
     }
+}
+
+/// The measured phase's requests per address of one target (`None`: all
+/// of them) from addresses.csv; empty for a folder without the file.
+fn ips_of(rows: Option<&[AddressRow]>, target: Option<&str>) -> BTreeMap<String, AddressTotals> {
+    let mut ips: BTreeMap<String, AddressTotals> = BTreeMap::new();
+    let rows = rows.unwrap_or_default().iter();
+    for row in
+        rows.filter(|r| r.phase != Phase::Warmup.name() && target.is_none_or(|t| t == r.target))
+    {
+        let totals = ips.entry(row.address.clone()).or_default();
+        totals.requests += row.requests;
+        totals.ok += row.ok;
+    }
+    ips
 }
 
 /// The plan's faults with what faults.jsonl says happened to each, and the

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::outcome::Kind;
-use crate::record::GeneratorHealth;
+use crate::record::{AddressCounts, GeneratorHealth};
 use crate::record::{
     DEGRADED, NAMED_CLUSTERS, OTHER_CLUSTER, SecondStats, UNKNOWN_CLUSTER, VERSION_NAMES,
 };
@@ -31,7 +31,10 @@ pub const FILE: &str = "summary.json";
 /// `requests_ended_ms` `null` when unknown; 4 added the outcome kinds
 /// `http_3xx` (3xx was `http_other`), `dns`, `tls_handshake` and `tls_cert`
 /// (columns of timeline.csv and keys of every `outcomes` and `failures`),
-/// and the scenario's `description`. A file of any other version is refused,
+/// the scenario's `description`, `max_connection_age_ms` and `dns` in
+/// `scenario` (and plan.json's `load`), and per target
+/// `max_connection_age_ms` and `ips` (requests and successes by the
+/// address that answered; its per-second form is addresses.csv). A file of any other version is refused,
 /// never guessed at.
 pub const SCHEMA_VERSION: u32 = 4;
 
@@ -120,6 +123,24 @@ pub struct ScenarioInfo {
     /// `load.max_late_pct`: the late share above which a second is
     /// generator-limited.
     pub max_late_pct: f64,
+    /// `load.max_connection_age` in ms (`null` when not set; a target may
+    /// set its own, see its `max_connection_age_ms`).
+    #[serde(deserialize_with = "crate::results::required")]
+    pub max_connection_age_ms: Option<f64>,
+    /// `[dns]`: where names were resolved.
+    pub dns: DnsInfo,
+}
+
+/// `[dns]` as the run used it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DnsInfo {
+    /// `IP:port` of each nameserver asked; empty: the system's
+    /// configuration (resolv.conf).
+    pub nameservers: Vec<String>,
+    #[serde(deserialize_with = "crate::results::required")]
+    pub min_ttl_s: Option<f64>,
+    #[serde(deserialize_with = "crate::results::required")]
+    pub max_ttl_s: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -175,6 +196,35 @@ pub struct TargetSummary {
     pub pods: BTreeMap<String, u64>,
     /// Degraded pages by the backend they showed as unavailable.
     pub degraded: BTreeMap<String, u64>,
+    /// `max_connection_age` in ms (`null`: connections are not retired for
+    /// their age).
+    #[serde(deserialize_with = "crate::results::required")]
+    pub max_connection_age_ms: Option<f64>,
+    /// Requests by the address that answered them (`IP:port`, `other` past
+    /// the run's 64 named addresses, `none` when no address is known, e.g.
+    /// a name that did not resolve): `requests` add up to the target's
+    /// `requests`, `ok` to its `ok`.
+    pub ips: BTreeMap<String, AddressTotals>,
+}
+
+/// One address's share of a target's requests (measured phase).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub struct AddressTotals {
+    pub requests: u64,
+    pub ok: u64,
+}
+
+/// Requests and successes per address slot, by name, of the slots used.
+pub fn ips(counts: &AddressCounts, names: &[String]) -> BTreeMap<String, AddressTotals> {
+    counts
+        .used()
+        .map(|(slot, requests, ok, _)| {
+            let name = names.get(slot).cloned().unwrap_or_else(|| "other".into());
+            (name, AddressTotals { requests, ok })
+        })
+        .collect()
 }
 
 /// Names a run knows only by its classifiers: pods, and clusters that got no slot.
@@ -217,6 +267,7 @@ pub struct TargetInfo {
     pub connection: &'static str,
     pub requested_rate: Option<f64>,
     pub in_flight_cap: Option<usize>,
+    pub max_connection_age: Option<std::time::Duration>,
 }
 
 impl TargetSummary {
@@ -225,6 +276,7 @@ impl TargetSummary {
         s: &SecondStats,
         warmup: &SecondStats,
         cluster_names: &[String],
+        address_names: &[String],
         named: &Named,
     ) -> TargetSummary {
         let p = &s.pages;
@@ -302,6 +354,8 @@ impl TargetSummary {
                 .filter(|(_, n)| *n > 0)
                 .map(|((_, b), n)| (b.to_string(), n))
                 .collect(),
+            max_connection_age_ms: info.max_connection_age.map(|d| d.as_secs_f64() * 1000.0),
+            ips: ips(&s.addresses, address_names),
         }
     }
 }

@@ -9,7 +9,7 @@ use super::record::Recorded;
 use crate::engine::clock::RunClock;
 use crate::record::{SecondStats, Totals};
 use crate::report;
-use crate::results::summary::{Named, ScenarioInfo, Summary, TargetInfo, TargetSummary};
+use crate::results::summary::{DnsInfo, Named, ScenarioInfo, Summary, TargetInfo, TargetSummary};
 use crate::results::{WriteError, write_atomic};
 use crate::scenario::{LoadModel, Plan};
 
@@ -45,13 +45,20 @@ impl Combined {
     }
 }
 
+/// The names of the run's cluster and address slots, as the registries
+/// hold them at the end.
+pub(super) struct Slots<'a> {
+    pub clusters: &'a [String],
+    pub addresses: &'a [String],
+}
+
 /// Writes the .hgrm files (each target's, then all's) and returns the
 /// summary of the run, not yet judged (no outages, no verdict).
 pub(super) fn finish(
     out_dir: &Path,
     plan: &Plan,
     infos: &[TargetInfo],
-    cluster_names: &[String],
+    slots: Slots<'_>,
     clock: RunClock,
     open_files_limit: u64,
     recorded: Recorded,
@@ -70,7 +77,8 @@ pub(super) fn finish(
                 info,
                 &totals.measured[i],
                 &totals.warmup[i],
-                cluster_names,
+                slots.clusters,
+                slots.addresses,
                 &combined.named[i],
             )
         })
@@ -83,12 +91,14 @@ pub(super) fn finish(
         connection: "",
         requested_rate: infos.iter().map(|i| i.requested_rate).sum(),
         in_flight_cap: None,
+        max_connection_age: None,
     };
     let all = TargetSummary::new(
         &all_info,
         &combined.all,
         &combined.all_warmup,
-        cluster_names,
+        slots.clusters,
+        slots.addresses,
         &combined.all_named,
     );
     Ok(Summary {
@@ -149,6 +159,17 @@ pub(super) fn scenario_info(plan: &Plan) -> ScenarioInfo {
         timeout_ms: ms(plan.load.timeout),
         connect_timeout_ms: ms(plan.load.connect_timeout),
         max_late_pct: plan.load.max_late_pct,
+        max_connection_age_ms: plan.load.max_connection_age.map(ms),
+        dns: DnsInfo {
+            nameservers: plan
+                .dns
+                .nameservers
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            min_ttl_s: plan.dns.min_ttl.map(|d| d.as_secs_f64()),
+            max_ttl_s: plan.dns.max_ttl.map(|d| d.as_secs_f64()),
+        },
     }
 }
 

@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::classify::ClassifyConfig;
 use crate::engine::clock::RunClock;
 use crate::engine::limits;
+use crate::record::AddressRegistry;
 use crate::report::Writers;
 use crate::results::summary::Summary;
 use crate::results::{LoadError, WriteError};
@@ -140,12 +141,14 @@ async fn run_with(
 
     let classify = ClassifyConfig::from_plan(plan);
     let clusters = start::cluster_registry(plan, &classify);
+    let addresses = AddressRegistry::new();
     let names: Vec<String> = plan.targets.iter().map(|t| t.name.clone()).collect();
     let clock = RunClock::starting_in(start::CLOCK_LEAD);
     let mut writers = Writers::create(
         &out_dir,
         &names,
         clusters.clone(),
+        addresses.clone(),
         clock.epoch,
         opts.quiet,
         plan.load.max_late_pct,
@@ -157,7 +160,10 @@ async fn run_with(
         &mut specs,
         &mut infos,
         &classify,
-        &clusters,
+        start::Registries {
+            clusters: &clusters,
+            addresses: &addresses,
+        },
         clock,
         stop.child_token(),
     )?;
@@ -172,7 +178,10 @@ async fn run_with(
         &out_dir,
         plan,
         &infos,
-        &clusters.names(),
+        finish::Slots {
+            clusters: &clusters.names(),
+            addresses: &addresses.names(),
+        },
         clock,
         open_files_limit,
         recorded,

@@ -2,7 +2,7 @@
 //! and keeps going after a problem so the file's problems come out together.
 //! Each table has its own file ([`super::load`], [`super::target`],
 //! [`super::fault`], [`super::sim_settings`], [`super::clusters`],
-//! [`super::recovery`], [`super::slo`]); this one holds the shared
+//! [`super::recovery`], [`super::slo`], [`super::dns`]); this one holds the shared
 //! readers ([`Cx`]) and assembles the plan.
 
 use std::path::Path;
@@ -12,7 +12,7 @@ use super::error::Problems;
 use super::interpolate::interpolate;
 use super::plan::Plan;
 use super::raw::{Item, Origin, RawScenario, Value};
-use super::{clusters, duration, fault, load, recovery, sim_settings, slo, target};
+use super::{clusters, dns, duration, fault, load, recovery, sim_settings, slo, target};
 
 /// Compiles the whole scenario. `None` when anything was wrong; the reasons
 /// are in `cx.problems`.
@@ -44,6 +44,7 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
         &raw.targets,
         raw.target_origin.as_ref(),
         load.connection,
+        load.max_connection_age,
         cx,
     );
     let faults = fault::compile(&raw.faults, &targets, load.end_of_traffic, cx);
@@ -51,6 +52,7 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
     let recovery = recovery::compile(&raw.recovery, cx);
     let slo = slo::compile(&raw.slo, &targets, cx);
     let clusters = clusters::compile(&raw.clusters, cx);
+    let dns = dns::compile(&raw.dns, cx);
 
     let targets: Option<Vec<_>> = targets.into_iter().map(|t| t.plan).collect();
     let plan = Plan {
@@ -64,6 +66,7 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
         recovery: recovery?,
         slo: slo?,
         clusters: clusters?,
+        dns: dns?,
     };
     cx.problems.is_empty().then_some(plan)
 }

@@ -32,6 +32,8 @@ pub(super) struct CompiledLoad {
     pub plan: Option<LoadPlan>,
     /// The targets' default; keep-alive when `load.connection` is wrong.
     pub connection: ConnectionPolicy,
+    /// The targets' default `max_connection_age` (none when it is wrong).
+    pub max_connection_age: Option<Duration>,
     /// `warmup + duration`, the end of traffic faults must fit in.
     pub end_of_traffic: Option<Duration>,
 }
@@ -149,6 +151,11 @@ pub(super) fn compile(raw: &RawLoad, cx: &mut Cx<'_>) -> CompiledLoad {
         None => Some(DEFAULT_MAX_LATE_PCT),
     };
 
+    let max_connection_age = match &raw.max_connection_age {
+        Some(item) => cx.positive_duration(item).map(Some),
+        None => Some(None),
+    };
+
     let end_of_traffic = warmup.zip(duration).map(|(w, d)| w + d);
     let plan = (|| {
         Some(LoadPlan {
@@ -160,11 +167,13 @@ pub(super) fn compile(raw: &RawLoad, cx: &mut Cx<'_>) -> CompiledLoad {
             max_body_bytes: max_body?,
             max_buffered: max_buffered?,
             max_late_pct: max_late_pct?,
+            max_connection_age: max_connection_age?,
         })
     })();
     CompiledLoad {
         plan,
         connection: connection.unwrap_or_default(),
+        max_connection_age: max_connection_age.flatten(),
         end_of_traffic,
     }
 }

@@ -10,6 +10,7 @@
 mod checks;
 mod clusters;
 mod compile;
+mod dns;
 mod duration;
 mod error;
 mod fault;

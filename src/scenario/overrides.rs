@@ -70,6 +70,7 @@ impl Overrides {
                     host: None,
                     connect: None,
                     connection: None,
+                    max_connection_age: None,
                 });
             }
         }

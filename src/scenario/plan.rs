@@ -33,6 +33,8 @@ pub struct Plan {
     /// each, in file order (the first matching rule wins), for pages that
     /// do not name their cluster.
     pub clusters: Vec<ClusterRule>,
+    /// `[dns]`: where host names are resolved, and the TTL clamps.
+    pub dns: DnsPlan,
 }
 
 impl Plan {
@@ -81,6 +83,11 @@ pub struct TargetPlan {
     pub name: String,
     pub endpoint: Endpoint,
     pub connection: ConnectionPolicy,
+    /// A pooled connection older than this is retired after the response it
+    /// is carrying (`max_connection_age`, the target's or `[load]`'s), so
+    /// traffic follows an address change under constant load. `None`:
+    /// connections live until they close or go idle.
+    pub max_connection_age: Option<Duration>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,6 +139,22 @@ pub struct LoadPlan {
     /// time) is above this, in percent, is generator-limited; so is a run
     /// whose overall share is. Default 1.
     pub max_late_pct: f64,
+    /// `load.max_connection_age`: the targets' default (see
+    /// [`TargetPlan::max_connection_age`]).
+    pub max_connection_age: Option<Duration>,
+}
+
+/// `[dns]`: how the targets' host names become addresses. IP literals and
+/// `connect`-pinned targets are never looked up.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DnsPlan {
+    /// Ask these (UDP, then TCP for a truncated answer), in order; empty:
+    /// the system's configuration (resolv.conf).
+    pub nameservers: Vec<SocketAddr>,
+    /// Answers are cached for their TTL, but at least `min_ttl` and at most
+    /// `max_ttl` when set.
+    pub min_ttl: Option<Duration>,
+    pub max_ttl: Option<Duration>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -20,6 +20,7 @@
 //!                               # URL's host; "IP" alone takes the URL's port (default
 //!                               # 80); IPv6 as "[::1]:80" (http targets only)
 //! connection = "new"            # optional: "keep-alive" | "new"; default load.connection
+//! max_connection_age = "30s"    # optional: overrides load.max_connection_age
 //!
 //! [load]
 //! model = "rate"                # "rate" | "concurrency"; optional when exactly one
@@ -38,6 +39,15 @@
 //!                               # holds at once; a response past it is local_error
 //! max_late_pct = 1              # default 1; a second with more late sends (% of
 //!                               # its requests) is generator-limited; 0..=100
+//! max_connection_age = "30s"    # optional, > 0: a pooled keep-alive connection older
+//!                               # than this is retired after its current response, so
+//!                               # traffic follows a DNS change under constant load
+//!
+//! [dns]                         # optional: how host names are resolved
+//! nameservers = ["10.0.0.2:53"] # "IP:port" or "IP" (port 53); default: the system's
+//!                               # resolv.conf
+//! min_ttl = "1s"                # optional: answers are cached at least this long
+//! max_ttl = "30s"               # optional: and at most this long (>= min_ttl)
 //!
 //! [sim]                         # optional: the embedded simulator
 //! reviews_mix = [50, 30, 20]    # percent of v1 / v2 / v3 pages, sums to 100
@@ -207,6 +217,7 @@ pub(super) struct RawScenario {
     pub recovery: RawRecovery,
     pub slo: RawSlo,
     pub clusters: Vec<RawCluster>,
+    pub dns: RawDns,
 }
 
 #[derive(Clone, Debug)]
@@ -218,6 +229,7 @@ pub(super) struct RawTarget {
     pub host: Option<Item>,
     pub connect: Option<Item>,
     pub connection: Option<Item>,
+    pub max_connection_age: Option<Item>,
 }
 
 /// `[load]`; an absent table reads as one with no keys.
@@ -236,6 +248,15 @@ pub(super) struct RawLoad {
     pub max_body: Option<Item>,
     pub max_buffered: Option<Item>,
     pub max_late_pct: Option<Item>,
+    pub max_connection_age: Option<Item>,
+}
+
+/// `[dns]`; an absent table reads as one with no keys.
+#[derive(Clone, Debug)]
+pub(super) struct RawDns {
+    pub nameservers: Option<Item>,
+    pub min_ttl: Option<Item>,
+    pub max_ttl: Option<Item>,
 }
 
 /// `[sim]`; an absent table reads as one with no keys.

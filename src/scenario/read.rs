@@ -6,7 +6,7 @@ use toml_edit::{ImDocument, TableLike};
 
 use super::error::Problems;
 use super::raw::{
-    Item, Origin, RawCluster, RawFault, RawLoad, RawRecovery, RawScenario, RawSim, RawSlo,
+    Item, Origin, RawCluster, RawDns, RawFault, RawLoad, RawRecovery, RawScenario, RawSim, RawSlo,
     RawSloSpec, RawTarget, Value,
 };
 
@@ -64,6 +64,8 @@ pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenari
         .into_iter()
         .map(|(name, patterns)| RawCluster { name, patterns })
         .collect();
+    let dns = root.table("dns", &lines, problems);
+    let dns = read_dns(dns, &lines, problems);
     root.finish(&lines, problems);
     Some(RawScenario {
         name,
@@ -76,6 +78,7 @@ pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenari
         recovery,
         slo,
         clusters,
+        dns,
     })
 }
 
@@ -87,6 +90,7 @@ fn read_target(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> 
         host: t.value("host", lines),
         connect: t.value("connect", lines),
         connection: t.value("connection", lines),
+        max_connection_age: t.value("max_connection_age", lines),
     };
     t.finish(lines, problems);
     raw
@@ -107,6 +111,7 @@ fn read_load(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> Ra
         max_body: t.value("max_body", lines),
         max_buffered: t.value("max_buffered", lines),
         max_late_pct: t.value("max_late_pct", lines),
+        max_connection_age: t.value("max_connection_age", lines),
     };
     t.finish(lines, problems);
     raw
@@ -136,6 +141,16 @@ fn read_fault(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> R
         shell: t.value("shell", lines),
         timeout: t.value("timeout", lines),
         detach: t.value("detach", lines),
+    };
+    t.finish(lines, problems);
+    raw
+}
+
+fn read_dns(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> RawDns {
+    let raw = RawDns {
+        nameservers: t.value("nameservers", lines),
+        min_ttl: t.value("min_ttl", lines),
+        max_ttl: t.value("max_ttl", lines),
     };
     t.finish(lines, problems);
     raw
@@ -555,7 +570,7 @@ mod tests {
                 "load = { rate = 1, burst = 2 }\n[[fault]]\nname = 'x'\n[fault.hooks]\n[sim]\nmix = 1\n"
             ),
             [
-                "t.toml:1: load.burst is not a known key (allowed: model, rate, concurrency, think_time, duration, warmup, timeout, connect_timeout, connection, max_body, max_buffered, max_late_pct)",
+                "t.toml:1: load.burst is not a known key (allowed: model, rate, concurrency, think_time, duration, warmup, timeout, connect_timeout, connection, max_body, max_buffered, max_late_pct, max_connection_age)",
                 "t.toml:4: fault[0].hooks is not a known key (allowed: name, target, at, sim, latency, restore_at, inject, restore, shell, timeout, detach)",
                 "t.toml:6: sim.mix is not a known key (allowed: reviews_mix, latency, template)",
             ]

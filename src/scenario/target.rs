@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
+use std::time::Duration;
 
 use hyper::Uri;
 use hyper::http::uri::{Authority, PathAndQuery};
@@ -33,6 +34,7 @@ pub(super) fn compile(
     raws: &[RawTarget],
     missing: Option<&Origin>,
     default_connection: ConnectionPolicy,
+    default_max_age: Option<Duration>,
     cx: &mut Cx<'_>,
 ) -> Vec<CompiledTarget> {
     if let Some(origin) = missing.filter(|_| raws.is_empty()) {
@@ -42,7 +44,7 @@ pub(super) fn compile(
     }
     let targets: Vec<_> = raws
         .iter()
-        .map(|raw| compile_one(raw, default_connection, cx))
+        .map(|raw| compile_one(raw, default_connection, default_max_age, cx))
         .collect();
     let mut first_use: HashMap<&str, &Origin> = HashMap::new();
     for (target, raw) in targets.iter().zip(raws) {
@@ -73,6 +75,7 @@ pub(super) fn owner(origin: &Origin) -> &str {
 fn compile_one(
     raw: &RawTarget,
     default_connection: ConnectionPolicy,
+    default_max_age: Option<Duration>,
     cx: &mut Cx<'_>,
 ) -> CompiledTarget {
     let name = cx
@@ -95,6 +98,10 @@ fn compile_one(
         Some(item) => cx.choice(item, "a connection policy", CONNECTIONS),
         None => Some(default_connection),
     };
+    let max_connection_age = match &raw.max_connection_age {
+        Some(item) => cx.positive_duration(item).map(Some),
+        None => Some(default_max_age),
+    };
 
     let endpoint = match url {
         Some(Url::Sim { cluster, path }) => {
@@ -115,6 +122,7 @@ fn compile_one(
             name: name.clone()?,
             endpoint: endpoint.clone()?,
             connection: connection?,
+            max_connection_age: max_connection_age?,
         })
     })();
     CompiledTarget {

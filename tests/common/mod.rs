@@ -24,6 +24,7 @@ pub fn sim_target(name: &str, cluster: Cluster) -> TargetPlan {
             path: "/productpage".to_string(),
         },
         connection: ConnectionPolicy::KeepAlive,
+        max_connection_age: None,
     }
 }
 
@@ -36,6 +37,7 @@ pub fn http_target(name: &str, addr: SocketAddr) -> TargetPlan {
             connect: None,
         }),
         connection: ConnectionPolicy::KeepAlive,
+        max_connection_age: None,
     }
 }
 
@@ -69,12 +71,14 @@ pub fn plan(name: &str, targets: Vec<TargetPlan>, model: LoadModel, duration: Du
             // Tests built on this plan are not about generator health: a
             // loaded machine's scheduling stalls must not make them INVALID.
             max_late_pct: 50.0,
+            max_connection_age: None,
         },
         faults: Vec::new(),
         sim: SimConfig::default(),
         recovery: RecoveryRule::default(),
         slo: SloPlan::default(),
         clusters: Vec::new(),
+        dns: Default::default(),
     }
 }
 
