@@ -428,7 +428,7 @@ duration = "30s"
 [laod]
 "#,
         &[
-            "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection)",
+            "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection, failover)",
             "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters)",
         ],
     );
@@ -665,6 +665,63 @@ duration = "1s"
             r#"demo.toml:5: target[1].name "primary" is already used by target[0]"#,
             r#"demo.toml:8: target[2].name "all" is reserved for the aggregate row of the outputs (choose another name)"#,
             r#"demo.toml:11: target[3].name "east west" is not a valid target name (expected letters, digits, "_", ".", "-")"#,
+        ],
+    );
+}
+
+#[test]
+fn a_failover_target_names_its_members_in_the_order_tried() {
+    let plan = compile(
+        r#"[[target]]
+name = "gslb"
+failover = ["secondary", "primary"]
+[[target]]
+name = "primary"
+url = "sim:primary"
+[[target]]
+name = "secondary"
+url = "sim:secondary"
+[load]
+rate = 1
+duration = "1s"
+"#,
+    );
+    assert_eq!(plan.targets[0].name, "gslb");
+    assert_eq!(plan.targets[0].endpoint, Endpoint::Failover(vec![2, 1]));
+    assert!(plan.uses_sim());
+}
+
+#[test]
+fn a_failover_names_at_least_two_other_targets_with_a_url() {
+    fails(
+        r#"[[target]]
+name = "primary"
+url = "sim:primary"
+[[target]]
+name = "one"
+failover = ["primary"]
+[[target]]
+name = "self"
+failover = ["self", "primary"]
+[[target]]
+name = "chain"
+failover = ["primary", "one", "nowhere", "primary"]
+[[target]]
+name = "both"
+url = "sim:secondary"
+failover = "primary"
+[load]
+rate = 1
+duration = "1s"
+"#,
+        &[
+            r#"demo.toml:6: target[1].failover ["primary"] names 1 target(s) (expected the names of at least two other targets, e.g. failover = ["primary", "secondary"])"#,
+            r#"demo.toml:9: target[2].failover "self" is this target itself (expected the names of at least two other targets, e.g. failover = ["primary", "secondary"])"#,
+            r#"demo.toml:12: target[3].failover "one" is a failover target itself (a failover names targets with a url)"#,
+            r#"demo.toml:12: target[3].failover "nowhere" names no target (targets it can name: primary)"#,
+            r#"demo.toml:12: target[3].failover "primary" is named twice"#,
+            r#"demo.toml:15: target[4].url "sim:secondary" is not used with failover (a failover target sends through the targets it names, with their url)"#,
+            r#"demo.toml:16: target[4].failover "primary" is not an array (expected the names of at least two other targets, e.g. failover = ["primary", "secondary"])"#,
         ],
     );
 }

@@ -95,6 +95,11 @@ impl TargetClient {
         })
     }
 
+    /// The whole-request deadline after the send (`load.timeout`).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// The budget this client's body buffers are drawn from.
     pub fn body_budget(&self) -> Arc<BodyBudget> {
         self.body_budget.clone()
@@ -106,8 +111,13 @@ impl TargetClient {
     /// (at once when its Content-Length says so); one the run's buffer
     /// budget cannot hold is `local_error`.
     pub async fn exchange(&self, body: &mut BodyBuf, sent: Instant) -> Reply {
+        self.exchange_until(body, sent + self.timeout).await
+    }
+
+    /// [`Self::exchange`] with the deadline given: a failover target's
+    /// later attempts get what is left of the first one's.
+    pub async fn exchange_until(&self, body: &mut BodyBuf, deadline: Instant) -> Reply {
         body.clear();
-        let deadline = sent + self.timeout;
         match tokio::time::timeout_at(deadline, self.exchange_inner(body)).await {
             Ok(reply) => reply,
             Err(_) => Reply::Failed(Kind::Timeout),

@@ -24,8 +24,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::classify::{Classifier, ClassifyConfig, ClusterId, Page, PodId};
 use crate::engine::buffers::{BodyBuf, BodyPool};
-use crate::engine::client::{Reply, TargetClient};
+use crate::engine::client::Reply;
 use crate::engine::clock::RunClock;
+use crate::engine::route::{Route, Routed};
 use crate::engine::schedule::Schedule;
 use crate::outcome::{Kind, Outcome, TargetId};
 use crate::record::{ClusterRegistry, LATE_SEND_US, LaneReport, LaneTallies, Shard, second_of};
@@ -112,16 +113,19 @@ struct Exchanged {
     sent: Instant,
     done: Instant,
     reply: Reply,
+    /// The failover member that gave the reply (0 for a plain target).
+    member: u8,
 }
 
 pub async fn run_lane(
     spec: LaneSpec,
-    client: Arc<TargetClient>,
+    route: Arc<Route>,
     clock: RunClock,
     reports: UnboundedSender<LaneReport>,
     stop: CancellationToken,
 ) {
-    let client = &*client;
+    let client = &*route;
+    let failover = client.is_failover();
     let end_at = clock.at(spec.end);
     // One classifier per lane: its pod table is lane-local, so no lock.
     let mut classifier = Classifier::new(&spec.classify);
@@ -284,7 +288,11 @@ pub async fn run_lane(
                 floors.remove(done.floor);
                 let mut pause = think;
                 if let Some(exchanged) = done.exchange {
+                    let member = failover.then_some(exchanged.member);
                     let outcome = finish(exchanged, done.body.as_slice(), &mut classifier, clock, spec.target);
+                    if let Some(member) = member {
+                        tallies.member(member, &outcome, spec.warmup_seconds);
+                    }
                     let outcome = tallies.count(outcome, &classifier, &spec.clusters, spec.warmup_seconds);
                     if outcome.kind == Kind::LocalError {
                         pause = pause.max(LOCAL_ERROR_PAUSE);
@@ -347,7 +355,7 @@ async fn next_slot(slots: &mut Option<UnboundedReceiver<u64>>) -> Option<u64> {
 }
 
 async fn request(
-    client: &TargetClient,
+    client: &Route,
     start: Start,
     end_at: Instant,
     floor: u32,
@@ -368,7 +376,7 @@ async fn request(
         };
     }
     let sent = Instant::now().max(intended);
-    let reply = client.exchange(&mut body, sent).await;
+    let Routed { reply, member } = client.exchange(&mut body, sent).await;
     let done = Instant::now();
     Done {
         exchange: Some(Exchanged {
@@ -376,6 +384,7 @@ async fn request(
             sent,
             done,
             reply,
+            member,
         }),
         body,
         floor,
@@ -449,6 +458,9 @@ struct Tallies {
     /// Classifier cluster id → run-wide slot ([`ClusterId::OTHER`] when the
     /// registry had no room); `None` until this lane first meets the id.
     slots: Vec<Option<ClusterId>>,
+    /// A failover target's measured requests by the member that answered:
+    /// `[answered, ok]`, indexed by the member's place in `failover`.
+    members: Vec<[u64; 2]>,
 }
 
 impl Tallies {
@@ -481,6 +493,19 @@ impl Tallies {
             page.cluster = slot;
         }
         outcome
+    }
+
+    /// Counts which failover member gave a measured request's outcome.
+    fn member(&mut self, member: u8, outcome: &Outcome, warmup_seconds: u32) {
+        if second_of(outcome.intended_us) < warmup_seconds {
+            return;
+        }
+        let i = usize::from(member);
+        if self.members.len() <= i {
+            self.members.resize(i + 1, [0, 0]);
+        }
+        self.members[i][0] += 1;
+        self.members[i][1] += u64::from(outcome.kind.is_success());
     }
 
     /// The lock is taken only the first time this lane meets an id.
@@ -518,6 +543,7 @@ impl Tallies {
             pods: named(classifier.pod_names(), &self.pods),
             pods_other: self.pods_other,
             other_clusters: named(classifier.other_cluster_names(), &self.other_clusters),
+            members: self.members.clone(),
         }
     }
 }

@@ -9,4 +9,5 @@ pub mod lane;
 pub mod limits;
 pub mod pacer;
 pub mod resolve;
+pub mod route;
 pub mod schedule;

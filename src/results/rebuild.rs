@@ -51,7 +51,7 @@ impl Rebuilt {
 }
 
 /// What a rebuilt summary always lacks: no per-second file records it.
-pub const NOT_ON_DISK: [&str; 9] = [
+pub const NOT_ON_DISK: [&str; 10] = [
     "statuses (HTTP status counts)",
     "pods",
     "other_clusters (names past the cluster slots)",
@@ -61,6 +61,7 @@ pub const NOT_ON_DISK: [&str; 9] = [
     "open_files_limit",
     "requests_ended_ms",
     "outcomes_after_row_written",
+    "failover (which member answered)",
 ];
 
 /// Why a folder's summary could not be rebuilt.

@@ -31,7 +31,9 @@ pub const FILE: &str = "summary.json";
 /// `requests_ended_ms` `null` when unknown; 4 added the outcome kinds
 /// `http_3xx` (3xx was `http_other`), `dns`, `tls_handshake` and `tls_cert`
 /// (columns of timeline.csv and keys of every `outcomes` and `failures`),
-/// and the scenario's `description`. A file of any other version is refused,
+/// the scenario's `description`, and per target `failover` (which member of
+/// a failover target answered; `null` for other targets). A file of any
+/// other version is refused,
 /// never guessed at.
 pub const SCHEMA_VERSION: u32 = 4;
 
@@ -175,6 +177,56 @@ pub struct TargetSummary {
     pub pods: BTreeMap<String, u64>,
     /// Degraded pages by the backend they showed as unavailable.
     pub degraded: BTreeMap<String, u64>,
+    /// A failover target's measured requests by the member that gave their
+    /// outcome; `None` for a plain target and for `all`.
+    #[serde(deserialize_with = "crate::results::required")]
+    pub failover: Option<FailoverSummary>,
+}
+
+/// Which members of a failover target answered (measured phase).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct FailoverSummary {
+    /// In the order tried; their counts add up to the target's `requests`
+    /// minus its `abandoned`.
+    pub members: Vec<FailoverMember>,
+    /// Requests whose first member did not answer (no response, or a 5xx),
+    /// so a later member gave the outcome: the members' `answered` past the first.
+    pub failed_over: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct FailoverMember {
+    /// The member target's name.
+    pub name: String,
+    /// Requests whose outcome this member's reply gave: its answer, or the
+    /// last member's failure when none answered.
+    pub answered: u64,
+    /// Of those, successes.
+    pub ok: u64,
+}
+
+impl FailoverSummary {
+    /// `counts`: `[answered, ok]` by member, as the lanes counted them
+    /// (shorter than `names` when the later members never gave an outcome).
+    pub fn new(names: &[&str], counts: &[[u64; 2]]) -> FailoverSummary {
+        let members: Vec<FailoverMember> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let [answered, ok] = counts.get(i).copied().unwrap_or_default();
+                FailoverMember {
+                    name: name.to_string(),
+                    answered,
+                    ok,
+                }
+            })
+            .collect();
+        let failed_over = members.iter().skip(1).map(|m| m.answered).sum();
+        FailoverSummary {
+            members,
+            failed_over,
+        }
+    }
 }
 
 /// Names a run knows only by its classifiers: pods, and clusters that got no slot.
@@ -302,6 +354,7 @@ impl TargetSummary {
                 .filter(|(_, n)| *n > 0)
                 .map(|((_, b), n)| (b.to_string(), n))
                 .collect(),
+            failover: None,
         }
     }
 }

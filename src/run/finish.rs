@@ -9,9 +9,11 @@ use super::record::Recorded;
 use crate::engine::clock::RunClock;
 use crate::record::{SecondStats, Totals};
 use crate::report;
-use crate::results::summary::{Named, ScenarioInfo, Summary, TargetInfo, TargetSummary};
+use crate::results::summary::{
+    FailoverSummary, Named, ScenarioInfo, Summary, TargetInfo, TargetSummary,
+};
 use crate::results::{WriteError, write_atomic};
-use crate::scenario::{LoadModel, Plan};
+use crate::scenario::{Endpoint, LoadModel, Plan};
 
 /// The targets' totals and, merged, all of them together.
 struct Combined {
@@ -66,13 +68,21 @@ pub(super) fn finish(
         .iter()
         .enumerate()
         .map(|(i, info)| {
-            TargetSummary::new(
+            let mut summary = TargetSummary::new(
                 info,
                 &totals.measured[i],
                 &totals.warmup[i],
                 cluster_names,
                 &combined.named[i],
-            )
+            );
+            if let Endpoint::Failover(members) = &plan.targets[i].endpoint {
+                let names: Vec<&str> = members
+                    .iter()
+                    .map(|&m| plan.targets[m].name.as_str())
+                    .collect();
+                summary.failover = Some(FailoverSummary::new(&names, &totals.members[i]));
+            }
+            summary
         })
         .collect();
     let all_info = TargetInfo {
@@ -180,6 +190,7 @@ mod tests {
             pods: vec![names(&[("reviews-v1-a", 3)]), names(&[("reviews-v1-a", 2)])],
             pods_other: vec![0, 4],
             other_clusters: vec![names(&[]), names(&[("west", 5)])],
+            members: vec![Vec::new(), Vec::new()],
         };
         let combined = Combined::of(&totals);
         assert_eq!(combined.all.counts[0], 8);

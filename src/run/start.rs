@@ -17,6 +17,7 @@ use crate::engine::clock::RunClock;
 use crate::engine::lane::{LaneSpec, run_lane};
 use crate::engine::limits;
 use crate::engine::pacer::{PacedLane, spawn_pacer};
+use crate::engine::route::Route;
 use crate::engine::schedule::{Schedule, SplitOf};
 use crate::record::{ClusterRegistry, LaneReport, second_of};
 use crate::results::summary::TargetInfo;
@@ -48,7 +49,7 @@ pub(super) struct Engine {
 /// cap in its client spec and in what the results say of it.
 pub(super) fn start_engine(
     opts: &RunOptions,
-    specs: &mut [ClientSpec],
+    specs: &mut [RouteSpec],
     infos: &mut [TargetInfo],
     classify: &ClassifyConfig,
     clusters: &Arc<ClusterRegistry>,
@@ -68,14 +69,16 @@ pub(super) fn start_engine(
         MAX_IN_FLIGHT_PER_TARGET,
     );
     for ((spec, info), cap) in specs.iter_mut().zip(infos.iter_mut()).zip(&caps) {
-        spec.max_idle = *cap;
+        if let RouteSpec::One(spec) = spec {
+            spec.max_idle = *cap;
+        }
         info.in_flight_cap = Some(*cap);
     }
     let warmup_seconds = second_of(plan.load.warmup.as_micros() as u64);
     let mut lane_count = 0;
     let mut paced = Vec::new();
-    for (target, spec) in specs.iter().enumerate() {
-        let client = Arc::new(TargetClient::new(spec).map_err(|e| RunError::Target {
+    for (target, cap) in caps.iter().enumerate() {
+        let client = Arc::new(route(specs, target, *cap).map_err(|e| RunError::Target {
             target: plan.targets[target].name.clone(),
             message: format!("invalid Host header: {e}"),
         })?);
@@ -141,6 +144,49 @@ pub(super) fn start_engine(
     })
 }
 
+/// What one target's lanes send through: its own endpoint's spec, or a
+/// failover target's members (indices of targets whose spec is `One`).
+#[derive(Clone, Debug)]
+pub(super) enum RouteSpec {
+    One(ClientSpec),
+    Failover(Vec<usize>),
+}
+
+impl RouteSpec {
+    /// The endpoint's spec; `None` for a failover target.
+    pub(super) fn one(&self) -> Option<&ClientSpec> {
+        match self {
+            RouteSpec::One(spec) => Some(spec),
+            RouteSpec::Failover(_) => None,
+        }
+    }
+}
+
+/// The route of `specs[target]`. A failover target gets clients of its
+/// own, built from its members' specs with its own in-flight cap, so its
+/// connections are neither shared with nor taken from the members' traffic.
+fn route(
+    specs: &[RouteSpec],
+    target: usize,
+    cap: usize,
+) -> Result<Route, hyper::header::InvalidHeaderValue> {
+    match &specs[target] {
+        RouteSpec::One(spec) => TargetClient::new(spec).map(Route::one),
+        RouteSpec::Failover(members) => {
+            let clients = members.iter().map(|&m| {
+                let mut spec = specs[m]
+                    .one()
+                    .expect("a failover member is a target with an endpoint")
+                    .clone();
+                spec.max_idle = cap;
+                TargetClient::new(&spec)
+            });
+            let clients: Result<Vec<_>, _> = clients.collect();
+            Ok(Route::failover(clients?))
+        }
+    }
+}
+
 /// How one target's load is shared out among its lanes.
 fn split_of(model: LoadModel) -> SplitOf {
     match model {
@@ -153,13 +199,23 @@ fn split_of(model: LoadModel) -> SplitOf {
 }
 
 /// Descriptors each in-flight request holds per target: 1 for a remote
-/// target, 2 for the simulator in this process (it holds the other end).
+/// target, 2 for the simulator in this process (it holds the other end);
+/// a failover target's, its members' together (its pools to each member
+/// stay open while it talks to another).
 pub(super) fn fds_per_request(plan: &Plan) -> Vec<u64> {
+    let own = |endpoint: &Endpoint| match endpoint {
+        Endpoint::Sim { .. } => 2,
+        Endpoint::Http(_) => 1,
+        Endpoint::Failover(_) => 0,
+    };
     plan.targets
         .iter()
-        .map(|t| match t.endpoint {
-            Endpoint::Sim { .. } => 2,
-            Endpoint::Http(_) => 1,
+        .map(|t| match &t.endpoint {
+            Endpoint::Failover(members) => members
+                .iter()
+                .map(|&m| own(&plan.targets[m].endpoint))
+                .sum(),
+            endpoint => own(endpoint),
         })
         .collect()
 }
@@ -188,12 +244,17 @@ pub(super) fn cluster_registry(plan: &Plan, classify: &ClassifyConfig) -> Arc<Cl
 pub(super) fn client_specs(
     plan: &Plan,
     sim: Option<&Sim>,
-) -> Result<(Vec<ClientSpec>, Vec<TargetInfo>), RunError> {
+) -> Result<(Vec<RouteSpec>, Vec<TargetInfo>), RunError> {
     let mut specs = Vec::new();
     let mut infos = Vec::new();
     let body_budget = BodyBudget::new(plan.load.max_buffered);
     for t in &plan.targets {
         let (dial, host, endpoint) = match &t.endpoint {
+            Endpoint::Failover(members) => {
+                specs.push(RouteSpec::Failover(members.clone()));
+                infos.push(failover_info(plan, &t.name, members));
+                continue;
+            }
             Endpoint::Http(h) => {
                 let dial = match h.connect {
                     Some(addr) => with_authority(&h.url, &addr.to_string()),
@@ -229,7 +290,7 @@ pub(super) fn client_specs(
             },
             in_flight_cap: None,
         });
-        specs.push(ClientSpec {
+        specs.push(RouteSpec::One(ClientSpec {
             dial,
             host,
             policy: t.connection,
@@ -238,9 +299,37 @@ pub(super) fn client_specs(
             max_body_bytes: plan.load.max_body_bytes,
             body_budget: body_budget.clone(),
             max_idle: MAX_IN_FLIGHT_PER_TARGET,
-        });
+        }));
+    }
+    // Members come before or after their failover target in the file.
+    for i in 0..infos.len() {
+        if let RouteSpec::Failover(members) = &specs[i] {
+            let dialed: Vec<&str> = members.iter().map(|&m| infos[m].dialed.as_str()).collect();
+            infos[i].dialed = dialed.join(", ");
+        }
     }
     Ok((specs, infos))
+}
+
+/// What the results say of a failover target: `failover:` and its members'
+/// names as its endpoint; what they dial, in order, as what it dials.
+fn failover_info(plan: &Plan, name: &str, members: &[usize]) -> TargetInfo {
+    let names: Vec<&str> = members
+        .iter()
+        .map(|&m| plan.targets[m].name.as_str())
+        .collect();
+    TargetInfo {
+        name: name.to_string(),
+        endpoint: format!("failover:{}", names.join(",")),
+        dialed: String::new(),
+        host: String::new(),
+        connection: "failover",
+        requested_rate: match plan.load.model {
+            LoadModel::Rate { per_target } => Some(per_target.per_second()),
+            LoadModel::Concurrency { .. } => None,
+        },
+        in_flight_cap: None,
+    }
 }
 
 fn with_authority(url: &hyper::Uri, authority: &str) -> hyper::Uri {
@@ -400,7 +489,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("case {case}: {url} has no valid port but compiled"))
                 .unwrap_or(80);
             let (specs, infos) = client_specs(&plan, None).unwrap();
-            let dials = connector_dials(&specs[0].dial);
+            let dials = connector_dials(&specs[0].one().unwrap().dial);
             assert_eq!(
                 dials,
                 (host.to_string(), expected_port),
@@ -421,8 +510,11 @@ mod tests {
             crate::scenario::parse(text, Path::new("p.toml"), &Overrides::default(), &|_| None)
                 .unwrap();
         let (specs, infos) = client_specs(&plan, None).unwrap();
-        assert_eq!(connector_dials(&specs[0].dial), ("127.0.0.1".into(), 9999));
+        assert_eq!(
+            connector_dials(&specs[0].one().unwrap().dial),
+            ("127.0.0.1".into(), 9999)
+        );
         assert_eq!(infos[0].dialed, "http://127.0.0.1:9999/productpage");
-        assert_eq!(specs[0].host, "bookinfo.example.com:8080");
+        assert_eq!(specs[0].one().unwrap().host, "bookinfo.example.com:8080");
     }
 }

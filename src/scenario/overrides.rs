@@ -61,6 +61,8 @@ impl Overrides {
                 // ingress; an override must never keep dialling it.
                 target.host = None;
                 target.connect = None;
+                // The url makes it a plain target.
+                target.failover = None;
             }
             if !found {
                 raw.targets.push(RawTarget {
@@ -70,6 +72,7 @@ impl Overrides {
                     host: None,
                     connect: None,
                     connection: None,
+                    failover: None,
                 });
             }
         }

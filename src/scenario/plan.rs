@@ -51,7 +51,8 @@ impl Plan {
         if !self
             .targets
             .iter()
-            .all(|t| matches!(t.endpoint, Endpoint::Sim { .. }))
+            // A failover target's members are targets of their own.
+            .all(|t| !matches!(t.endpoint, Endpoint::Http(_)))
         {
             return Vec::new();
         }
@@ -90,6 +91,12 @@ pub enum Endpoint {
     /// `sim:primary` / `sim:secondary`: the embedded simulator, started
     /// in-process on 127.0.0.1:0; `path` is what to request (default `/productpage`).
     Sim { cluster: Cluster, path: String },
+    /// `failover = ["primary", "secondary"]`: a virtual target whose every
+    /// request goes to the first member's endpoint and, when it gets no
+    /// answer, to the next, within one request's timeout. Indices into
+    /// [`Plan::targets`], at least two, each a target of its own (never a
+    /// failover target, never this one), in the order tried.
+    Failover(Vec<usize>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

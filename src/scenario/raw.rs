@@ -21,6 +21,15 @@
 //!                               # 80); IPv6 as "[::1]:80" (http targets only)
 //! connection = "new"            # optional: "keep-alive" | "new"; default load.connection
 //!
+//! [[target]]                    # a failover target: virtual, no url of its own
+//! name = "gslb"
+//! failover = ["primary", "secondary"]
+//!                               # each request goes to the first named target's
+//!                               # endpoint and, with no answer (a transport failure
+//!                               # or a 5xx), to the next, within one timeout; at least
+//!                               # two names, each another target that is not itself
+//!                               # a failover target; no url/host/connect/connection
+//!
 //! [load]
 //! model = "rate"                # "rate" | "concurrency"; optional when exactly one
 //!                               # of rate / concurrency is given
@@ -218,6 +227,7 @@ pub(super) struct RawTarget {
     pub host: Option<Item>,
     pub connect: Option<Item>,
     pub connection: Option<Item>,
+    pub failover: Option<Item>,
 }
 
 /// `[load]`; an absent table reads as one with no keys.

@@ -87,6 +87,7 @@ fn read_target(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> 
         host: t.value("host", lines),
         connect: t.value("connect", lines),
         connection: t.value("connection", lines),
+        failover: t.value("failover", lines),
     };
     t.finish(lines, problems);
     raw

@@ -13,7 +13,7 @@ use crate::sim::Cluster;
 use super::compile::{Cx, Text};
 use super::load::CONNECTIONS;
 use super::plan::{ConnectionPolicy, Endpoint, HttpEndpoint, TargetPlan};
-use super::raw::{Origin, RawTarget};
+use super::raw::{Item, Origin, RawTarget, Value};
 
 const URL_EXPECTED: &str =
     r#"expected "http://host[:port]/path", "sim:primary" or "sim:secondary""#;
@@ -29,6 +29,9 @@ pub(super) struct CompiledTarget {
     pub plan: Option<TargetPlan>,
 }
 
+const FAILOVER_EXPECTED: &str =
+    r#"expected the names of at least two other targets, e.g. failover = ["primary", "secondary"]"#;
+
 pub(super) fn compile(
     raws: &[RawTarget],
     missing: Option<&Origin>,
@@ -40,7 +43,7 @@ pub(super) fn compile(
             r#"is required (at least one [[target]] with name and url, e.g. url = "sim:primary")"#;
         cx.problem(origin, message);
     }
-    let targets: Vec<_> = raws
+    let mut targets: Vec<_> = raws
         .iter()
         .map(|raw| compile_one(raw, default_connection, cx))
         .collect();
@@ -59,7 +62,110 @@ pub(super) fn compile(
             }
         }
     }
+    resolve_failovers(&mut targets, raws, default_connection, cx);
     targets
+}
+
+/// A failover target's names → the members' indices, once every target's
+/// name is known: each must name another target that is not a failover
+/// target itself (no chains, no cycles), at least two, none twice.
+fn resolve_failovers(
+    targets: &mut [CompiledTarget],
+    raws: &[RawTarget],
+    default_connection: ConnectionPolicy,
+    cx: &mut Cx<'_>,
+) {
+    let names: Vec<Option<String>> = targets.iter().map(|t| t.name.clone()).collect();
+    let is_failover: Vec<bool> = raws.iter().map(|r| r.failover.is_some()).collect();
+    for (i, raw) in raws.iter().enumerate() {
+        let Some(item) = &raw.failover else {
+            continue;
+        };
+        let Some(written) = failover_names(item, cx) else {
+            continue;
+        };
+        let mut members = Vec::new();
+        let mut valid = true;
+        for text in &written {
+            let found = names
+                .iter()
+                .position(|n| n.as_deref() == Some(text.value.as_str()));
+            let problem = match found {
+                None => {
+                    let known: Vec<&str> = names
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != i && !is_failover[*j])
+                        .filter_map(|(_, n)| n.as_deref())
+                        .collect();
+                    Some(format!(
+                        "{} names no target (targets it can name: {})",
+                        text.quoted(),
+                        known.join(", ")
+                    ))
+                }
+                Some(j) if j == i => Some(format!(
+                    "{} is this target itself ({FAILOVER_EXPECTED})",
+                    text.quoted()
+                )),
+                Some(j) if is_failover[j] => Some(format!(
+                    "{} is a failover target itself (a failover names targets with a url)",
+                    text.quoted()
+                )),
+                Some(j) if members.contains(&j) => {
+                    Some(format!("{} is named twice", text.quoted()))
+                }
+                Some(_) => None,
+            };
+            match (problem, found) {
+                (Some(problem), _) => {
+                    cx.problem(&item.origin, problem);
+                    valid = false;
+                }
+                (None, Some(j)) => members.push(j),
+                (None, None) => unreachable!("an unknown name is a problem"),
+            }
+        }
+        if valid && members.len() < 2 {
+            let message = format!(
+                "{} names {} target(s) ({FAILOVER_EXPECTED})",
+                item.value,
+                members.len()
+            );
+            cx.problem(&item.origin, message);
+            valid = false;
+        }
+        let target = &mut targets[i];
+        if valid {
+            let endpoint = Endpoint::Failover(members);
+            target.endpoint = Some(endpoint.clone());
+            target.plan = target.name.clone().map(|name| TargetPlan {
+                name,
+                endpoint,
+                connection: default_connection,
+            });
+        }
+    }
+}
+
+/// `failover`'s value: an array of strings, each interpolated.
+fn failover_names(item: &Item, cx: &mut Cx<'_>) -> Option<Vec<Text>> {
+    let Value::Array(values) = &item.value else {
+        let message = format!("{} is not an array ({FAILOVER_EXPECTED})", item.value);
+        cx.problem(&item.origin, message);
+        return None;
+    };
+    let texts: Vec<Option<Text>> = values
+        .iter()
+        .map(|value| {
+            let element = Item {
+                value: value.clone(),
+                origin: item.origin.clone(),
+            };
+            cx.text(&element, "a target name")
+        })
+        .collect();
+    texts.into_iter().collect()
 }
 
 /// How a problem message refers to the table or flag a value came from.
@@ -79,8 +185,37 @@ fn compile_one(
         .required(&raw.name, &raw.origin, "name", r#"name = "primary""#)
         .and_then(|item| cx.text(item, r#"a target name such as "primary""#))
         .and_then(|name| check_name(name, cx));
+    if raw.failover.is_some() {
+        // Virtual: where it sends is its members'; resolved once every
+        // target's name is known ([`resolve_failovers`]).
+        let own = [
+            ("url", &raw.url),
+            ("host", &raw.host),
+            ("connect", &raw.connect),
+            ("connection", &raw.connection),
+        ];
+        for (key, item) in own {
+            if let Some(item) = item {
+                let message = format!(
+                    "{} is not used with failover (a failover target sends through the targets it names, with their {key})",
+                    item.value
+                );
+                cx.problem(&item.origin, message);
+            }
+        }
+        return CompiledTarget {
+            name,
+            endpoint: None,
+            plan: None,
+        };
+    }
     let url = cx
-        .required(&raw.url, &raw.origin, "url", r#"url = "sim:primary""#)
+        .required(
+            &raw.url,
+            &raw.origin,
+            "url",
+            r#"url = "sim:primary" (or failover = ["primary", "secondary"])"#,
+        )
         .and_then(|item| cx.text(item, URL_EXPECTED))
         .and_then(|url| parse_url(&url, cx));
     let host = raw
