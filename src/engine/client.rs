@@ -13,11 +13,12 @@ use hyper::body::Body;
 use hyper::header::{CONNECTION, HOST, HeaderValue, USER_AGENT};
 use hyper::{HeaderMap, Request, StatusCode, Uri};
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tokio::time::Instant;
 
 use crate::engine::buffers::{BodyBudget, BodyBuf, Refused};
+use crate::engine::connect::{ConnectError, ConnectSpec, Connector};
+use crate::engine::resolve::Resolver;
 use crate::outcome::Kind;
 use crate::scenario::ConnectionPolicy;
 
@@ -32,13 +33,17 @@ const READ_BUFFER_MAX: usize = 64 * 1024;
 /// to the simulator's bound addresses.
 #[derive(Clone, Debug)]
 pub struct ClientSpec {
-    /// The URI actually dialed (authority = the `connect` address when set).
-    pub dial: Uri,
-    /// Host header sent (the URL's authority, or the scenario's `host`).
+    /// The request URI: the real host's authority (the scenario's `host`,
+    /// else the URL's), so HTTP/2's `:authority` and the pool key are the
+    /// host's; `connect.pin` says where that host is dialed.
+    pub uri: Uri,
+    /// Host header sent: the authority of `uri`.
     pub host: String,
+    pub connect: ConnectSpec,
+    /// The run's name resolution, shared by every target.
+    pub resolver: Arc<Resolver>,
     pub policy: ConnectionPolicy,
     pub timeout: Duration,
-    pub connect_timeout: Duration,
     pub max_body_bytes: usize,
     /// The run's body buffer budget (`load.max_buffered`), one for all targets.
     pub body_budget: Arc<BodyBudget>,
@@ -59,8 +64,8 @@ pub enum Reply {
 }
 
 pub struct TargetClient {
-    http: Client<HttpConnector, Empty<Bytes>>,
-    dial: Uri,
+    http: Client<Connector, Empty<Bytes>>,
+    uri: Uri,
     host: HeaderValue,
     close: bool,
     timeout: Duration,
@@ -70,9 +75,7 @@ pub struct TargetClient {
 
 impl TargetClient {
     pub fn new(spec: &ClientSpec) -> Result<TargetClient, hyper::header::InvalidHeaderValue> {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(spec.connect_timeout));
-        connector.set_nodelay(true);
+        let connector = Connector::new(spec.connect.clone(), spec.resolver.clone());
         let mut builder = Client::builder(TokioExecutor::new());
         builder.http1_max_buf_size(READ_BUFFER_MAX);
         let close = spec.policy == ConnectionPolicy::New;
@@ -86,7 +89,7 @@ impl TargetClient {
         }
         Ok(TargetClient {
             http: builder.build(connector),
-            dial: spec.dial.clone(),
+            uri: spec.uri.clone(),
             host: HeaderValue::from_str(&spec.host)?,
             close,
             timeout: spec.timeout,
@@ -126,7 +129,7 @@ impl TargetClient {
 
     async fn exchange_inner(&self, body: &mut BodyBuf) -> Reply {
         let mut request = Request::new(Empty::<Bytes>::new());
-        *request.uri_mut() = self.dial.clone();
+        *request.uri_mut() = self.uri.clone();
         let headers = request.headers_mut();
         headers.insert(HOST, self.host.clone());
         headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
@@ -170,6 +173,12 @@ pub fn transport_kind(err: &(dyn StdError + 'static), connecting: bool) -> Kind 
     let mut cause: Option<&(dyn StdError + 'static)> = Some(err);
     let mut incomplete = false;
     while let Some(e) = cause {
+        if let Some(kind) = e
+            .downcast_ref::<ConnectError>()
+            .and_then(ConnectError::kind)
+        {
+            return kind;
+        }
         if let Some(io) = e.downcast_ref::<io::Error>() {
             return io_kind(io, connecting);
         }

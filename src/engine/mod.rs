@@ -5,6 +5,7 @@ pub mod buffers;
 pub mod client;
 pub mod clock;
 pub mod conn_info;
+pub mod connect;
 pub mod lane;
 pub mod limits;
 pub mod pacer;

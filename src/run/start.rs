@@ -14,15 +14,18 @@ use crate::classify::ClassifyConfig;
 use crate::engine::buffers::BodyBudget;
 use crate::engine::client::{ClientSpec, TargetClient};
 use crate::engine::clock::RunClock;
+use crate::engine::connect::{self, ConnectSpec, DialHost, HostPin};
 use crate::engine::lane::{LaneSpec, run_lane};
 use crate::engine::limits;
 use crate::engine::pacer::{PacedLane, spawn_pacer};
+use crate::engine::resolve::Resolver;
 use crate::engine::route::Route;
 use crate::engine::schedule::{Schedule, SplitOf};
 use crate::record::{ClusterRegistry, LaneReport, second_of};
 use crate::results::summary::TargetInfo;
-use crate::scenario::{ConnectionPolicy, Endpoint, LoadModel, Plan};
+use crate::scenario::{ConnectionPolicy, Endpoint, HttpEndpoint, LoadModel, Plan};
 use crate::sim::Sim;
+use hyper::http::uri::Authority;
 
 /// Time between building the clock and its zero, so every lane is parked on
 /// its first slot before traffic starts.
@@ -148,7 +151,7 @@ pub(super) fn start_engine(
 /// failover target's members (indices of targets whose spec is `One`).
 #[derive(Clone, Debug)]
 pub(super) enum RouteSpec {
-    One(ClientSpec),
+    One(Box<ClientSpec>),
     Failover(Vec<usize>),
 }
 
@@ -248,37 +251,43 @@ pub(super) fn client_specs(
     let mut specs = Vec::new();
     let mut infos = Vec::new();
     let body_budget = BodyBudget::new(plan.load.max_buffered);
+    let resolver = Arc::new(Resolver::system());
     for t in &plan.targets {
-        let (dial, host, endpoint) = match &t.endpoint {
+        let invalid = |message: String| RunError::Target {
+            target: t.name.clone(),
+            message,
+        };
+        let (uri, pin, endpoint) = match &t.endpoint {
             Endpoint::Failover(members) => {
                 specs.push(RouteSpec::Failover(members.clone()));
                 infos.push(failover_info(plan, &t.name, members));
                 continue;
             }
             Endpoint::Http(h) => {
-                let dial = match h.connect {
-                    Some(addr) => with_authority(&h.url, &addr.to_string()),
-                    None => h.url.clone(),
-                };
-                (dial, h.host_header.clone(), h.url.to_string())
+                let (uri, pin) = http_dial(h).map_err(invalid)?;
+                (uri, pin, h.url.to_string())
             }
             Endpoint::Sim { cluster, path } => {
                 let sim = sim.expect("the simulator runs when a target uses it");
                 let addr = sim.addr(*cluster).to_string();
-                let dial =
-                    format!("http://{addr}{path}")
-                        .parse()
-                        .map_err(|e| RunError::Target {
-                            target: t.name.clone(),
-                            message: format!("{e}"),
-                        })?;
-                (dial, addr, format!("sim:{}{path}", cluster.name()))
+                let uri = format!("http://{addr}{path}")
+                    .parse()
+                    .map_err(|e| invalid(format!("{e}")))?;
+                (uri, None, format!("sim:{}{path}", cluster.name()))
             }
         };
+        let host = uri
+            .authority()
+            .expect("a request URI has an authority")
+            .to_string();
+        let (dial_host, dial_port) =
+            connect::dial_target(&uri, pin.as_ref()).map_err(|e| invalid(e.to_string()))?;
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        let scheme = uri.scheme_str().unwrap_or("http");
         infos.push(TargetInfo {
             name: t.name.clone(),
             endpoint,
-            dialed: dial.to_string(),
+            dialed: format!("{scheme}://{dial_host}:{dial_port}{path}"),
             host: host.clone(),
             connection: match t.connection {
                 ConnectionPolicy::KeepAlive => "keep-alive",
@@ -290,16 +299,20 @@ pub(super) fn client_specs(
             },
             in_flight_cap: None,
         });
-        specs.push(RouteSpec::One(ClientSpec {
-            dial,
+        specs.push(RouteSpec::One(Box::new(ClientSpec {
+            uri,
             host,
+            connect: ConnectSpec {
+                pin,
+                connect_timeout: plan.load.connect_timeout,
+            },
+            resolver: resolver.clone(),
             policy: t.connection,
             timeout: plan.load.timeout,
-            connect_timeout: plan.load.connect_timeout,
             max_body_bytes: plan.load.max_body_bytes,
             body_budget: body_budget.clone(),
             max_idle: MAX_IN_FLIGHT_PER_TARGET,
-        }));
+        })));
     }
     // Members come before or after their failover target in the file.
     for i in 0..infos.len() {
@@ -332,14 +345,35 @@ fn failover_info(plan: &Plan, name: &str, members: &[usize]) -> TargetInfo {
     }
 }
 
-fn with_authority(url: &hyper::Uri, authority: &str) -> hyper::Uri {
-    let mut parts = url.clone().into_parts();
-    parts.authority = Some(
-        authority
-            .parse()
-            .expect("a socket address is a valid authority"),
-    );
-    hyper::Uri::from_parts(parts).expect("scheme and path kept")
+/// The request URI of an http target (its authority is the Host header:
+/// the scenario's `host`, else the URL's) and where that host is dialed:
+/// the `connect` address when set, else the URL's own host when `host`
+/// names another one (curl's `--connect-to`).
+fn http_dial(h: &HttpEndpoint) -> Result<(hyper::Uri, Option<HostPin>), String> {
+    let authority: Authority = h
+        .host_header
+        .parse()
+        .map_err(|e| format!("invalid host {:?}: {e}", h.host_header))?;
+    let mut parts = h.url.clone().into_parts();
+    parts.authority = Some(authority);
+    let uri = hyper::Uri::from_parts(parts).map_err(|e| e.to_string())?;
+    let (request_host, request_port) =
+        connect::dial_target(&uri, None).map_err(|e| e.to_string())?;
+    let (url_host, url_port) = connect::dial_target(&h.url, None).map_err(|e| e.to_string())?;
+    let pin = |dial_host, dial_port| HostPin {
+        host: request_host.to_string(),
+        port: request_port,
+        dial_host,
+        dial_port,
+    };
+    let pin = match h.connect {
+        Some(addr) => Some(pin(DialHost::Ip(addr.ip()), addr.port())),
+        None if (&request_host, request_port) != (&url_host, url_port) => {
+            Some(pin(url_host, url_port))
+        }
+        None => None,
+    };
+    Ok((uri, pin))
 }
 
 fn default_lanes(targets: usize) -> usize {
@@ -382,16 +416,18 @@ mod tests {
         assert_eq!(fds_per_request(&plan), [2, 1]);
     }
 
-    /// Where hyper-util's `HttpConnector` dials a URI: its host without
-    /// IPv6 brackets, and its port, or 80 when the URI has none
-    /// (`get_host_port` and `strip_ipv6_brackets` in hyper-util).
-    fn connector_dials(uri: &hyper::Uri) -> (String, u16) {
-        let host = uri.host().expect("a dialable URI has a host");
-        let host = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
-        (host.to_string(), uri.port_u16().unwrap_or(80))
+    /// Where the connector dials a URI, without IPv6 brackets.
+    fn connector_dials(uri: &hyper::Uri, pin: Option<&HostPin>) -> (String, u16) {
+        let (host, port) = connect::dial_target(uri, pin).unwrap();
+        let host = match host {
+            DialHost::Ip(ip) => ip.to_string(),
+            DialHost::Name(name) => name,
+        };
+        (host, port)
+    }
+
+    fn spec_dials(spec: &ClientSpec) -> (String, u16) {
+        connector_dials(&spec.uri, spec.connect.pin.as_ref())
     }
 
     /// A small deterministic generator (xorshift64*), so the cases are the
@@ -489,14 +525,18 @@ mod tests {
                 .unwrap_or_else(|| panic!("case {case}: {url} has no valid port but compiled"))
                 .unwrap_or(80);
             let (specs, infos) = client_specs(&plan, None).unwrap();
-            let dials = connector_dials(&specs[0].one().unwrap().dial);
+            let dials = spec_dials(specs[0].one().unwrap());
             assert_eq!(
                 dials,
                 (host.to_string(), expected_port),
                 "case {case}: {url}"
             );
             let reported: hyper::Uri = infos[0].dialed.parse().unwrap();
-            assert_eq!(connector_dials(&reported), dials, "case {case}: {url}");
+            assert_eq!(
+                connector_dials(&reported, None),
+                dials,
+                "case {case}: {url}"
+            );
             accepted += 1;
         }
         // Both sides of the property were exercised.
@@ -511,10 +551,39 @@ mod tests {
                 .unwrap();
         let (specs, infos) = client_specs(&plan, None).unwrap();
         assert_eq!(
-            connector_dials(&specs[0].one().unwrap().dial),
+            spec_dials(specs[0].one().unwrap()),
             ("127.0.0.1".into(), 9999)
         );
         assert_eq!(infos[0].dialed, "http://127.0.0.1:9999/productpage");
         assert_eq!(specs[0].one().unwrap().host, "bookinfo.example.com:8080");
+        // The request keeps the real host (HTTP/2's :authority, the pool key).
+        assert_eq!(
+            specs[0].one().unwrap().uri.to_string(),
+            "http://bookinfo.example.com:8080/productpage"
+        );
+    }
+
+    #[test]
+    fn a_host_other_than_the_urls_is_sent_and_the_url_is_dialled() {
+        let text = "[[target]]\nname = \"primary\"\nurl = \"http://127.0.0.1:8080/productpage\"\nhost = \"bookinfo.example.com\"\n[load]\nrate = 1\nduration = \"1s\"\n";
+        let plan =
+            crate::scenario::parse(text, Path::new("p.toml"), &Overrides::default(), &|_| None)
+                .unwrap();
+        let (specs, infos) = client_specs(&plan, None).unwrap();
+        assert_eq!(
+            specs[0].one().unwrap().uri.to_string(),
+            "http://bookinfo.example.com/productpage"
+        );
+        assert_eq!(
+            spec_dials(specs[0].one().unwrap()),
+            ("127.0.0.1".into(), 8080)
+        );
+        assert_eq!(infos[0].dialed, "http://127.0.0.1:8080/productpage");
+        // A redirect to https on the same host stays on the URL's address.
+        let https: hyper::Uri = "https://bookinfo.example.com/".parse().unwrap();
+        assert_eq!(
+            connector_dials(&https, specs[0].one().unwrap().connect.pin.as_ref()),
+            ("127.0.0.1".into(), 443)
+        );
     }
 }
