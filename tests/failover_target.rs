@@ -17,6 +17,7 @@ fn failover(name: &str, members: Vec<usize>) -> TargetPlan {
         name: name.to_string(),
         endpoint: Endpoint::Failover(members),
         connection: ConnectionPolicy::KeepAlive,
+        follow_redirects: Default::default(),
     }
 }
 

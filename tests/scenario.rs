@@ -11,7 +11,7 @@ use meshdrill::scenario::{
     ConnectionPolicy, Endpoint, FaultAction, FaultPlan, HookCommand, HttpEndpoint, LoadModel,
     LoadPlan, Overrides, Plan, Rate, ScenarioError, SloPlan, TargetPlan, load, parse,
 };
-use meshdrill::scenario::{RecoveryRule, SloSpec};
+use meshdrill::scenario::{FollowRedirects, RecoveryRule, SloSpec};
 use meshdrill::sim::{Cluster, SimConfig, SimFault, Template};
 
 fn env(name: &str) -> Option<String> {
@@ -64,6 +64,7 @@ fn sim_target(name: &str, cluster: Cluster) -> TargetPlan {
             path: "/productpage".into(),
         },
         connection: ConnectionPolicy::KeepAlive,
+        follow_redirects: Default::default(),
     }
 }
 
@@ -76,6 +77,7 @@ fn http_target(name: &str, url: &str, host: &str, connect: Option<&str>) -> Targ
             connect: connect.map(|c| c.parse::<SocketAddr>().unwrap()),
         }),
         connection: ConnectionPolicy::KeepAlive,
+        follow_redirects: Default::default(),
     }
 }
 
@@ -252,6 +254,7 @@ sim = "http503"
             path: "/health".into(),
         },
         connection: ConnectionPolicy::KeepAlive,
+        follow_redirects: Default::default(),
     };
     let on_secondary = |fault| FaultAction::Sim {
         cluster: Cluster::Secondary,
@@ -428,7 +431,7 @@ duration = "30s"
 [laod]
 "#,
         &[
-            "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection, failover)",
+            "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection, failover, follow_redirects)",
             "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters)",
         ],
     );
@@ -689,6 +692,46 @@ duration = "1s"
     assert_eq!(plan.targets[0].name, "gslb");
     assert_eq!(plan.targets[0].endpoint, Endpoint::Failover(vec![2, 1]));
     assert!(plan.uses_sim());
+}
+
+#[test]
+fn follow_redirects_is_no_by_default_or_same_host() {
+    let plan = compile(
+        r#"[[target]]
+name = "primary"
+url = "http://127.0.0.1:9/productpage"
+follow_redirects = "same-host"
+[[target]]
+name = "secondary"
+url = "sim:secondary"
+[load]
+rate = 1
+duration = "1s"
+"#,
+    );
+    assert_eq!(plan.targets[0].follow_redirects, FollowRedirects::SameHost);
+    assert_eq!(plan.targets[1].follow_redirects, FollowRedirects::No);
+    fails(
+        r#"[[target]]
+name = "primary"
+url = "sim:primary"
+follow_redirects = "all"
+[[target]]
+name = "gslb"
+failover = ["primary", "primary2"]
+follow_redirects = "no"
+[[target]]
+name = "primary2"
+url = "sim:secondary"
+[load]
+rate = 1
+duration = "1s"
+"#,
+        &[
+            r#"demo.toml:4: target[0].follow_redirects "all" is not a redirect policy (expected "no" | "same-host")"#,
+            r#"demo.toml:8: target[1].follow_redirects "no" is not used with failover (a failover target sends through the targets it names, with their follow_redirects)"#,
+        ],
+    );
 }
 
 #[test]

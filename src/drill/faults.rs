@@ -376,6 +376,7 @@ mod tests {
                 path: "/productpage".into(),
             },
             connection: ConnectionPolicy::KeepAlive,
+            follow_redirects: Default::default(),
         }
     }
 

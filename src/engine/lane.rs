@@ -29,7 +29,10 @@ use crate::engine::clock::RunClock;
 use crate::engine::route::{Route, Routed};
 use crate::engine::schedule::Schedule;
 use crate::outcome::{Kind, Outcome, TargetId};
-use crate::record::{ClusterRegistry, LATE_SEND_US, LaneReport, LaneTallies, Shard, second_of};
+use crate::record::{
+    ClusterRegistry, LATE_SEND_US, LaneReport, LaneTallies, LocationRegistry, LocationSlots, Shard,
+    second_of,
+};
 
 /// How often finished seconds are handed to the recorder.
 const TICK: Duration = Duration::from_millis(250);
@@ -59,6 +62,8 @@ pub struct LaneSpec {
     pub classify: ClassifyConfig,
     /// The run's cluster slots, asked once per name this lane meets.
     pub clusters: Arc<ClusterRegistry>,
+    /// The run's redirect Location slots, asked once per Location.
+    pub locations: Arc<LocationRegistry>,
     /// Seconds before this one are warmup: not in the pod tallies.
     pub warmup_seconds: u32,
 }
@@ -288,11 +293,11 @@ pub async fn run_lane(
                 floors.remove(done.floor);
                 let mut pause = think;
                 if let Some(exchanged) = done.exchange {
-                    let member = failover.then_some(exchanged.member);
-                    let outcome = finish(exchanged, done.body.as_slice(), &mut classifier, clock, spec.target);
-                    if let Some(member) = member {
-                        tallies.member(member, &outcome, spec.warmup_seconds);
+                    let outcome = finish(&exchanged, done.body.as_slice(), &mut classifier, clock, spec.target);
+                    if failover {
+                        tallies.member(exchanged.member, &outcome, spec.warmup_seconds);
                     }
+                    tallies.redirects(&exchanged.reply, &outcome, &spec.locations, spec.warmup_seconds);
                     let outcome = tallies.count(outcome, &classifier, &spec.clusters, spec.warmup_seconds);
                     if outcome.kind == Kind::LocalError {
                         pause = pause.max(LOCAL_ERROR_PAUSE);
@@ -420,18 +425,20 @@ fn abandoned_at_stop(
 
 /// Classifies a finished exchange into its outcome.
 fn finish(
-    x: Exchanged,
+    x: &Exchanged,
     body: &[u8],
     classifier: &mut Classifier,
     clock: RunClock,
     target: TargetId,
 ) -> Outcome {
-    let (kind, status, page) = match x.reply {
-        Reply::Response { status, headers } => {
-            let (kind, page) = classifier.classify(status.as_u16(), &headers, body);
+    let (kind, status, page) = match &x.reply {
+        Reply::Response {
+            status, headers, ..
+        } => {
+            let (kind, page) = classifier.classify(status.as_u16(), headers, body);
             (kind, status.as_u16(), page)
         }
-        Reply::Failed(kind) => (kind, 0, Page::default()),
+        Reply::Failed(kind) => (*kind, 0, Page::default()),
     };
     let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
     Outcome {
@@ -461,6 +468,10 @@ struct Tallies {
     /// A failover target's measured requests by the member that answered:
     /// `[answered, ok]`, indexed by the member's place in `failover`.
     members: Vec<[u64; 2]>,
+    /// Measured requests that ended as a redirect (`http_3xx`), by Location.
+    locations: LocationSlots,
+    /// Measured requests answered after following at least one redirect.
+    redirects_followed: u64,
 }
 
 impl Tallies {
@@ -508,6 +519,32 @@ impl Tallies {
         self.members[i][1] += u64::from(outcome.kind.is_success());
     }
 
+    /// Counts a measured request's redirects: the Location of one that
+    /// ended it, or that it followed some on the way to its answer.
+    fn redirects(
+        &mut self,
+        reply: &Reply,
+        outcome: &Outcome,
+        registry: &LocationRegistry,
+        warmup_seconds: u32,
+    ) {
+        let Reply::Response {
+            headers, followed, ..
+        } = reply
+        else {
+            return;
+        };
+        if second_of(outcome.intended_us) < warmup_seconds {
+            return;
+        }
+        self.redirects_followed += u64::from(*followed > 0);
+        if outcome.kind == Kind::Http3xx {
+            let location = headers.get(hyper::header::LOCATION);
+            self.locations
+                .count(location.map(|l| l.as_bytes()), registry);
+        }
+    }
+
     /// The lock is taken only the first time this lane meets an id.
     fn slot(
         &mut self,
@@ -544,6 +581,8 @@ impl Tallies {
             pods_other: self.pods_other,
             other_clusters: named(classifier.other_cluster_names(), &self.other_clusters),
             members: self.members.clone(),
+            redirects: self.locations.counts().to_vec(),
+            redirects_followed: self.redirects_followed,
         }
     }
 }

@@ -95,6 +95,7 @@ mod tests {
         Reply::Response {
             status: StatusCode::from_u16(status).unwrap(),
             headers: HeaderMap::new(),
+            followed: 0,
         }
     }
 

@@ -3,6 +3,7 @@
 //! second, off the request path, and feeds the writers in order.
 
 mod health;
+mod locations;
 mod marks;
 mod pages;
 mod recorder;
@@ -11,6 +12,7 @@ mod second;
 mod shard;
 
 pub use health::{GeneratorHealth, Limits};
+pub use locations::{LocationRegistry, LocationSlots, MAX_LOCATIONS};
 pub use marks::Marks;
 pub use pages::{
     DEGRADED, NAMED_CLUSTERS, NO_PAGE, OTHER_CLUSTER, PageCounts, UNKNOWN_CLUSTER, VERSION_NAMES,

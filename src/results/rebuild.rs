@@ -51,7 +51,7 @@ impl Rebuilt {
 }
 
 /// What a rebuilt summary always lacks: no per-second file records it.
-pub const NOT_ON_DISK: [&str; 10] = [
+pub const NOT_ON_DISK: [&str; 11] = [
     "statuses (HTTP status counts)",
     "pods",
     "other_clusters (names past the cluster slots)",
@@ -62,6 +62,7 @@ pub const NOT_ON_DISK: [&str; 10] = [
     "requests_ended_ms",
     "outcomes_after_row_written",
     "failover (which member answered)",
+    "redirects (Locations) and redirects_followed",
 ];
 
 /// Why a folder's summary could not be rebuilt.

@@ -31,8 +31,10 @@ pub const FILE: &str = "summary.json";
 /// `requests_ended_ms` `null` when unknown; 4 added the outcome kinds
 /// `http_3xx` (3xx was `http_other`), `dns`, `tls_handshake` and `tls_cert`
 /// (columns of timeline.csv and keys of every `outcomes` and `failures`),
-/// the scenario's `description`, and per target `failover` (which member of
-/// a failover target answered; `null` for other targets). A file of any
+/// the scenario's `description`, per target `failover` (which member of a
+/// failover target answered; `null` for other targets), and per target and
+/// all `redirects` (the Locations of the redirects that ended requests,
+/// counted) and `redirects_followed`. A file of any
 /// other version is refused,
 /// never guessed at.
 pub const SCHEMA_VERSION: u32 = 4;
@@ -181,6 +183,39 @@ pub struct TargetSummary {
     /// outcome; `None` for a plain target and for `all`.
     #[serde(deserialize_with = "crate::results::required")]
     pub failover: Option<FailoverSummary>,
+    /// Measured requests that ended as a redirect (`http_3xx`: not followed,
+    /// or past the hop limit), by Location as sent (`(none)` without one;
+    /// `(other)` for Locations past the run's first 32), most first.
+    pub redirects: Vec<RedirectCount>,
+    /// Measured requests whose outcome came after following at least one
+    /// redirect (`follow_redirects = "same-host"`).
+    pub redirects_followed: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RedirectCount {
+    pub location: String,
+    pub count: u64,
+}
+
+/// `counts` by Location slot, named by `names` (the registry's, by slot):
+/// the Locations that occurred, most first, then by name.
+pub fn redirect_counts(names: &[String], counts: &[u64]) -> Vec<RedirectCount> {
+    let mut found: Vec<RedirectCount> = names
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| **n > 0)
+        .map(|(location, &count)| RedirectCount {
+            location: location.clone(),
+            count,
+        })
+        .collect();
+    found.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.location.cmp(&b.location))
+    });
+    found
 }
 
 /// Which members of a failover target answered (measured phase).
@@ -355,6 +390,8 @@ impl TargetSummary {
                 .map(|((_, b), n)| (b.to_string(), n))
                 .collect(),
             failover: None,
+            redirects: Vec::new(),
+            redirects_followed: 0,
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::engine::clock::RunClock;
 use crate::record::{SecondStats, Totals};
 use crate::report;
 use crate::results::summary::{
-    FailoverSummary, Named, ScenarioInfo, Summary, TargetInfo, TargetSummary,
+    FailoverSummary, Named, ScenarioInfo, Summary, TargetInfo, TargetSummary, redirect_counts,
 };
 use crate::results::{WriteError, write_atomic};
 use crate::scenario::{Endpoint, LoadModel, Plan};
@@ -47,13 +47,20 @@ impl Combined {
     }
 }
 
+/// The names of the run-wide slots the totals are indexed by.
+pub(super) struct SlotNames<'a> {
+    pub clusters: &'a [String],
+    /// Redirect Locations ([`crate::record::LocationRegistry::names`]).
+    pub locations: &'a [String],
+}
+
 /// Writes the .hgrm files (each target's, then all's) and returns the
 /// summary of the run, not yet judged (no outages, no verdict).
 pub(super) fn finish(
     out_dir: &Path,
     plan: &Plan,
     infos: &[TargetInfo],
-    cluster_names: &[String],
+    names: SlotNames<'_>,
     clock: RunClock,
     open_files_limit: u64,
     recorded: Recorded,
@@ -72,7 +79,7 @@ pub(super) fn finish(
                 info,
                 &totals.measured[i],
                 &totals.warmup[i],
-                cluster_names,
+                names.clusters,
                 &combined.named[i],
             );
             if let Endpoint::Failover(members) = &plan.targets[i].endpoint {
@@ -82,6 +89,8 @@ pub(super) fn finish(
                     .collect();
                 summary.failover = Some(FailoverSummary::new(&names, &totals.members[i]));
             }
+            summary.redirects = redirect_counts(names.locations, &totals.redirects[i]);
+            summary.redirects_followed = totals.redirects_followed[i];
             summary
         })
         .collect();
@@ -94,13 +103,21 @@ pub(super) fn finish(
         requested_rate: infos.iter().map(|i| i.requested_rate).sum(),
         in_flight_cap: None,
     };
-    let all = TargetSummary::new(
+    let mut all = TargetSummary::new(
         &all_info,
         &combined.all,
         &combined.all_warmup,
-        cluster_names,
+        names.clusters,
         &combined.all_named,
     );
+    let mut all_redirects = vec![0; names.locations.len()];
+    for counts in &totals.redirects {
+        for (sum, n) in all_redirects.iter_mut().zip(counts) {
+            *sum += n;
+        }
+    }
+    all.redirects = redirect_counts(names.locations, &all_redirects);
+    all.redirects_followed = totals.redirects_followed.iter().sum();
     Ok(Summary {
         schema_version: crate::results::summary::SCHEMA_VERSION,
         meshdrill_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -191,6 +208,8 @@ mod tests {
             pods_other: vec![0, 4],
             other_clusters: vec![names(&[]), names(&[("west", 5)])],
             members: vec![Vec::new(), Vec::new()],
+            redirects: vec![Vec::new(), Vec::new()],
+            redirects_followed: vec![0, 0],
         };
         let combined = Combined::of(&totals);
         assert_eq!(combined.all.counts[0], 8);

@@ -162,6 +162,7 @@ async fn run_with(
         stop.child_token(),
     )?;
     let open_files_limit = engine.open_files_limit;
+    let locations = engine.locations.clone();
     // The console in run-clock order until the run returns.
     let _live = crate::live::start(engine.end, opts.quiet);
 
@@ -172,7 +173,10 @@ async fn run_with(
         &out_dir,
         plan,
         &infos,
-        &clusters.names(),
+        finish::SlotNames {
+            clusters: &clusters.names(),
+            locations: &locations.names(),
+        },
         clock,
         open_files_limit,
         recorded,

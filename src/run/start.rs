@@ -21,7 +21,7 @@ use crate::engine::pacer::{PacedLane, spawn_pacer};
 use crate::engine::resolve::Resolver;
 use crate::engine::route::Route;
 use crate::engine::schedule::{Schedule, SplitOf};
-use crate::record::{ClusterRegistry, LaneReport, second_of};
+use crate::record::{ClusterRegistry, LaneReport, LocationRegistry, second_of};
 use crate::results::summary::TargetInfo;
 use crate::scenario::{ConnectionPolicy, Endpoint, HttpEndpoint, LoadModel, Plan};
 use crate::sim::Sim;
@@ -46,6 +46,8 @@ pub(super) struct Engine {
     /// Stops the lanes (the user's interrupt, or a failed write).
     pub stop: CancellationToken,
     pub open_files_limit: u64,
+    /// The Locations of redirects that ended requests, by slot.
+    pub locations: Arc<LocationRegistry>,
 }
 
 /// Spawns every target's lanes and the pacer; sets each target's in-flight
@@ -78,6 +80,7 @@ pub(super) fn start_engine(
         info.in_flight_cap = Some(*cap);
     }
     let warmup_seconds = second_of(plan.load.warmup.as_micros() as u64);
+    let locations = LocationRegistry::new();
     let mut lane_count = 0;
     let mut paced = Vec::new();
     for (target, cap) in caps.iter().enumerate() {
@@ -115,6 +118,7 @@ pub(super) fn start_engine(
                 slots,
                 classify: classify.clone(),
                 clusters: clusters.clone(),
+                locations: locations.clone(),
                 warmup_seconds,
             };
             tokio::spawn(run_lane(
@@ -144,6 +148,7 @@ pub(super) fn start_engine(
         end,
         stop,
         open_files_limit,
+        locations,
     })
 }
 
@@ -308,6 +313,7 @@ pub(super) fn client_specs(
             },
             resolver: resolver.clone(),
             policy: t.connection,
+            follow: t.follow_redirects,
             timeout: plan.load.timeout,
             max_body_bytes: plan.load.max_body_bytes,
             body_budget: body_budget.clone(),

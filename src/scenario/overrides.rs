@@ -73,6 +73,7 @@ impl Overrides {
                     connect: None,
                     connection: None,
                     failover: None,
+                    follow_redirects: None,
                 });
             }
         }

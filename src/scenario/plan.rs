@@ -82,6 +82,19 @@ pub struct TargetPlan {
     pub name: String,
     pub endpoint: Endpoint,
     pub connection: ConnectionPolicy,
+    /// `follow_redirects`: which redirects the client follows itself.
+    pub follow_redirects: FollowRedirects,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FollowRedirects {
+    /// A redirect is the request's outcome (`http_3xx`, Location counted).
+    #[default]
+    No,
+    /// A redirect to the same host (any scheme or port, or a relative
+    /// Location) is followed, up to a few hops, within the request's
+    /// timeout; one to another host is the outcome.
+    SameHost,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

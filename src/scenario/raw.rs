@@ -20,6 +20,10 @@
 //!                               # URL's host; "IP" alone takes the URL's port (default
 //!                               # 80); IPv6 as "[::1]:80" (http targets only)
 //! connection = "new"            # optional: "keep-alive" | "new"; default load.connection
+//! follow_redirects = "no"       # optional: "no" (default: a 3xx is http_3xx) |
+//!                               # "same-host": follow a redirect to the same host
+//!                               # (http -> https, another port, a relative Location)
+//!                               # up to 5 hops within the timeout
 //!
 //! [[target]]                    # a failover target: virtual, no url of its own
 //! name = "gslb"
@@ -28,7 +32,8 @@
 //!                               # endpoint and, with no answer (a transport failure
 //!                               # or a 5xx), to the next, within one timeout; at least
 //!                               # two names, each another target that is not itself
-//!                               # a failover target; no url/host/connect/connection
+//!                               # a failover target; no url/host/connect/connection/
+//!                               # follow_redirects (its members' apply)
 //!
 //! [load]
 //! model = "rate"                # "rate" | "concurrency"; optional when exactly one
@@ -228,6 +233,7 @@ pub(super) struct RawTarget {
     pub connect: Option<Item>,
     pub connection: Option<Item>,
     pub failover: Option<Item>,
+    pub follow_redirects: Option<Item>,
 }
 
 /// `[load]`; an absent table reads as one with no keys.

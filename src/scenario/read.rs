@@ -88,6 +88,7 @@ fn read_target(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> 
         connect: t.value("connect", lines),
         connection: t.value("connection", lines),
         failover: t.value("failover", lines),
+        follow_redirects: t.value("follow_redirects", lines),
     };
     t.finish(lines, problems);
     raw

@@ -12,7 +12,7 @@ use crate::sim::Cluster;
 
 use super::compile::{Cx, Text};
 use super::load::CONNECTIONS;
-use super::plan::{ConnectionPolicy, Endpoint, HttpEndpoint, TargetPlan};
+use super::plan::{ConnectionPolicy, Endpoint, FollowRedirects, HttpEndpoint, TargetPlan};
 use super::raw::{Item, Origin, RawTarget, Value};
 
 const URL_EXPECTED: &str =
@@ -29,6 +29,10 @@ pub(super) struct CompiledTarget {
     pub plan: Option<TargetPlan>,
 }
 
+const FOLLOW_REDIRECTS: &[(&str, FollowRedirects)] = &[
+    ("no", FollowRedirects::No),
+    ("same-host", FollowRedirects::SameHost),
+];
 const FAILOVER_EXPECTED: &str =
     r#"expected the names of at least two other targets, e.g. failover = ["primary", "secondary"]"#;
 
@@ -143,6 +147,7 @@ fn resolve_failovers(
                 name,
                 endpoint,
                 connection: default_connection,
+                follow_redirects: FollowRedirects::No,
             });
         }
     }
@@ -193,6 +198,7 @@ fn compile_one(
             ("host", &raw.host),
             ("connect", &raw.connect),
             ("connection", &raw.connection),
+            ("follow_redirects", &raw.follow_redirects),
         ];
         for (key, item) in own {
             if let Some(item) = item {
@@ -230,6 +236,10 @@ fn compile_one(
         Some(item) => cx.choice(item, "a connection policy", CONNECTIONS),
         None => Some(default_connection),
     };
+    let follow_redirects = match &raw.follow_redirects {
+        Some(item) => cx.choice(item, "a redirect policy", FOLLOW_REDIRECTS),
+        None => Some(FollowRedirects::No),
+    };
 
     let endpoint = match url {
         Some(Url::Sim { cluster, path }) => {
@@ -250,6 +260,7 @@ fn compile_one(
             name: name.clone()?,
             endpoint: endpoint.clone()?,
             connection: connection?,
+            follow_redirects: follow_redirects?,
         })
     })();
     CompiledTarget {
