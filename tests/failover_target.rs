@@ -92,6 +92,16 @@ async fn a_failover_target_stays_available_through_the_primary_outage() {
         primary.failed
     );
     assert_eq!(f.members[0].answered, gslb.requests - f.failed_over);
+    let table = meshdrill::report::table::table(s, "dir");
+    let line = format!(
+        "gslb answered by primary {} ({} ok), secondary {} ({} ok); {} failed over\n",
+        f.members[0].answered,
+        f.members[0].ok,
+        f.members[1].answered,
+        f.members[1].ok,
+        f.failed_over
+    );
+    assert!(table.contains(&line), "{table}");
 
     // Its own timeline rows, hlog tag and outage report.
     let rows = timeline(dir.path());

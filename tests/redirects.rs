@@ -152,6 +152,24 @@ async fn same_host_redirects_are_followed_and_others_counted_by_location() {
     ];
     expected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     assert_eq!(counts(all), expected);
+    let table = meshdrill::report::table::table(&out.summary, "dir");
+    let line = format!(
+        "other-host redirected (http_3xx): {} to {}\n",
+        other.requests, other.redirects[0].location
+    );
+    assert!(table.contains(&line), "{table}");
+    assert!(
+        table.contains(&format!(
+            "port: {} requests followed a same-host redirect\n",
+            t[0].requests
+        )),
+        "{table}"
+    );
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(
+        html.contains(&format!("<p>{}</p>", line.trim_end())),
+        "report.html names the Location"
+    );
     // The page server saw exactly the followed requests: nothing went to
     // "localhost" (the same address by another name) or from the default.
     assert_eq!(
