@@ -64,6 +64,7 @@ fn sim_target(name: &str, cluster: Cluster) -> TargetPlan {
             path: "/productpage".into(),
         },
         connection: ConnectionPolicy::KeepAlive,
+        transport: Default::default(),
     }
 }
 
@@ -76,6 +77,7 @@ fn http_target(name: &str, url: &str, host: &str, connect: Option<&str>) -> Targ
             connect: connect.map(|c| c.parse::<SocketAddr>().unwrap()),
         }),
         connection: ConnectionPolicy::KeepAlive,
+        transport: Default::default(),
     }
 }
 
@@ -180,6 +182,7 @@ duration = "1m"
                 reviews_mix: [50, 30, 20],
                 base_latency: ms(2),
                 template: Template::Current,
+                tls: false,
             },
             recovery: RecoveryRule::default(),
             slo: SloPlan::default(),
@@ -252,6 +255,7 @@ sim = "http503"
             path: "/health".into(),
         },
         connection: ConnectionPolicy::KeepAlive,
+        transport: Default::default(),
     };
     let on_secondary = |fault| FaultAction::Sim {
         cluster: Cluster::Secondary,
@@ -296,6 +300,7 @@ sim = "http503"
                 reviews_mix: [0, 50, 50],
                 base_latency: ms(5),
                 template: Template::Legacy,
+                tls: false,
             },
             recovery: RecoveryRule::default(),
             slo: SloPlan::default(),
@@ -428,7 +433,7 @@ duration = "30s"
 [laod]
 "#,
         &[
-            "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection)",
+            "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection, ca, insecure, sni, cert, key, http, h2_connections)",
             "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters)",
         ],
     );
@@ -582,7 +587,7 @@ fn urls_must_be_http_or_sim() {
     fails(
         r#"[[target]]
 name = "a"
-url = "https://bookinfo.example.com/productpage"
+url = "ftp://bookinfo.example.com/productpage"
 [[target]]
 name = "b"
 url = "sim:tertiary"
@@ -594,9 +599,9 @@ rate = 1
 duration = "1s"
 "#,
         &[
-            r#"demo.toml:3: target[0].url "https://bookinfo.example.com/productpage": https is not supported yet (use http://; TLS support is planned)"#,
+            r#"demo.toml:3: target[0].url "ftp://bookinfo.example.com/productpage" has an unsupported scheme "ftp" (expected "http://host[:port]/path", "https://host[:port]/path", "sim:primary" or "sim:secondary")"#,
             r#"demo.toml:6: target[1].url "sim:tertiary" names no simulated cluster (expected "sim:primary" or "sim:secondary", optionally followed by a path such as /productpage)"#,
-            r#"demo.toml:9: target[2].url "bookinfo.example.com" is not a URL (expected "http://host[:port]/path", "sim:primary" or "sim:secondary")"#,
+            r#"demo.toml:9: target[2].url "bookinfo.example.com" is not a URL (expected "http://host[:port]/path", "https://host[:port]/path", "sim:primary" or "sim:secondary")"#,
         ],
     );
 }
@@ -889,7 +894,7 @@ colour = "blue"
 
 [[target]]
 name = "primary"
-url = "https://bookinfo.example.com/"
+url = "ftp://bookinfo.example.com/"
 connect = "${UNSET_IP}:80"
 
 [load]
@@ -1079,7 +1084,7 @@ fn override_problems_name_the_flag() {
     let overrides = Overrides {
         duration: Some("5x".into()),
         rate: Some(0.0),
-        targets: vec![("primary".into(), "https://10.0.0.7/".into())],
+        targets: vec![("primary".into(), "ftp://10.0.0.7/".into())],
         ..Overrides::default()
     };
     assert_eq!(
@@ -1087,7 +1092,7 @@ fn override_problems_name_the_flag() {
         [
             "--rate: 0 is out of range (expected requests/s per target, > 0 and ≤ 1000000)",
             r#"--duration: "5x" is not a duration (expected "30s", "2m", "500ms")"#,
-            r#"--target primary: "https://10.0.0.7/": https is not supported yet (use http://; TLS support is planned)"#,
+            r#"--target primary: "ftp://10.0.0.7/" has an unsupported scheme "ftp" (expected "http://host[:port]/path", "https://host[:port]/path", "sim:primary" or "sim:secondary")"#,
         ]
     );
     let both = Overrides {

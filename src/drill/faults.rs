@@ -376,6 +376,7 @@ mod tests {
                 path: "/productpage".into(),
             },
             connection: ConnectionPolicy::KeepAlive,
+            transport: Default::default(),
         }
     }
 

@@ -11,3 +11,4 @@ pub mod limits;
 pub mod pacer;
 pub mod resolve;
 pub mod schedule;
+pub mod tls;

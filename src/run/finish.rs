@@ -83,6 +83,9 @@ pub(super) fn finish(
         connection: "",
         requested_rate: infos.iter().map(|i| i.requested_rate).sum(),
         in_flight_cap: None,
+        transport: Default::default(),
+        http_versions: Default::default(),
+        tls_handshake_ms: None,
     };
     let all = TargetSummary::new(
         &all_info,

@@ -20,11 +20,15 @@ use crate::engine::limits;
 use crate::engine::pacer::{PacedLane, spawn_pacer};
 use crate::engine::resolve::Resolver;
 use crate::engine::schedule::{Schedule, SplitOf};
+use crate::engine::tls::{self, TlsInputs, TlsSettings};
 use crate::record::{ClusterRegistry, LaneReport, second_of};
-use crate::results::summary::TargetInfo;
-use crate::scenario::{ConnectionPolicy, Endpoint, HttpEndpoint, LoadModel, Plan};
+use crate::results::summary::{TargetInfo, TlsInfo, TransportInfo};
+use crate::scenario::{ConnectionPolicy, Endpoint, HttpEndpoint, HttpVersion, LoadModel, Plan};
+use crate::sim::SIM_TLS_NAME;
 use crate::sim::Sim;
 use hyper::http::uri::Authority;
+use rustls::RootCertStore;
+use std::path::Path;
 
 /// Time between building the clock and its zero, so every lane is parked on
 /// its first slot before traffic starts.
@@ -45,6 +49,8 @@ pub(super) struct Engine {
     /// Stops the lanes (the user's interrupt, or a failed write).
     pub stop: CancellationToken,
     pub open_files_limit: u64,
+    /// Each target's client, to read what it counted once traffic ended.
+    pub clients: Vec<Arc<TargetClient>>,
 }
 
 /// Spawns every target's lanes and the pacer; sets each target's in-flight
@@ -77,11 +83,13 @@ pub(super) fn start_engine(
     let warmup_seconds = second_of(plan.load.warmup.as_micros() as u64);
     let mut lane_count = 0;
     let mut paced = Vec::new();
+    let mut clients = Vec::new();
     for (target, spec) in specs.iter().enumerate() {
         let client = Arc::new(TargetClient::new(spec).map_err(|e| RunError::Target {
             target: plan.targets[target].name.clone(),
             message: format!("invalid Host header: {e}"),
         })?);
+        clients.push(client.clone());
         let schedules = Schedule::split(split_of(plan.load.model), lanes_per_target as u64);
         let lanes = schedules.len();
         for schedule in schedules {
@@ -141,6 +149,7 @@ pub(super) fn start_engine(
         end,
         stop,
         open_files_limit,
+        clients,
     })
 }
 
@@ -196,24 +205,103 @@ pub(super) fn client_specs(
     let mut infos = Vec::new();
     let body_budget = BodyBudget::new(plan.load.max_buffered);
     let resolver = Arc::new(Resolver::system());
+    let base = plan
+        .source
+        .parent()
+        .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
+    // Read once, and only when some target may speak TLS.
+    let mut platform_roots = None;
     for t in &plan.targets {
         let invalid = |message: String| RunError::Target {
             target: t.name.clone(),
             message,
         };
-        let (uri, pin, endpoint) = match &t.endpoint {
+        let (uri, pin, endpoint, sim_ca) = match &t.endpoint {
             Endpoint::Http(h) => {
                 let (uri, pin) = http_dial(h).map_err(invalid)?;
-                (uri, pin, h.url.to_string())
+                (uri, pin, h.url.to_string(), None)
             }
             Endpoint::Sim { cluster, path } => {
                 let sim = sim.expect("the simulator runs when a target uses it");
-                let addr = sim.addr(*cluster).to_string();
-                let uri = format!("http://{addr}{path}")
-                    .parse()
-                    .map_err(|e| invalid(format!("{e}")))?;
-                (uri, None, format!("sim:{}{path}", cluster.name()))
+                let addr = sim.addr(*cluster);
+                let endpoint = format!("sim:{}{path}", cluster.name());
+                match sim.tls_ca() {
+                    None => {
+                        let uri = format!("http://{addr}{path}")
+                            .parse()
+                            .map_err(|e| invalid(format!("{e}")))?;
+                        (uri, None, endpoint, None)
+                    }
+                    Some(ca) => {
+                        // The simulator's certificate names SIM_TLS_NAME,
+                        // which is pinned to its address (never resolved).
+                        let port = addr.port();
+                        let uri = format!("https://{SIM_TLS_NAME}:{port}{path}")
+                            .parse()
+                            .map_err(|e| invalid(format!("{e}")))?;
+                        let pin = HostPin {
+                            host: SIM_TLS_NAME.to_string(),
+                            port,
+                            dial_host: DialHost::Ip(addr.ip()),
+                            dial_port: port,
+                        };
+                        (uri, Some(pin), endpoint, Some(ca.clone()))
+                    }
+                }
             }
+        };
+        let is_https = uri.scheme_str() == Some("https");
+        let http = t
+            .transport
+            .http
+            .unwrap_or(HttpVersion::default_for(is_https));
+        let tls_plan = &t.transport.tls;
+        // Every http target can be redirected to https; a sim target
+        // speaks TLS only when the simulator does.
+        let tls = if is_https || matches!(t.endpoint, Endpoint::Http(_)) {
+            let platform = platform_roots.get_or_insert_with(|| {
+                if sim_ca.is_some() {
+                    RootCertStore::empty()
+                } else {
+                    tls::platform_roots()
+                }
+            });
+            let extra: Vec<_> = sim_ca.into_iter().collect();
+            let inputs = TlsInputs {
+                plan: tls_plan,
+                http,
+                base: &base,
+                platform,
+                extra_roots: &extra,
+            };
+            let settings = TlsSettings::new(&inputs).map_err(|e| RunError::TlsFile {
+                target: t.name.clone(),
+                error: e,
+            })?;
+            Some(Arc::new(settings))
+        } else {
+            None
+        };
+        let shows_tls = is_https
+            || tls_plan.insecure
+            || tls_plan.ca.is_some()
+            || tls_plan.sni.is_some()
+            || tls_plan.client_cert.is_some();
+        let request_host = uri.host().unwrap_or_default();
+        let tls_info = shows_tls.then(|| TlsInfo {
+            sni: tls_plan.sni.clone().unwrap_or_else(|| {
+                request_host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string()
+            }),
+            ca: tls_plan.ca.as_ref().map(|p| p.display().to_string()),
+            insecure: tls_plan.insecure,
+            client_cert: tls_plan.client_cert.is_some(),
+        });
+        let h2_connections = match http {
+            HttpVersion::H1 => 1,
+            _ => t.transport.h2_connections.get(),
         };
         let host = uri
             .authority()
@@ -237,6 +325,13 @@ pub(super) fn client_specs(
                 LoadModel::Concurrency { .. } => None,
             },
             in_flight_cap: None,
+            transport: TransportInfo {
+                http: http.name().to_string(),
+                h2_connections,
+                tls: tls_info,
+            },
+            http_versions: Default::default(),
+            tls_handshake_ms: None,
         });
         specs.push(ClientSpec {
             uri,
@@ -244,9 +339,12 @@ pub(super) fn client_specs(
             connect: ConnectSpec {
                 pin,
                 connect_timeout: plan.load.connect_timeout,
+                tls,
             },
             resolver: resolver.clone(),
             policy: t.connection,
+            http,
+            h2_connections,
             timeout: plan.load.timeout,
             max_body_bytes: plan.load.max_body_bytes,
             body_budget: body_budget.clone(),

@@ -24,6 +24,7 @@ pub fn sim_target(name: &str, cluster: Cluster) -> TargetPlan {
             path: "/productpage".to_string(),
         },
         connection: ConnectionPolicy::KeepAlive,
+        transport: Default::default(),
     }
 }
 
@@ -36,6 +37,7 @@ pub fn http_target(name: &str, addr: SocketAddr) -> TargetPlan {
             connect: None,
         }),
         connection: ConnectionPolicy::KeepAlive,
+        transport: Default::default(),
     }
 }
 
