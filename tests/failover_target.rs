@@ -18,6 +18,7 @@ fn failover(name: &str, members: Vec<usize>) -> TargetPlan {
         endpoint: Endpoint::Failover(members),
         connection: ConnectionPolicy::KeepAlive,
         follow_redirects: Default::default(),
+        transport: Default::default(),
     }
 }
 

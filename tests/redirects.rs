@@ -79,6 +79,7 @@ fn target(name: &str, addr: SocketAddr, path: &str, follow: FollowRedirects) -> 
         }),
         connection: ConnectionPolicy::KeepAlive,
         follow_redirects: follow,
+        transport: Default::default(),
     }
 }
 

@@ -65,6 +65,7 @@ fn sim_target(name: &str, cluster: Cluster) -> TargetPlan {
         },
         connection: ConnectionPolicy::KeepAlive,
         follow_redirects: Default::default(),
+        transport: Default::default(),
     }
 }
 
@@ -78,6 +79,7 @@ fn http_target(name: &str, url: &str, host: &str, connect: Option<&str>) -> Targ
         }),
         connection: ConnectionPolicy::KeepAlive,
         follow_redirects: Default::default(),
+        transport: Default::default(),
     }
 }
 
@@ -182,6 +184,7 @@ duration = "1m"
                 reviews_mix: [50, 30, 20],
                 base_latency: ms(2),
                 template: Template::Current,
+                tls: false,
             },
             recovery: RecoveryRule::default(),
             slo: SloPlan::default(),
@@ -255,6 +258,7 @@ sim = "http503"
         },
         connection: ConnectionPolicy::KeepAlive,
         follow_redirects: Default::default(),
+        transport: Default::default(),
     };
     let on_secondary = |fault| FaultAction::Sim {
         cluster: Cluster::Secondary,
@@ -299,6 +303,7 @@ sim = "http503"
                 reviews_mix: [0, 50, 50],
                 base_latency: ms(5),
                 template: Template::Legacy,
+                tls: false,
             },
             recovery: RecoveryRule::default(),
             slo: SloPlan::default(),
@@ -431,7 +436,7 @@ duration = "30s"
 [laod]
 "#,
         &[
-            "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection, failover, follow_redirects)",
+            "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection, ca, insecure, sni, cert, key, http, h2_connections, failover, follow_redirects)",
             "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters)",
         ],
     );
@@ -585,7 +590,7 @@ fn urls_must_be_http_or_sim() {
     fails(
         r#"[[target]]
 name = "a"
-url = "https://bookinfo.example.com/productpage"
+url = "ftp://bookinfo.example.com/productpage"
 [[target]]
 name = "b"
 url = "sim:tertiary"
@@ -597,9 +602,9 @@ rate = 1
 duration = "1s"
 "#,
         &[
-            r#"demo.toml:3: target[0].url "https://bookinfo.example.com/productpage": https is not supported yet (use http://; TLS support is planned)"#,
+            r#"demo.toml:3: target[0].url "ftp://bookinfo.example.com/productpage" has an unsupported scheme "ftp" (expected "http://host[:port]/path", "https://host[:port]/path", "sim:primary" or "sim:secondary")"#,
             r#"demo.toml:6: target[1].url "sim:tertiary" names no simulated cluster (expected "sim:primary" or "sim:secondary", optionally followed by a path such as /productpage)"#,
-            r#"demo.toml:9: target[2].url "bookinfo.example.com" is not a URL (expected "http://host[:port]/path", "sim:primary" or "sim:secondary")"#,
+            r#"demo.toml:9: target[2].url "bookinfo.example.com" is not a URL (expected "http://host[:port]/path", "https://host[:port]/path", "sim:primary" or "sim:secondary")"#,
         ],
     );
 }
@@ -989,7 +994,7 @@ colour = "blue"
 
 [[target]]
 name = "primary"
-url = "https://bookinfo.example.com/"
+url = "ftp://bookinfo.example.com/"
 connect = "${UNSET_IP}:80"
 
 [load]
@@ -1179,7 +1184,7 @@ fn override_problems_name_the_flag() {
     let overrides = Overrides {
         duration: Some("5x".into()),
         rate: Some(0.0),
-        targets: vec![("primary".into(), "https://10.0.0.7/".into())],
+        targets: vec![("primary".into(), "ftp://10.0.0.7/".into())],
         ..Overrides::default()
     };
     assert_eq!(
@@ -1187,7 +1192,7 @@ fn override_problems_name_the_flag() {
         [
             "--rate: 0 is out of range (expected requests/s per target, > 0 and ≤ 1000000)",
             r#"--duration: "5x" is not a duration (expected "30s", "2m", "500ms")"#,
-            r#"--target primary: "https://10.0.0.7/": https is not supported yet (use http://; TLS support is planned)"#,
+            r#"--target primary: "ftp://10.0.0.7/" has an unsupported scheme "ftp" (expected "http://host[:port]/path", "https://host[:port]/path", "sim:primary" or "sim:secondary")"#,
         ]
     );
     let both = Overrides {

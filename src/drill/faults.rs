@@ -377,6 +377,7 @@ mod tests {
             },
             connection: ConnectionPolicy::KeepAlive,
             follow_redirects: Default::default(),
+            transport: Default::default(),
         }
     }
 

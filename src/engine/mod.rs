@@ -13,3 +13,4 @@ pub mod redirect;
 pub mod resolve;
 pub mod route;
 pub mod schedule;
+pub mod tls;

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use crate::engine::buffers::{BodyBudget, BodyBuf};
 use crate::engine::client::{Reply, TargetClient};
 use crate::outcome::Kind;
+use crate::results::summary::HandshakeMs;
 
 /// The clients a target's requests go through: one for a plain target; a
 /// failover target's members in the order tried (at least two).
@@ -47,6 +48,28 @@ impl Route {
 
     pub fn is_failover(&self) -> bool {
         self.members.len() > 1
+    }
+
+    /// Complete responses so far by HTTP version, every member's together.
+    pub fn versions(&self) -> Vec<(&'static str, u64)> {
+        let mut all: Vec<(&'static str, u64)> = Vec::new();
+        for (version, n) in self.members.iter().flat_map(|m| m.versions()) {
+            match all.iter_mut().find(|(v, _)| *v == version) {
+                Some((_, sum)) => *sum += n,
+                None => all.push((version, n)),
+            }
+        }
+        all
+    }
+
+    /// A plain target's TLS handshakes; `None` for a failover target, whose
+    /// members' endpoints may differ (percentiles of different endpoints do
+    /// not add up; each member target reports its own).
+    pub fn handshake_times(&self) -> Option<HandshakeMs> {
+        match &*self.members {
+            [one] => one.handshake_times(),
+            _ => None,
+        }
     }
 
     /// One request. A failover target tries its members in order until one

@@ -44,6 +44,7 @@ pub struct PlannedTarget {
     pub dialed: String,
     pub host: String,
     pub connection: String,
+    pub transport: super::summary::TransportInfo,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -82,6 +83,7 @@ impl PlanRecord {
                     dialed: t.dialed.clone(),
                     host: t.host.clone(),
                     connection: t.connection.to_string(),
+                    transport: t.transport.clone(),
                 })
                 .collect(),
             load,

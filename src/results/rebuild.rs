@@ -492,6 +492,8 @@ fn summarize(plan: &PlanRecord, disk: &OnDisk) -> Summary {
         summary.dialed = t.dialed.clone();
         summary.host = t.host.clone();
         summary.connection = t.connection.clone();
+        // What only the live run counted (versions, handshakes) is not on disk.
+        summary.transport = t.transport.clone();
         summary.requested_rate = load.rate_per_target;
         targets.push(summary);
     }

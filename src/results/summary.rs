@@ -31,11 +31,13 @@ pub const FILE: &str = "summary.json";
 /// `requests_ended_ms` `null` when unknown; 4 added the outcome kinds
 /// `http_3xx` (3xx was `http_other`), `dns`, `tls_handshake` and `tls_cert`
 /// (columns of timeline.csv and keys of every `outcomes` and `failures`),
-/// the scenario's `description`, per target `failover` (which member of a
-/// failover target answered; `null` for other targets), and per target and
-/// all `redirects` (the Locations of the redirects that ended requests,
-/// counted) and `redirects_followed`. A file of any
-/// other version is refused,
+/// and the scenario's `description`, each target's `transport` (HTTP
+/// version setting, h2 connections, TLS settings, in plan.json too),
+/// `http_versions` and `tls_handshake_ms`, per target `failover` (which
+/// member of a failover target answered; `null` for other targets), and per
+/// target and all `redirects` (the Locations of the redirects that ended
+/// requests, counted) and `redirects_followed`. A file of any other version
+/// is refused,
 /// never guessed at.
 pub const SCHEMA_VERSION: u32 = 4;
 
@@ -135,6 +137,15 @@ pub struct TargetSummary {
     pub dialed: String,
     pub host: String,
     pub connection: String,
+    /// How the target's connections speak (empty for `all`).
+    pub transport: TransportInfo,
+    /// Complete responses by the HTTP version that carried them ("1.1",
+    /// "2", "other"), warmup included: whether h2 was really spoken.
+    pub http_versions: BTreeMap<String, u64>,
+    /// TLS handshakes completed (warmup included; one per connection, so
+    /// one per request with `connection = "new"`); `None` when none.
+    #[serde(deserialize_with = "crate::results::required")]
+    pub tls_handshake_ms: Option<HandshakeMs>,
     pub requests: u64,
     pub ok: u64,
     pub failed: u64,
@@ -295,6 +306,40 @@ pub struct Percentiles {
     pub max: f64,
 }
 
+/// A target's HTTP version and TLS settings, as the run used them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TransportInfo {
+    /// `http` with the scheme's default applied: "1.1", "2" or "auto".
+    pub http: String,
+    /// HTTP/2 connections the target's requests are spread over.
+    pub h2_connections: u16,
+    /// `None` for a plain http target with no TLS setting.
+    #[serde(deserialize_with = "crate::results::required")]
+    pub tls: Option<TlsInfo>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TlsInfo {
+    /// The server name sent and verified (an IP address is sent as no SNI).
+    pub sni: String,
+    /// `ca` as written, when set.
+    #[serde(deserialize_with = "crate::results::required")]
+    pub ca: Option<String>,
+    /// `insecure = true`: NO certificate was verified.
+    pub insecure: bool,
+    /// A client certificate was presented (mutual TLS).
+    pub client_cert: bool,
+}
+
+/// TLS handshake times, in milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct HandshakeMs {
+    pub count: u64,
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
 /// How a target was reached, for the summary.
 pub struct TargetInfo {
     pub name: String,
@@ -304,6 +349,10 @@ pub struct TargetInfo {
     pub connection: &'static str,
     pub requested_rate: Option<f64>,
     pub in_flight_cap: Option<usize>,
+    pub transport: TransportInfo,
+    /// Filled when traffic has ended.
+    pub http_versions: BTreeMap<String, u64>,
+    pub tls_handshake_ms: Option<HandshakeMs>,
 }
 
 impl TargetSummary {
@@ -362,6 +411,9 @@ impl TargetSummary {
             dialed: info.dialed.clone(),
             host: info.host.clone(),
             connection: info.connection.to_string(),
+            transport: info.transport.clone(),
+            http_versions: info.http_versions.clone(),
+            tls_handshake_ms: info.tls_handshake_ms.clone(),
             requests: s.sent(),
             ok: s.succeeded(),
             failed: s.failed(),

@@ -102,6 +102,9 @@ pub(super) fn finish(
         connection: "",
         requested_rate: infos.iter().map(|i| i.requested_rate).sum(),
         in_flight_cap: None,
+        transport: Default::default(),
+        http_versions: Default::default(),
+        tls_handshake_ms: None,
     };
     let mut all = TargetSummary::new(
         &all_info,

@@ -21,11 +21,15 @@ use crate::engine::pacer::{PacedLane, spawn_pacer};
 use crate::engine::resolve::Resolver;
 use crate::engine::route::Route;
 use crate::engine::schedule::{Schedule, SplitOf};
+use crate::engine::tls::{self, TlsInputs, TlsSettings};
 use crate::record::{ClusterRegistry, LaneReport, LocationRegistry, second_of};
-use crate::results::summary::TargetInfo;
-use crate::scenario::{ConnectionPolicy, Endpoint, HttpEndpoint, LoadModel, Plan};
+use crate::results::summary::{TargetInfo, TlsInfo, TransportInfo};
+use crate::scenario::{ConnectionPolicy, Endpoint, HttpEndpoint, HttpVersion, LoadModel, Plan};
+use crate::sim::SIM_TLS_NAME;
 use crate::sim::Sim;
 use hyper::http::uri::Authority;
+use rustls::RootCertStore;
+use std::path::Path;
 
 /// Time between building the clock and its zero, so every lane is parked on
 /// its first slot before traffic starts.
@@ -48,6 +52,8 @@ pub(super) struct Engine {
     pub open_files_limit: u64,
     /// The Locations of redirects that ended requests, by slot.
     pub locations: Arc<LocationRegistry>,
+    /// Each target's client, to read what it counted once traffic ended.
+    pub clients: Vec<Arc<Route>>,
 }
 
 /// Spawns every target's lanes and the pacer; sets each target's in-flight
@@ -83,11 +89,13 @@ pub(super) fn start_engine(
     let locations = LocationRegistry::new();
     let mut lane_count = 0;
     let mut paced = Vec::new();
+    let mut clients = Vec::new();
     for (target, cap) in caps.iter().enumerate() {
         let client = Arc::new(route(specs, target, *cap).map_err(|e| RunError::Target {
             target: plan.targets[target].name.clone(),
             message: format!("invalid Host header: {e}"),
         })?);
+        clients.push(client.clone());
         let schedules = Schedule::split(split_of(plan.load.model), lanes_per_target as u64);
         let lanes = schedules.len();
         for schedule in schedules {
@@ -149,6 +157,7 @@ pub(super) fn start_engine(
         stop,
         open_files_limit,
         locations,
+        clients,
     })
 }
 
@@ -257,12 +266,18 @@ pub(super) fn client_specs(
     let mut infos = Vec::new();
     let body_budget = BodyBudget::new(plan.load.max_buffered);
     let resolver = Arc::new(Resolver::system());
+    let base = plan
+        .source
+        .parent()
+        .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
+    // Read once, and only when some target may speak TLS.
+    let mut platform_roots = None;
     for t in &plan.targets {
         let invalid = |message: String| RunError::Target {
             target: t.name.clone(),
             message,
         };
-        let (uri, pin, endpoint) = match &t.endpoint {
+        let (uri, pin, endpoint, sim_ca) = match &t.endpoint {
             Endpoint::Failover(members) => {
                 specs.push(RouteSpec::Failover(members.clone()));
                 infos.push(failover_info(plan, &t.name, members));
@@ -270,16 +285,89 @@ pub(super) fn client_specs(
             }
             Endpoint::Http(h) => {
                 let (uri, pin) = http_dial(h).map_err(invalid)?;
-                (uri, pin, h.url.to_string())
+                (uri, pin, h.url.to_string(), None)
             }
             Endpoint::Sim { cluster, path } => {
                 let sim = sim.expect("the simulator runs when a target uses it");
-                let addr = sim.addr(*cluster).to_string();
-                let uri = format!("http://{addr}{path}")
-                    .parse()
-                    .map_err(|e| invalid(format!("{e}")))?;
-                (uri, None, format!("sim:{}{path}", cluster.name()))
+                let addr = sim.addr(*cluster);
+                let endpoint = format!("sim:{}{path}", cluster.name());
+                match sim.tls_ca() {
+                    None => {
+                        let uri = format!("http://{addr}{path}")
+                            .parse()
+                            .map_err(|e| invalid(format!("{e}")))?;
+                        (uri, None, endpoint, None)
+                    }
+                    Some(ca) => {
+                        // The simulator's certificate names SIM_TLS_NAME,
+                        // which is pinned to its address (never resolved).
+                        let port = addr.port();
+                        let uri = format!("https://{SIM_TLS_NAME}:{port}{path}")
+                            .parse()
+                            .map_err(|e| invalid(format!("{e}")))?;
+                        let pin = HostPin {
+                            host: SIM_TLS_NAME.to_string(),
+                            port,
+                            dial_host: DialHost::Ip(addr.ip()),
+                            dial_port: port,
+                        };
+                        (uri, Some(pin), endpoint, Some(ca.clone()))
+                    }
+                }
             }
+        };
+        let is_https = uri.scheme_str() == Some("https");
+        let http = t
+            .transport
+            .http
+            .unwrap_or(HttpVersion::default_for(is_https));
+        let tls_plan = &t.transport.tls;
+        // Every http target can be redirected to https; a sim target
+        // speaks TLS only when the simulator does.
+        let tls = if is_https || matches!(t.endpoint, Endpoint::Http(_)) {
+            let platform = platform_roots.get_or_insert_with(|| {
+                if sim_ca.is_some() {
+                    RootCertStore::empty()
+                } else {
+                    tls::platform_roots()
+                }
+            });
+            let extra: Vec<_> = sim_ca.into_iter().collect();
+            let inputs = TlsInputs {
+                plan: tls_plan,
+                http,
+                base: &base,
+                platform,
+                extra_roots: &extra,
+            };
+            let settings = TlsSettings::new(&inputs).map_err(|e| RunError::TlsFile {
+                target: t.name.clone(),
+                error: e,
+            })?;
+            Some(Arc::new(settings))
+        } else {
+            None
+        };
+        let shows_tls = is_https
+            || tls_plan.insecure
+            || tls_plan.ca.is_some()
+            || tls_plan.sni.is_some()
+            || tls_plan.client_cert.is_some();
+        let request_host = uri.host().unwrap_or_default();
+        let tls_info = shows_tls.then(|| TlsInfo {
+            sni: tls_plan.sni.clone().unwrap_or_else(|| {
+                request_host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string()
+            }),
+            ca: tls_plan.ca.as_ref().map(|p| p.display().to_string()),
+            insecure: tls_plan.insecure,
+            client_cert: tls_plan.client_cert.is_some(),
+        });
+        let h2_connections = match http {
+            HttpVersion::H1 => 1,
+            _ => t.transport.h2_connections.get(),
         };
         let host = uri
             .authority()
@@ -303,6 +391,13 @@ pub(super) fn client_specs(
                 LoadModel::Concurrency { .. } => None,
             },
             in_flight_cap: None,
+            transport: TransportInfo {
+                http: http.name().to_string(),
+                h2_connections,
+                tls: tls_info,
+            },
+            http_versions: Default::default(),
+            tls_handshake_ms: None,
         });
         specs.push(RouteSpec::One(Box::new(ClientSpec {
             uri,
@@ -310,10 +405,13 @@ pub(super) fn client_specs(
             connect: ConnectSpec {
                 pin,
                 connect_timeout: plan.load.connect_timeout,
+                tls,
             },
             resolver: resolver.clone(),
             policy: t.connection,
             follow: t.follow_redirects,
+            http,
+            h2_connections,
             timeout: plan.load.timeout,
             max_body_bytes: plan.load.max_body_bytes,
             body_budget: body_budget.clone(),
@@ -325,6 +423,7 @@ pub(super) fn client_specs(
         if let RouteSpec::Failover(members) = &specs[i] {
             let dialed: Vec<&str> = members.iter().map(|&m| infos[m].dialed.as_str()).collect();
             infos[i].dialed = dialed.join(", ");
+            infos[i].transport = infos[members[0]].transport.clone();
         }
     }
     Ok((specs, infos))
@@ -348,6 +447,10 @@ fn failover_info(plan: &Plan, name: &str, members: &[usize]) -> TargetInfo {
             LoadModel::Concurrency { .. } => None,
         },
         in_flight_cap: None,
+        // Its first member's (set with `dialed`, once every target's is known).
+        transport: TransportInfo::default(),
+        http_versions: Default::default(),
+        tls_handshake_ms: None,
     }
 }
 

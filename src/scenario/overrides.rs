@@ -72,6 +72,13 @@ impl Overrides {
                     host: None,
                     connect: None,
                     connection: None,
+                    ca: None,
+                    insecure: None,
+                    sni: None,
+                    cert: None,
+                    key: None,
+                    http: None,
+                    h2_connections: None,
                     failover: None,
                     follow_redirects: None,
                 });

@@ -84,6 +84,82 @@ pub struct TargetPlan {
     pub connection: ConnectionPolicy,
     /// `follow_redirects`: which redirects the client follows itself.
     pub follow_redirects: FollowRedirects,
+    /// TLS and HTTP version settings (`ca`, `insecure`, `sni`, `cert`,
+    /// `key`, `http`, `h2_connections`).
+    pub transport: Transport,
+}
+
+/// How a target's connections speak: TLS settings (used by every https
+/// request of the target, a redirect to https included) and HTTP version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transport {
+    pub tls: TlsPlan,
+    /// `None`: the scheme's default ("1.1" for http, "auto" for https).
+    pub http: Option<HttpVersion>,
+    /// HTTP/2 connections per target (hyper keeps one per host; more
+    /// clients spread the load over more TCP flows). Default 1.
+    pub h2_connections: std::num::NonZeroU16,
+}
+
+impl Default for Transport {
+    fn default() -> Transport {
+        Transport {
+            tls: TlsPlan::default(),
+            http: None,
+            h2_connections: std::num::NonZeroU16::MIN,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsPlan {
+    /// `ca = "path.pem"`: more trusted roots, besides the platform's
+    /// (relative paths are from the scenario file's folder).
+    pub ca: Option<std::path::PathBuf>,
+    /// `insecure = true`: no certificate verification at all.
+    pub insecure: bool,
+    /// `sni`: the TLS server name; default the request's host (the
+    /// target's `host`, else the URL's), also when `connect` pins an IP.
+    pub sni: Option<String>,
+    /// `cert` and `key` (PEM): a client certificate for mutual TLS.
+    pub client_cert: Option<ClientCert>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientCert {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+/// `http = "1.1" | "2" | "auto"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpVersion {
+    /// HTTP/1.1 only (ALPN http/1.1 over TLS).
+    H1,
+    /// HTTP/2 only: ALPN h2 over TLS, prior knowledge (h2c) over plain http.
+    H2,
+    /// Over TLS, ALPN offers h2 and http/1.1 and the server chooses; over
+    /// plain http, HTTP/1.1.
+    Auto,
+}
+
+impl HttpVersion {
+    pub const fn name(self) -> &'static str {
+        match self {
+            HttpVersion::H1 => "1.1",
+            HttpVersion::H2 => "2",
+            HttpVersion::Auto => "auto",
+        }
+    }
+
+    /// What `http` means when the target does not set it.
+    pub const fn default_for(tls: bool) -> HttpVersion {
+        if tls {
+            HttpVersion::Auto
+        } else {
+            HttpVersion::H1
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -114,7 +190,7 @@ pub enum Endpoint {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpEndpoint {
-    /// Scheme `http`, with authority and path-and-query.
+    /// Scheme `http` or `https`, with authority and path-and-query.
     pub url: hyper::Uri,
     /// Value of the Host header: `host` from the file, else the URL's authority.
     pub host_header: String,

@@ -12,11 +12,14 @@ use crate::sim::Cluster;
 
 use super::compile::{Cx, Text};
 use super::load::CONNECTIONS;
-use super::plan::{ConnectionPolicy, Endpoint, FollowRedirects, HttpEndpoint, TargetPlan};
+use super::plan::{
+    ClientCert, ConnectionPolicy, Endpoint, FollowRedirects, HttpEndpoint, HttpVersion, TargetPlan,
+    TlsPlan, Transport,
+};
 use super::raw::{Item, Origin, RawTarget, Value};
 
-const URL_EXPECTED: &str =
-    r#"expected "http://host[:port]/path", "sim:primary" or "sim:secondary""#;
+const URL_EXPECTED: &str = r#"expected "http://host[:port]/path", "https://host[:port]/path", "sim:primary" or "sim:secondary""#;
+const MAX_H2_CONNECTIONS: u16 = 64;
 const SIM_DEFAULT_PATH: &str = "/productpage";
 /// The aggregate row of every output; a target of that name would collide.
 const RESERVED_NAME: &str = "all";
@@ -148,6 +151,7 @@ fn resolve_failovers(
                 endpoint,
                 connection: default_connection,
                 follow_redirects: FollowRedirects::No,
+                transport: Default::default(),
             });
         }
     }
@@ -199,6 +203,13 @@ fn compile_one(
             ("connect", &raw.connect),
             ("connection", &raw.connection),
             ("follow_redirects", &raw.follow_redirects),
+            ("ca", &raw.ca),
+            ("insecure", &raw.insecure),
+            ("sni", &raw.sni),
+            ("cert", &raw.cert),
+            ("key", &raw.key),
+            ("http", &raw.http),
+            ("h2_connections", &raw.h2_connections),
         ];
         for (key, item) in own {
             if let Some(item) = item {
@@ -241,8 +252,43 @@ fn compile_one(
         None => Some(FollowRedirects::No),
     };
 
+    let tls = tls_plan(raw, cx);
+    let http = raw.http.as_ref().map(|item| {
+        cx.choice(
+            item,
+            "an HTTP version",
+            &[
+                ("1.1", HttpVersion::H1),
+                ("2", HttpVersion::H2),
+                ("auto", HttpVersion::Auto),
+            ],
+        )
+    });
+    let h2_connections = match &raw.h2_connections {
+        None => Some(std::num::NonZeroU16::MIN),
+        Some(item) => h2_connections(item, cx),
+    };
+    let transport = (|| {
+        Some(Transport {
+            tls: tls?,
+            http: match http {
+                Some(choice) => Some(choice?),
+                None => None,
+            },
+            h2_connections: h2_connections?,
+        })
+    })();
+
     let endpoint = match url {
         Some(Url::Sim { cluster, path }) => {
+            let tls_keys = [&raw.ca, &raw.insecure, &raw.sni, &raw.cert, &raw.key];
+            for item in tls_keys.into_iter().flatten() {
+                let message = format!(
+                    "{} is only for http targets (a sim: target trusts the simulator's own certificate when [sim] tls = true)",
+                    item.value
+                );
+                cx.problem(&item.origin, message);
+            }
             for text in host.iter().chain(&connect) {
                 let message = format!(
                     "{} is only for http targets (a sim: target is served in-process)",
@@ -261,6 +307,7 @@ fn compile_one(
             endpoint: endpoint.clone()?,
             connection: connection?,
             follow_redirects: follow_redirects?,
+            transport: transport.clone()?,
         })
     })();
     CompiledTarget {
@@ -268,6 +315,92 @@ fn compile_one(
         endpoint,
         plan,
     }
+}
+
+/// `ca`, `insecure`, `sni`, `cert` and `key`: what the files are is
+/// checked when the run starts (they are read then, and named if bad).
+fn tls_plan(raw: &RawTarget, cx: &mut Cx<'_>) -> Option<TlsPlan> {
+    let path = |item: &Option<Item>, cx: &mut Cx<'_>| -> Option<Option<std::path::PathBuf>> {
+        match item {
+            None => Some(None),
+            Some(item) => cx
+                .text(item, "a path to a PEM file")
+                .map(|t| Some(t.value.into())),
+        }
+    };
+    let ca = path(&raw.ca, cx);
+    let cert = path(&raw.cert, cx);
+    let key = path(&raw.key, cx);
+    let insecure = match &raw.insecure {
+        None => Some(false),
+        Some(Item {
+            value: Value::Bool(b),
+            ..
+        }) => Some(*b),
+        Some(item) => {
+            cx.problem(&item.origin, format!("{} is not true or false", item.value));
+            None
+        }
+    };
+    let sni = match &raw.sni {
+        None => Some(None),
+        Some(item) => cx
+            .text(item, r#"a TLS server name such as "bookinfo.example.com""#)
+            .and_then(|text| {
+                let valid = rustls::pki_types::ServerName::try_from(text.value.as_str()).is_ok();
+                if !valid {
+                    let message = format!(
+                        "{} is not a TLS server name (expected a DNS name such as \"bookinfo.example.com\" or an IP address)",
+                        text.quoted()
+                    );
+                    cx.problem(&text.origin, message);
+                }
+                valid.then_some(Some(text.value))
+            }),
+    };
+    let client_cert = match (cert?, key?, &raw.cert, &raw.key) {
+        (Some(cert), Some(key), _, _) => Some(ClientCert { cert, key }),
+        (None, None, _, _) => None,
+        (Some(_), None, Some(item), _) | (None, Some(_), _, Some(item)) => {
+            let other = if raw.cert.is_some() { "key" } else { "cert" };
+            let message = format!(
+                "{} needs {other} too (a client certificate is a cert and its key, both PEM)",
+                item.value
+            );
+            cx.problem(&item.origin, message);
+            return None;
+        }
+        _ => unreachable!("a path is set only from its item"),
+    };
+    if let (Some(true), Some(Some(_)), Some(item)) = (insecure, &ca, &raw.insecure) {
+        let message =
+            "true contradicts ca (insecure verifies nothing; remove one of them)".to_string();
+        cx.problem(&item.origin, message);
+        return None;
+    }
+    Some(TlsPlan {
+        ca: ca?,
+        insecure: insecure?,
+        sni: sni?,
+        client_cert,
+    })
+}
+
+fn h2_connections(item: &Item, cx: &mut Cx<'_>) -> Option<std::num::NonZeroU16> {
+    let n = match item.value {
+        Value::Int(n) => u16::try_from(n)
+            .ok()
+            .filter(|n| (1..=MAX_H2_CONNECTIONS).contains(n)),
+        _ => None,
+    };
+    if n.is_none() {
+        let message = format!(
+            "{} is not a number of connections (expected an integer 1..={MAX_H2_CONNECTIONS})",
+            item.value
+        );
+        cx.problem(&item.origin, message);
+    }
+    n.and_then(std::num::NonZeroU16::new)
 }
 
 fn check_name(name: Text, cx: &mut Cx<'_>) -> Option<String> {
@@ -304,10 +437,6 @@ fn parse_url(url: &Text, cx: &mut Cx<'_>) -> Option<Url> {
     let problem = match try_parse_url(&url.value) {
         Ok(parsed) => return Some(parsed),
         Err(UrlProblem::NotAUrl) => format!("{} is not a URL ({URL_EXPECTED})", url.quoted()),
-        Err(UrlProblem::Https) => format!(
-            "{}: https is not supported yet (use http://; TLS support is planned)",
-            url.quoted()
-        ),
         Err(UrlProblem::Scheme(scheme)) => format!(
             "{} has an unsupported scheme {scheme:?} ({URL_EXPECTED})",
             url.quoted()
@@ -336,7 +465,6 @@ fn parse_url(url: &Text, cx: &mut Cx<'_>) -> Option<Url> {
 #[derive(Debug, PartialEq)]
 enum UrlProblem {
     NotAUrl,
-    Https,
     Scheme(String),
     UserInfo,
     /// What follows the host's `:`, when it is not a port the client would
@@ -369,8 +497,7 @@ fn try_parse_url(url: &str) -> Result<Url, UrlProblem> {
         return Err(UrlProblem::NotAUrl);
     };
     match scheme {
-        "http" => {}
-        "https" => return Err(UrlProblem::Https),
+        "http" | "https" => {}
         other => return Err(UrlProblem::Scheme(other.to_string())),
     }
     if authority.as_str().contains('@') {
@@ -444,7 +571,12 @@ fn http_endpoint(
     let connect = match connect {
         None => Some(None),
         Some(text) => {
-            let port = url.port_u16().unwrap_or(80);
+            let default_port = if url.scheme_str() == Some("https") {
+                443
+            } else {
+                80
+            };
+            let port = url.port_u16().unwrap_or(default_port);
             let addr = parse_connect(&text.value, port);
             if addr.is_none() {
                 let message = format!(
@@ -531,7 +663,7 @@ mod tests {
     fn other_urls_say_what_is_wrong() {
         assert_eq!(problem("sim:tertiary"), UrlProblem::SimCluster);
         assert_eq!(problem("sim:"), UrlProblem::SimCluster);
-        assert_eq!(problem("https://h/"), UrlProblem::Https);
+        assert_eq!(http("https://h"), "https://h/");
         assert_eq!(problem("ftp://h/"), UrlProblem::Scheme("ftp".into()));
         assert_eq!(problem("http://u:p@h/"), UrlProblem::UserInfo);
         assert_eq!(problem("bookinfo.example.com"), UrlProblem::NotAUrl);

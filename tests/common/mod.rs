@@ -25,6 +25,7 @@ pub fn sim_target(name: &str, cluster: Cluster) -> TargetPlan {
         },
         connection: ConnectionPolicy::KeepAlive,
         follow_redirects: Default::default(),
+        transport: Default::default(),
     }
 }
 
@@ -38,6 +39,7 @@ pub fn http_target(name: &str, addr: SocketAddr) -> TargetPlan {
         }),
         connection: ConnectionPolicy::KeepAlive,
         follow_redirects: Default::default(),
+        transport: Default::default(),
     }
 }
 
