@@ -2,11 +2,15 @@
 //! with its Location counted per target; with `follow_redirects =
 //! "same-host"` a redirect to the same host (another port, another path, a
 //! relative Location) is followed to the page and ends `ok`, while one to
-//! another host is not followed (nothing is sent there) and stays `http_3xx`.
+//! another host is not followed (nothing is sent there) and stays `http_3xx`;
+//! a 301 from http to https on the same host ends `ok` over TLS.
 
 mod common;
+mod tls_server;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{plan, rate, run_in};
@@ -16,14 +20,17 @@ use meshdrill::sim::{Cluster, Sim, SimConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// A keep-alive HTTP/1.1 server answering every request with a redirect
-/// chosen by its path (`None`: 404).
-async fn redirector(page: SocketAddr) -> SocketAddr {
+/// Which redirect a path gets: status and Location (`None`: 404).
+type Routes = Arc<dyn Fn(&str) -> Option<(u16, String)> + Send + Sync>;
+
+/// A keep-alive HTTP/1.1 server answering every request with the redirect
+/// `routes` gives its path.
+async fn redirector(routes: Routes) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(serve(stream, page));
+            tokio::spawn(serve(stream, routes.clone()));
         }
     });
     addr
@@ -41,7 +48,7 @@ fn location_for(path: &str, page: SocketAddr) -> Option<(u16, String)> {
     })
 }
 
-async fn serve(mut stream: TcpStream, page: SocketAddr) {
+async fn serve(mut stream: TcpStream, routes: Routes) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -57,7 +64,7 @@ async fn serve(mut stream: TcpStream, page: SocketAddr) {
         let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
         buf.drain(..head_end);
         let path = head.split(' ').nth(1).unwrap_or_default().to_string();
-        let reply = match location_for(&path, page) {
+        let reply = match routes(&path) {
             Some((status, location)) => format!(
                 "HTTP/1.1 {status} Moved\r\nLocation: {location}\r\nContent-Length: 5\r\n\r\nmoved"
             ),
@@ -97,7 +104,7 @@ async fn same_host_redirects_are_followed_and_others_counted_by_location() {
         .await
         .unwrap();
     let page = sim.addr(Cluster::Primary);
-    let redirect = redirector(page).await;
+    let redirect = redirector(Arc::new(move |path: &str| location_for(path, page))).await;
     let same_host = FollowRedirects::SameHost;
     let dir = tempfile::tempdir().unwrap();
     let p = plan(
@@ -178,4 +185,77 @@ async fn same_host_redirects_are_followed_and_others_counted_by_location() {
         t[0].requests + t[1].requests
     );
     sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_301_from_http_to_https_on_the_same_host_ends_ok() {
+    use hyper::Version;
+    use meshdrill::scenario::{TlsPlan, Transport};
+    use tls_server::{Behaviour, TestCa};
+
+    const HOST: &str = "bookinfo.example.com";
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("meshdrill test CA");
+    let config = ca.server_config(&[HOST], &[b"http/1.1"]);
+    let (https, seen) =
+        tls_server::serve(Some(config), Behaviour::answering(Version::HTTP_11)).await;
+    let port = https.port();
+    // What `httpsRedirect: true` on an Istio Gateway answers.
+    let redirect = redirector(Arc::new(move |path: &str| {
+        (path == "/productpage").then(|| (301, format!("https://{HOST}:{port}/productpage")))
+    }))
+    .await;
+    let plain = TargetPlan {
+        name: "primary".into(),
+        endpoint: Endpoint::Http(HttpEndpoint {
+            url: format!("http://{HOST}:{}/productpage", redirect.port())
+                .parse()
+                .unwrap(),
+            host_header: format!("{HOST}:{}", redirect.port()),
+            // The URL's host:port is pinned here; the same host on the
+            // https port dials the same IP on that port.
+            connect: Some(redirect),
+        }),
+        connection: ConnectionPolicy::KeepAlive,
+        follow_redirects: FollowRedirects::SameHost,
+        transport: Transport {
+            tls: TlsPlan {
+                ca: Some(ca.write(dir.path(), "ca.pem")),
+                ..TlsPlan::default()
+            },
+            ..Transport::default()
+        },
+    };
+    let not_followed = TargetPlan {
+        name: "not-followed".into(),
+        follow_redirects: FollowRedirects::No,
+        ..plain.clone()
+    };
+    let p = plan(
+        "http-to-https",
+        vec![plain, not_followed],
+        rate(20.0),
+        Duration::from_secs(1),
+    );
+    let out = run_in(p, &dir.path().join("out")).await;
+    let (t, not) = (&out.summary.targets[0], &out.summary.targets[1]);
+    assert!(t.requests > 0);
+    assert_eq!(t.ok, t.requests, "{:?}", t.outcomes);
+    assert_eq!(t.redirects_followed, t.requests);
+    assert!(t.redirects.is_empty());
+    // The TLS server saw the host's SNI, and only the followed requests.
+    let snis = seen.snis.lock().unwrap().clone();
+    assert!(
+        !snis.is_empty() && snis.iter().all(|s| s.as_deref() == Some(HOST)),
+        "{snis:?}"
+    );
+    assert_eq!(
+        seen.answered.load(Ordering::Relaxed),
+        t.requests + t.warmup_requests
+    );
+    assert_eq!(not.outcomes["http_3xx"], not.requests);
+    assert_eq!(
+        counts(not),
+        [(format!("https://{HOST}:{port}/productpage"), not.requests)]
+    );
 }
