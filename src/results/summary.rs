@@ -37,8 +37,7 @@ pub const FILE: &str = "summary.json";
 /// member of a failover target answered; `null` for other targets), and per
 /// target and all `redirects` (the Locations of the redirects that ended
 /// requests, counted) and `redirects_followed`. A file of any other version
-/// is refused,
-/// never guessed at.
+/// is refused, never guessed at.
 pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
