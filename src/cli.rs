@@ -316,6 +316,10 @@ async fn run_command(args: RunArgs) -> u8 {
                     .map_or(EXIT_OK, |v| verdict_exit(v.status))
             }
         }
+        Err(e @ crate::run::RunError::TlsFile { .. }) => {
+            eprintln!("{}: {e}", args.scenario.display());
+            EXIT_USAGE
+        }
         Err(e) => {
             eprintln!("meshdrill: {e}");
             EXIT_RUN_ERROR

@@ -296,7 +296,8 @@ fn mode(e: &Example) -> Mode {
     let plan = parse(&text, &args.scenario, &overrides, &doc_env)
         .unwrap_or_else(|err| panic!("{}: {} does not compile:\n{err}", e.source, e.command));
     let real = plan.targets.iter().any(|t| match &t.endpoint {
-        Endpoint::Sim { .. } => false,
+        // A failover target's members are targets of their own.
+        Endpoint::Sim { .. } | Endpoint::Failover(_) => false,
         Endpoint::Http(h) => !is_loopback(&h.url, h.connect),
     });
     let hooks = plan

@@ -11,7 +11,7 @@ use meshdrill::scenario::{
     ConnectionPolicy, Endpoint, FaultAction, FaultPlan, HookCommand, HttpEndpoint, LoadModel,
     LoadPlan, Overrides, Plan, Rate, ScenarioError, SloPlan, TargetPlan, load, parse,
 };
-use meshdrill::scenario::{RecoveryRule, SloSpec};
+use meshdrill::scenario::{FollowRedirects, RecoveryRule, SloSpec};
 use meshdrill::sim::{Cluster, SimConfig, SimFault, Template};
 
 fn env(name: &str) -> Option<String> {
@@ -65,6 +65,8 @@ fn sim_target(name: &str, cluster: Cluster) -> TargetPlan {
         },
         connection: ConnectionPolicy::KeepAlive,
         max_connection_age: None,
+        follow_redirects: Default::default(),
+        transport: Default::default(),
     }
 }
 
@@ -78,6 +80,8 @@ fn http_target(name: &str, url: &str, host: &str, connect: Option<&str>) -> Targ
         }),
         connection: ConnectionPolicy::KeepAlive,
         max_connection_age: None,
+        follow_redirects: Default::default(),
+        transport: Default::default(),
     }
 }
 
@@ -184,6 +188,7 @@ duration = "1m"
                 reviews_mix: [50, 30, 20],
                 base_latency: ms(2),
                 template: Template::Current,
+                tls: false,
             },
             recovery: RecoveryRule::default(),
             slo: SloPlan::default(),
@@ -258,6 +263,8 @@ sim = "http503"
         },
         connection: ConnectionPolicy::KeepAlive,
         max_connection_age: None,
+        follow_redirects: Default::default(),
+        transport: Default::default(),
     };
     let on_secondary = |fault| FaultAction::Sim {
         cluster: Cluster::Secondary,
@@ -303,6 +310,7 @@ sim = "http503"
                 reviews_mix: [0, 50, 50],
                 base_latency: ms(5),
                 template: Template::Legacy,
+                tls: false,
             },
             recovery: RecoveryRule::default(),
             slo: SloPlan::default(),
@@ -436,7 +444,7 @@ duration = "30s"
 [laod]
 "#,
         &[
-            "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection, max_connection_age)",
+            "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection, max_connection_age, ca, insecure, sni, cert, key, http, h2_connections, failover, follow_redirects)",
             "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters, dns)",
         ],
     );
@@ -590,7 +598,7 @@ fn urls_must_be_http_or_sim() {
     fails(
         r#"[[target]]
 name = "a"
-url = "https://bookinfo.example.com/productpage"
+url = "ftp://bookinfo.example.com/productpage"
 [[target]]
 name = "b"
 url = "sim:tertiary"
@@ -602,9 +610,9 @@ rate = 1
 duration = "1s"
 "#,
         &[
-            r#"demo.toml:3: target[0].url "https://bookinfo.example.com/productpage": https is not supported yet (use http://; TLS support is planned)"#,
+            r#"demo.toml:3: target[0].url "ftp://bookinfo.example.com/productpage" has an unsupported scheme "ftp" (expected "http://host[:port]/path", "https://host[:port]/path", "sim:primary" or "sim:secondary")"#,
             r#"demo.toml:6: target[1].url "sim:tertiary" names no simulated cluster (expected "sim:primary" or "sim:secondary", optionally followed by a path such as /productpage)"#,
-            r#"demo.toml:9: target[2].url "bookinfo.example.com" is not a URL (expected "http://host[:port]/path", "sim:primary" or "sim:secondary")"#,
+            r#"demo.toml:9: target[2].url "bookinfo.example.com" is not a URL (expected "http://host[:port]/path", "https://host[:port]/path", "sim:primary" or "sim:secondary")"#,
         ],
     );
 }
@@ -673,6 +681,103 @@ duration = "1s"
             r#"demo.toml:5: target[1].name "primary" is already used by target[0]"#,
             r#"demo.toml:8: target[2].name "all" is reserved for the aggregate row of the outputs (choose another name)"#,
             r#"demo.toml:11: target[3].name "east west" is not a valid target name (expected letters, digits, "_", ".", "-")"#,
+        ],
+    );
+}
+
+#[test]
+fn a_failover_target_names_its_members_in_the_order_tried() {
+    let plan = compile(
+        r#"[[target]]
+name = "gslb"
+failover = ["secondary", "primary"]
+[[target]]
+name = "primary"
+url = "sim:primary"
+[[target]]
+name = "secondary"
+url = "sim:secondary"
+[load]
+rate = 1
+duration = "1s"
+"#,
+    );
+    assert_eq!(plan.targets[0].name, "gslb");
+    assert_eq!(plan.targets[0].endpoint, Endpoint::Failover(vec![2, 1]));
+    assert!(plan.uses_sim());
+}
+
+#[test]
+fn follow_redirects_is_no_by_default_or_same_host() {
+    let plan = compile(
+        r#"[[target]]
+name = "primary"
+url = "http://127.0.0.1:9/productpage"
+follow_redirects = "same-host"
+[[target]]
+name = "secondary"
+url = "sim:secondary"
+[load]
+rate = 1
+duration = "1s"
+"#,
+    );
+    assert_eq!(plan.targets[0].follow_redirects, FollowRedirects::SameHost);
+    assert_eq!(plan.targets[1].follow_redirects, FollowRedirects::No);
+    fails(
+        r#"[[target]]
+name = "primary"
+url = "sim:primary"
+follow_redirects = "all"
+[[target]]
+name = "gslb"
+failover = ["primary", "primary2"]
+follow_redirects = "no"
+[[target]]
+name = "primary2"
+url = "sim:secondary"
+[load]
+rate = 1
+duration = "1s"
+"#,
+        &[
+            r#"demo.toml:4: target[0].follow_redirects "all" is not a redirect policy (expected "no" | "same-host")"#,
+            r#"demo.toml:8: target[1].follow_redirects "no" is not used with failover (a failover target sends through the targets it names, with their follow_redirects)"#,
+        ],
+    );
+}
+
+#[test]
+fn a_failover_names_at_least_two_other_targets_with_a_url() {
+    fails(
+        r#"[[target]]
+name = "primary"
+url = "sim:primary"
+[[target]]
+name = "one"
+failover = ["primary"]
+[[target]]
+name = "self"
+failover = ["self", "primary"]
+[[target]]
+name = "chain"
+failover = ["primary", "one", "nowhere", "primary"]
+[[target]]
+name = "both"
+url = "sim:secondary"
+failover = "primary"
+[load]
+rate = 1
+duration = "1s"
+"#,
+        &[
+            r#"demo.toml:6: target[1].failover ["primary"] names 1 target(s) (expected the names of at least two other targets, e.g. failover = ["primary", "secondary"])"#,
+            r#"demo.toml:9: target[2].failover "self" is this target itself (expected the names of at least two other targets, e.g. failover = ["primary", "secondary"])"#,
+            r#"demo.toml:12: target[3].failover "one" is a failover target itself (a failover names targets with a url)"#,
+            r#"demo.toml:12: target[3].failover "nowhere" names no target (targets it can name: primary)"#,
+            r#"demo.toml:12: target[3].failover "primary" is named twice"#,
+            r#"demo.toml:15: target[4].url "sim:secondary" is not used with failover (a failover target sends through the targets it names, with their url)"#,
+            r#"demo.toml:16: target[4].failover "primary" is not an array (expected the names of at least two other targets, e.g. failover = ["primary", "secondary"])"#,
         ],
     );
 }
@@ -897,7 +1002,7 @@ colour = "blue"
 
 [[target]]
 name = "primary"
-url = "https://bookinfo.example.com/"
+url = "ftp://bookinfo.example.com/"
 connect = "${UNSET_IP}:80"
 
 [load]
@@ -1087,7 +1192,7 @@ fn override_problems_name_the_flag() {
     let overrides = Overrides {
         duration: Some("5x".into()),
         rate: Some(0.0),
-        targets: vec![("primary".into(), "https://10.0.0.7/".into())],
+        targets: vec![("primary".into(), "ftp://10.0.0.7/".into())],
         ..Overrides::default()
     };
     assert_eq!(
@@ -1095,7 +1200,7 @@ fn override_problems_name_the_flag() {
         [
             "--rate: 0 is out of range (expected requests/s per target, > 0 and ≤ 1000000)",
             r#"--duration: "5x" is not a duration (expected "30s", "2m", "500ms")"#,
-            r#"--target primary: "https://10.0.0.7/": https is not supported yet (use http://; TLS support is planned)"#,
+            r#"--target primary: "ftp://10.0.0.7/" has an unsupported scheme "ftp" (expected "http://host[:port]/path", "https://host[:port]/path", "sim:primary" or "sim:secondary")"#,
         ]
     );
     let both = Overrides {

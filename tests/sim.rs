@@ -385,6 +385,7 @@ async fn mix_is_exact_over_100_consecutive_requests() {
         reviews_mix: [50, 30, 20],
         base_latency: Duration::ZERO,
         template: Template::Current,
+        tls: false,
     })
     .await;
     // Two requests to the secondary first: each cluster counts on its own.

@@ -377,6 +377,8 @@ mod tests {
             },
             connection: ConnectionPolicy::KeepAlive,
             max_connection_age: None,
+            follow_redirects: Default::default(),
+            transport: Default::default(),
         }
     }
 

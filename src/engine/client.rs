@@ -6,24 +6,28 @@ use std::error::Error as StdError;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Body;
-use hyper::header::{CONNECTION, HOST, HeaderValue, USER_AGENT};
-use hyper::{HeaderMap, Request, StatusCode, Uri};
+use hyper::header::{CONNECTION, HOST, HeaderValue, LOCATION, USER_AGENT};
+use hyper::{HeaderMap, Request, StatusCode, Uri, Version};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{CaptureConnection, capture_connection};
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::Instant;
 
 use crate::engine::buffers::{BodyBudget, BodyBuf, Refused};
 use crate::engine::conn_info::ConnInfo;
 use crate::engine::connect::{ConnectError, ConnectSpec, Connector};
+use crate::engine::redirect;
 use crate::engine::resolve::Resolver;
+use crate::engine::tls::TlsSettings;
 use crate::outcome::Kind;
-use crate::scenario::ConnectionPolicy;
+use crate::results::summary::HandshakeMs;
+use crate::scenario::{ConnectionPolicy, FollowRedirects, HttpVersion};
 
 const AGENT: &str = concat!("meshdrill/", env!("CARGO_PKG_VERSION"));
 /// Most bytes hyper buffers per connection while reading (the response
@@ -46,6 +50,13 @@ pub struct ClientSpec {
     /// The run's name resolution, shared by every target.
     pub resolver: Arc<Resolver>,
     pub policy: ConnectionPolicy,
+    /// `follow_redirects`: whether a same-host redirect is followed.
+    pub follow: FollowRedirects,
+    /// Resolved: the scheme's default applied.
+    pub http: HttpVersion,
+    /// HTTP/2 connections to spread the target's requests over (one
+    /// hyper client each, as hyper keeps one h2 connection per host).
+    pub h2_connections: u16,
     pub timeout: Duration,
     pub max_body_bytes: usize,
     /// The run's body buffer budget (`load.max_buffered`), one for all targets.
@@ -75,16 +86,25 @@ pub enum Reply {
     Response {
         status: StatusCode,
         headers: HeaderMap,
+        /// Redirects followed before this response (`follow_redirects`).
+        followed: u8,
     },
     /// No complete response: the kind says why.
     Failed(Kind),
 }
 
 pub struct TargetClient {
-    http: Client<Connector, Empty<Bytes>>,
+    /// One when only HTTP/1.1 can be spoken, else `h2_connections`.
+    clients: Vec<Client<Connector, Empty<Bytes>>>,
+    /// Round robin over `clients`: one relaxed atomic add per request.
+    next: AtomicUsize,
+    /// Complete responses by the HTTP version that carried them.
+    versions: VersionCounts,
+    tls: Option<Arc<TlsSettings>>,
     uri: Uri,
     host: HeaderValue,
     close: bool,
+    follow: bool,
     timeout: Duration,
     max_body_bytes: usize,
     body_budget: Arc<BodyBudget>,
@@ -105,16 +125,46 @@ impl TargetClient {
                 .pool_idle_timeout(Duration::from_secs(90))
                 .pool_max_idle_per_host(spec.max_idle);
         }
+        // A peer that vanishes without a FIN would leave every h2 stream
+        // (and every new request multiplexed onto it) waiting: a ping
+        // unanswered within half the timeout closes the connection, so
+        // the next request dials a new one well within the timeout.
+        let ping = (spec.timeout / 2).max(Duration::from_millis(50));
+        builder
+            .timer(TokioTimer::new())
+            .http2_keep_alive_interval(ping)
+            .http2_keep_alive_timeout(ping)
+            .http2_keep_alive_while_idle(true)
+            // h2c prior knowledge over http; over TLS ALPN offered only h2,
+            // and a server that answered no ALPN still gets HTTP/2.
+            .http2_only(spec.http == HttpVersion::H2);
+        let count = if spec.http == HttpVersion::H1 {
+            1
+        } else {
+            usize::from(spec.h2_connections.max(1))
+        };
+        let clients = (0..count)
+            .map(|_| builder.build(connector.clone()))
+            .collect();
         Ok(TargetClient {
-            http: builder.build(connector),
+            clients,
+            next: AtomicUsize::new(0),
+            versions: VersionCounts::default(),
+            tls: spec.connect.tls.clone(),
             uri: spec.uri.clone(),
             host: HeaderValue::from_str(&spec.host)?,
-            close,
+            close: close && spec.http != HttpVersion::H2,
+            follow: spec.follow == FollowRedirects::SameHost,
             timeout: spec.timeout,
             max_body_bytes: spec.max_body_bytes,
             body_budget: spec.body_budget.clone(),
             max_connection_age: spec.max_connection_age,
         })
+    }
+
+    /// The whole-request deadline after the send (`load.timeout`).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// The budget this client's body buffers are drawn from.
@@ -135,14 +185,16 @@ impl TargetClient {
     /// it out again, so the next request dials afresh (and resolves the
     /// name again, subject to its TTL).
     pub async fn exchange(&self, body: &mut BodyBuf, sent: Instant) -> Answer {
+        self.exchange_until(body, sent + self.timeout).await
+    }
+
+    /// [`Self::exchange`] with the deadline given: a failover target's
+    /// later attempts get what is left of the first one's.
+    pub async fn exchange_until(&self, body: &mut BodyBuf, deadline: Instant) -> Answer {
         body.clear();
-        let deadline = sent + self.timeout;
-        let mut request = self.request();
-        let captured = self
-            .max_connection_age
-            .map(|_| capture_connection(&mut request));
         let mut peer = None;
-        let inner = self.exchange_inner(request, body, &mut peer, captured.as_ref());
+        let mut captured = None;
+        let inner = self.exchange_inner(body, &mut peer, &mut captured);
         let reply = tokio::time::timeout_at(deadline, inner).await;
         if let Some(captured) = &captured
             && peer.is_none()
@@ -158,28 +210,78 @@ impl TargetClient {
         }
     }
 
-    fn request(&self) -> Request<Empty<Bytes>> {
-        let mut request = Request::new(Empty::<Bytes>::new());
-        *request.uri_mut() = self.uri.clone();
-        let headers = request.headers_mut();
-        headers.insert(HOST, self.host.clone());
-        headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
-        if self.close {
-            headers.insert(CONNECTION, HeaderValue::from_static("close"));
-        }
-        request
-    }
-
-    /// `peer` is set as soon as the address is known, so a timeout later
-    /// still says who was (not) answering.
+    /// The target's request and, with `follow_redirects = "same-host"`,
+    /// the redirects it is sent to on its own host, each answered body read
+    /// whole (so its connection is reused) and dropped. Following builds
+    /// the next URI from the Location (a few small allocations per hop:
+    /// a hop is a whole extra exchange); a request that is not redirected
+    /// allocates nothing more than before. `peer` and `captured` are the
+    /// last hop's.
     async fn exchange_inner(
         &self,
-        request: Request<Empty<Bytes>>,
         body: &mut BodyBuf,
         peer: &mut Option<SocketAddr>,
-        captured: Option<&CaptureConnection>,
+        captured: &mut Option<CaptureConnection>,
     ) -> Reply {
-        let response = match self.http.request(request).await {
+        let mut reply = self
+            .exchange_once(body, self.uri.clone(), self.host.clone(), peer, captured)
+            .await;
+        let mut followed = 0;
+        let mut at = None;
+        while self.follow && followed < redirect::MAX_HOPS {
+            let Reply::Response {
+                status, headers, ..
+            } = &reply
+            else {
+                break;
+            };
+            let base = at.as_ref().unwrap_or(&self.uri);
+            let next = headers
+                .get(LOCATION)
+                .filter(|_| redirect::is_followable(*status))
+                .and_then(|location| redirect::same_host(base, location.as_bytes()));
+            let Some((uri, host)) = next else {
+                break;
+            };
+            body.clear();
+            followed += 1;
+            at = Some(uri.clone());
+            *peer = None;
+            reply = self.exchange_once(body, uri, host, peer, captured).await;
+        }
+        if let Reply::Response { followed: f, .. } = &mut reply {
+            *f = followed;
+        }
+        reply
+    }
+
+    /// One request. `peer` is set as soon as the address is known, so a
+    /// timeout later still says who was (not) answering.
+    async fn exchange_once(
+        &self,
+        body: &mut BodyBuf,
+        uri: Uri,
+        host: HeaderValue,
+        peer: &mut Option<SocketAddr>,
+        captured: &mut Option<CaptureConnection>,
+    ) -> Reply {
+        let mut request = Request::new(Empty::<Bytes>::new());
+        *request.uri_mut() = uri;
+        let headers = request.headers_mut();
+        headers.insert(HOST, host);
+        headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
+        if self.close {
+            // HTTP/1.1 only: HTTP/2 has no such header (hyper drops it).
+            headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        if self.max_connection_age.is_some() {
+            *captured = Some(capture_connection(&mut request));
+        }
+        let client = match self.clients.len() {
+            1 => &self.clients[0],
+            n => &self.clients[self.next.fetch_add(1, Ordering::Relaxed) % n],
+        };
+        let response = match client.request(request).await {
             Ok(response) => response,
             Err(err) => {
                 *peer = crate::engine::connect::dialed_addr(&err);
@@ -188,7 +290,8 @@ impl TargetClient {
         };
         let info = response.extensions().get::<ConnInfo>().copied();
         *peer = info.map(|i| i.peer);
-        if let (Some(age), Some(info), Some(captured)) = (self.max_connection_age, info, captured)
+        if let (Some(age), Some(info), Some(captured)) =
+            (self.max_connection_age, info, captured.as_ref())
             && info.opened_at.elapsed() >= age
         {
             // Before the body is read: once it is, the connection is back
@@ -217,10 +320,61 @@ impl TargetClient {
                 Err(err) => return Reply::Failed(transport_kind(&err, false)),
             }
         }
+        self.versions.count(parts.version);
         Reply::Response {
             status: parts.status,
             headers: parts.headers,
+            followed: 0,
         }
+    }
+
+    /// Complete responses so far by HTTP version (warmup included):
+    /// `("1.1", n)`, `("2", n)`, `("other", n)` for those with n > 0.
+    pub fn versions(&self) -> Vec<(&'static str, u64)> {
+        self.versions.read()
+    }
+
+    /// The TLS handshakes of this target's connections so far, in
+    /// milliseconds; `None` when there was none.
+    pub fn handshake_times(&self) -> Option<HandshakeMs> {
+        let times = self.tls.as_ref()?.handshake_times();
+        let ms = |us: u64| us as f64 / 1000.0;
+        (times.count > 0).then(|| HandshakeMs {
+            count: times.count,
+            p50: ms(times.p50_us),
+            p99: ms(times.p99_us),
+            max: ms(times.max_us),
+        })
+    }
+}
+
+#[derive(Default)]
+struct VersionCounts {
+    http1: AtomicU64,
+    http2: AtomicU64,
+    other: AtomicU64,
+}
+
+impl VersionCounts {
+    fn count(&self, version: Version) {
+        let counter = match version {
+            Version::HTTP_11 => &self.http1,
+            Version::HTTP_2 => &self.http2,
+            _ => &self.other,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn read(&self) -> Vec<(&'static str, u64)> {
+        [
+            ("1.1", &self.http1),
+            ("2", &self.http2),
+            ("other", &self.other),
+        ]
+        .into_iter()
+        .map(|(name, n)| (name, n.load(Ordering::Relaxed)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
     }
 }
 
@@ -247,6 +401,9 @@ pub fn transport_kind(err: &(dyn StdError + 'static), connecting: bool) -> Kind 
         if let Some(io) = e.downcast_ref::<io::Error>() {
             return io_kind(io, connecting);
         }
+        if displays_as(e, H2_PING_TIMED_OUT) {
+            return Kind::Timeout;
+        }
         if let Some(h) = e.downcast_ref::<hyper::Error>() {
             // The peer closed the connection before a complete response.
             incomplete |= h.is_incomplete_message() || h.is_canceled();
@@ -258,6 +415,39 @@ pub fn transport_kind(err: &(dyn StdError + 'static), connecting: bool) -> Kind 
     } else {
         Kind::OtherError
     }
+}
+
+/// How hyper's (private) h2 keep-alive error displays: an HTTP/2 ping
+/// went unanswered, so the peer stopped answering and the streams on that
+/// connection were failed before their own timeout.
+const H2_PING_TIMED_OUT: &str = "keep-alive timed out";
+
+/// Whether `e` displays exactly as `text`, without formatting it into an
+/// allocation.
+fn displays_as(e: &dyn StdError, text: &str) -> bool {
+    struct Compare<'a> {
+        rest: &'a str,
+        equal: bool,
+    }
+    impl std::fmt::Write for Compare<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            match self.rest.strip_prefix(s) {
+                Some(rest) => self.rest = rest,
+                None => self.equal = false,
+            }
+            if self.equal {
+                Ok(())
+            } else {
+                Err(std::fmt::Error)
+            }
+        }
+    }
+    let mut compare = Compare {
+        rest: text,
+        equal: true,
+    };
+    use std::fmt::Write as _;
+    write!(compare, "{e}").is_ok() && compare.equal && compare.rest.is_empty()
 }
 
 fn io_kind(io: &io::Error, connecting: bool) -> Kind {
@@ -298,6 +488,35 @@ mod tests {
 
     fn kind_of(k: io::ErrorKind, connecting: bool) -> Kind {
         transport_kind(&Wrap(io::Error::from(k)), connecting)
+    }
+
+    #[derive(Debug)]
+    struct Says(&'static str);
+    impl std::fmt::Display for Says {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            // In pieces, as a Display may write.
+            for word in self.0.split_inclusive(' ') {
+                f.write_str(word)?;
+            }
+            Ok(())
+        }
+    }
+    impl StdError for Says {}
+
+    #[test]
+    fn an_unanswered_h2_ping_is_a_timeout() {
+        assert_eq!(
+            transport_kind(&Says("keep-alive timed out"), false),
+            Kind::Timeout
+        );
+        assert_eq!(
+            transport_kind(&Says("keep-alive timed"), false),
+            Kind::OtherError
+        );
+        assert_eq!(
+            transport_kind(&Says("keep-alive timed out!"), false),
+            Kind::OtherError
+        );
     }
 
     #[test]

@@ -19,11 +19,14 @@ use hyper::Uri;
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
+use tokio_rustls::client::TlsStream;
 
 use crate::engine::conn_info::ConnInfo;
 use crate::engine::resolve::{ResolveError, Resolver};
+use crate::engine::tls::{self, TlsSettings};
 use crate::outcome::Kind;
 
 /// Where one host (and port) of the request URIs is dialed instead of
@@ -76,6 +79,8 @@ pub struct ConnectSpec {
     /// Per address tried: a host with several addresses tries the next
     /// one after this; the request's own timeout bounds the whole.
     pub connect_timeout: Duration,
+    /// For every `https` request URI (`None`: https is not dialed).
+    pub tls: Option<Arc<TlsSettings>>,
 }
 
 /// A `tower_service::Service<Uri>` for hyper-util's legacy `Client`.
@@ -106,6 +111,8 @@ pub enum ConnectError {
     ConnectTimeout { addr: SocketAddr },
     #[error("connecting to {addr}: {source}")]
     Io { addr: SocketAddr, source: io::Error },
+    #[error("TLS handshake with {addr}: {source}")]
+    Tls { addr: SocketAddr, source: io::Error },
     /// A URI without a host, or with a scheme meshdrill does not dial.
     #[error("cannot dial {0}")]
     Uri(String),
@@ -119,6 +126,7 @@ impl ConnectError {
             ConnectError::Resolve(_) => Some(Kind::Dns),
             ConnectError::ConnectTimeout { .. } => Some(Kind::ConnectTimeout),
             ConnectError::Io { .. } => None,
+            ConnectError::Tls { source, .. } => Some(tls::handshake_kind(source)),
             ConnectError::Uri(_) => Some(Kind::OtherError),
         }
     }
@@ -126,7 +134,9 @@ impl ConnectError {
     /// The address that was being dialed, once there was one.
     pub fn addr(&self) -> Option<SocketAddr> {
         match self {
-            ConnectError::ConnectTimeout { addr } | ConnectError::Io { addr, .. } => Some(*addr),
+            ConnectError::ConnectTimeout { addr }
+            | ConnectError::Io { addr, .. }
+            | ConnectError::Tls { addr, .. } => Some(*addr),
             ConnectError::Resolve(_) | ConnectError::Uri(_) => None,
         }
     }
@@ -164,22 +174,56 @@ impl tower_service::Service<Uri> for Connector {
 impl Inner {
     async fn connect(&self, uri: &Uri) -> Result<Conn, ConnectError> {
         let (host, port) = dial_target(uri, self.spec.pin.as_ref())?;
+        let tls = match uri.scheme_str() {
+            Some("https") => Some(
+                self.spec
+                    .tls
+                    .as_ref()
+                    .ok_or_else(|| ConnectError::Uri(format!("{uri} (no TLS for this target)")))?,
+            ),
+            _ => None,
+        };
         let addrs = match &host {
             DialHost::Ip(ip) => vec![SocketAddr::new(*ip, port)],
             DialHost::Name(name) => self.resolver.resolve(name, port).await?,
         };
         let started = Instant::now();
         let (tcp, peer) = self.tcp(&addrs).await?;
-        let opened_at = Instant::now();
-        let info = ConnInfo {
-            peer,
-            opened_at,
-            tcp_connect_us: micros(opened_at - started),
-            tls_handshake_us: None,
+        let connected = Instant::now();
+        let tcp_connect_us = micros(connected - started);
+        let Some(tls) = tls else {
+            return Ok(Conn {
+                io: TokioIo::new(Stream::Plain(tcp)),
+                info: ConnInfo {
+                    peer,
+                    opened_at: connected,
+                    tcp_connect_us,
+                    tls_handshake_us: None,
+                },
+                h2: false,
+            });
         };
+        let host = uri.host().expect("dial_target checked the host");
+        let name = tls
+            .server_name(strip_brackets(host))
+            .map_err(|source| ConnectError::Tls { addr: peer, source })?;
+        let stream = tls
+            .handshake(name, tcp)
+            .await
+            .map_err(|source| ConnectError::Tls { addr: peer, source })?;
+        let opened_at = Instant::now();
+        let handshake = opened_at - connected;
+        tls.record_handshake(u64::try_from(handshake.as_micros()).unwrap_or(u64::MAX));
+        let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
         Ok(Conn {
-            io: TokioIo::new(tcp),
-            info,
+            io: TokioIo::new(Stream::Tls(Box::new(stream))),
+            info: ConnInfo {
+                peer,
+                opened_at,
+                tcp_connect_us,
+                tls_handshake_us: Some(micros(handshake)),
+            },
+            h2,
         })
     }
 
@@ -243,14 +287,85 @@ pin_project_lite::pin_project! {
     /// it knows about itself for every response it carries.
     pub struct Conn {
         #[pin]
-        io: TokioIo<TcpStream>,
+        io: TokioIo<Stream>,
         info: ConnInfo,
+        // ALPN chose h2: hyper-util then speaks HTTP/2 on it.
+        h2: bool,
     }
 }
 
 impl Connection for Conn {
     fn connected(&self) -> Connected {
-        Connected::new().extra(self.info)
+        let connected = Connected::new().extra(self.info);
+        if self.h2 {
+            connected.negotiated_h2()
+        } else {
+            connected
+        }
+    }
+}
+
+/// Plain TCP or TLS over it.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Stream::Plain(s) => s.is_write_vectored(),
+            Stream::Tls(s) => s.is_write_vectored(),
+        }
     }
 }
 
@@ -374,6 +489,7 @@ mod tests {
         let spec = ConnectSpec {
             pin: Some(pin("bookinfo.example.com", 80, "127.0.0.1", addr.port())),
             connect_timeout: Duration::from_secs(5),
+            tls: None,
         };
         let mut connector = Connector::new(spec, Arc::new(Resolver::system()));
         let conn = tower_service::Service::call(

@@ -24,13 +24,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::classify::{Classifier, ClassifyConfig, ClusterId, Page, PodId};
 use crate::engine::buffers::{BodyBuf, BodyPool};
-use crate::engine::client::{Answer, Reply, TargetClient};
+use crate::engine::client::Reply;
 use crate::engine::clock::RunClock;
+use crate::engine::route::{Route, Routed};
 use crate::engine::schedule::Schedule;
 use crate::outcome::{AddressId, Kind, Outcome, TargetId};
 use crate::record::{
-    AddressRegistry, ClusterRegistry, LATE_SEND_US, LaneAddresses, LaneReport, LaneTallies, Shard,
-    second_of,
+    AddressRegistry, ClusterRegistry, LATE_SEND_US, LaneAddresses, LaneReport, LaneTallies,
+    LocationRegistry, LocationSlots, Shard, second_of,
 };
 
 /// How often finished seconds are handed to the recorder.
@@ -63,6 +64,8 @@ pub struct LaneSpec {
     pub clusters: Arc<ClusterRegistry>,
     /// The run's address slots, asked once per address this lane meets.
     pub addresses: Arc<AddressRegistry>,
+    /// The run's redirect Location slots, asked once per Location.
+    pub locations: Arc<LocationRegistry>,
     /// Seconds before this one are warmup: not in the pod tallies.
     pub warmup_seconds: u32,
 }
@@ -116,17 +119,22 @@ struct Exchanged {
     intended: Instant,
     sent: Instant,
     done: Instant,
-    answer: Answer,
+    reply: Reply,
+    /// The address that answered, or was being dialed ([`Routed::peer`]).
+    peer: Option<std::net::SocketAddr>,
+    /// The failover member that gave the reply (0 for a plain target).
+    member: u8,
 }
 
 pub async fn run_lane(
     spec: LaneSpec,
-    client: Arc<TargetClient>,
+    route: Arc<Route>,
     clock: RunClock,
     reports: UnboundedSender<LaneReport>,
     stop: CancellationToken,
 ) {
-    let client = &*client;
+    let client = &*route;
+    let failover = client.is_failover();
     let end_at = clock.at(spec.end);
     // One classifier per lane: its pod table is lane-local, so no lock.
     let mut classifier = Classifier::new(&spec.classify);
@@ -290,8 +298,12 @@ pub async fn run_lane(
                 floors.remove(done.floor);
                 let mut pause = think;
                 if let Some(exchanged) = done.exchange {
-                    let address = addresses.slot(exchanged.answer.peer, &spec.addresses);
-                    let outcome = finish(exchanged, done.body.as_slice(), &mut classifier, clock, spec.target, address);
+                    let address = addresses.slot(exchanged.peer, &spec.addresses);
+                    let outcome = finish(&exchanged, done.body.as_slice(), &mut classifier, clock, spec.target, address);
+                    if failover {
+                        tallies.member(exchanged.member, &outcome, spec.warmup_seconds);
+                    }
+                    tallies.redirects(&exchanged.reply, &outcome, &spec.locations, spec.warmup_seconds);
                     let outcome = tallies.count(outcome, &classifier, &spec.clusters, spec.warmup_seconds);
                     if outcome.kind == Kind::LocalError {
                         pause = pause.max(LOCAL_ERROR_PAUSE);
@@ -354,7 +366,7 @@ async fn next_slot(slots: &mut Option<UnboundedReceiver<u64>>) -> Option<u64> {
 }
 
 async fn request(
-    client: &TargetClient,
+    client: &Route,
     start: Start,
     end_at: Instant,
     floor: u32,
@@ -375,14 +387,20 @@ async fn request(
         };
     }
     let sent = Instant::now().max(intended);
-    let answer = client.exchange(&mut body, sent).await;
+    let Routed {
+        reply,
+        peer,
+        member,
+    } = client.exchange(&mut body, sent).await;
     let done = Instant::now();
     Done {
         exchange: Some(Exchanged {
             intended,
             sent,
             done,
-            answer,
+            reply,
+            peer,
+            member,
         }),
         body,
         floor,
@@ -419,19 +437,21 @@ fn abandoned_at_stop(
 
 /// Classifies a finished exchange into its outcome.
 fn finish(
-    x: Exchanged,
+    x: &Exchanged,
     body: &[u8],
     classifier: &mut Classifier,
     clock: RunClock,
     target: TargetId,
     address: AddressId,
 ) -> Outcome {
-    let (kind, status, page) = match x.answer.reply {
-        Reply::Response { status, headers } => {
-            let (kind, page) = classifier.classify(status.as_u16(), &headers, body);
+    let (kind, status, page) = match &x.reply {
+        Reply::Response {
+            status, headers, ..
+        } => {
+            let (kind, page) = classifier.classify(status.as_u16(), headers, body);
             (kind, status.as_u16(), page)
         }
-        Reply::Failed(kind) => (kind, 0, Page::default()),
+        Reply::Failed(kind) => (*kind, 0, Page::default()),
     };
     let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
     Outcome {
@@ -459,6 +479,13 @@ struct Tallies {
     /// Classifier cluster id → run-wide slot ([`ClusterId::OTHER`] when the
     /// registry had no room); `None` until this lane first meets the id.
     slots: Vec<Option<ClusterId>>,
+    /// A failover target's measured requests by the member that answered:
+    /// `[answered, ok]`, indexed by the member's place in `failover`.
+    members: Vec<[u64; 2]>,
+    /// Measured requests that ended as a redirect (`http_3xx`), by Location.
+    locations: LocationSlots,
+    /// Measured requests answered after following at least one redirect.
+    redirects_followed: u64,
 }
 
 impl Tallies {
@@ -491,6 +518,45 @@ impl Tallies {
             page.cluster = slot;
         }
         outcome
+    }
+
+    /// Counts which failover member gave a measured request's outcome.
+    fn member(&mut self, member: u8, outcome: &Outcome, warmup_seconds: u32) {
+        if second_of(outcome.intended_us) < warmup_seconds {
+            return;
+        }
+        let i = usize::from(member);
+        if self.members.len() <= i {
+            self.members.resize(i + 1, [0, 0]);
+        }
+        self.members[i][0] += 1;
+        self.members[i][1] += u64::from(outcome.kind.is_success());
+    }
+
+    /// Counts a measured request's redirects: the Location of one that
+    /// ended it, or that it followed some on the way to its answer.
+    fn redirects(
+        &mut self,
+        reply: &Reply,
+        outcome: &Outcome,
+        registry: &LocationRegistry,
+        warmup_seconds: u32,
+    ) {
+        let Reply::Response {
+            headers, followed, ..
+        } = reply
+        else {
+            return;
+        };
+        if second_of(outcome.intended_us) < warmup_seconds {
+            return;
+        }
+        self.redirects_followed += u64::from(*followed > 0);
+        if outcome.kind == Kind::Http3xx {
+            let location = headers.get(hyper::header::LOCATION);
+            self.locations
+                .count(location.map(|l| l.as_bytes()), registry);
+        }
     }
 
     /// The lock is taken only the first time this lane meets an id.
@@ -528,6 +594,9 @@ impl Tallies {
             pods: named(classifier.pod_names(), &self.pods),
             pods_other: self.pods_other,
             other_clusters: named(classifier.other_cluster_names(), &self.other_clusters),
+            members: self.members.clone(),
+            redirects: self.locations.counts().to_vec(),
+            redirects_followed: self.redirects_followed,
         }
     }
 }

@@ -9,5 +9,8 @@ pub mod connect;
 pub mod lane;
 pub mod limits;
 pub mod pacer;
+pub mod redirect;
 pub mod resolve;
+pub mod route;
 pub mod schedule;
+pub mod tls;

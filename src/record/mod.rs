@@ -4,6 +4,7 @@
 
 mod addresses;
 mod health;
+mod locations;
 mod marks;
 mod pages;
 mod recorder;
@@ -13,6 +14,7 @@ mod shard;
 
 pub use addresses::{AddressCounts, AddressRegistry, LaneAddresses, NO_ADDRESS, OTHER_ADDRESS};
 pub use health::{GeneratorHealth, Limits};
+pub use locations::{LocationRegistry, LocationSlots, MAX_LOCATIONS};
 pub use marks::Marks;
 pub use pages::{
     DEGRADED, NAMED_CLUSTERS, NO_PAGE, OTHER_CLUSTER, PageCounts, UNKNOWN_CLUSTER, VERSION_NAMES,

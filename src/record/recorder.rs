@@ -29,6 +29,15 @@ pub struct LaneTallies {
     /// Pods past the lane's table (1024 distinct names).
     pub pods_other: u64,
     pub other_clusters: Vec<(String, u64)>,
+    /// A failover target's measured requests by the member that answered
+    /// (`[answered, ok]`, by the member's place in `failover`); empty for a
+    /// plain target.
+    pub members: Vec<[u64; 2]>,
+    /// Requests that ended as a redirect, by Location slot
+    /// ([`super::LocationRegistry`]); empty when there was none.
+    pub redirects: Vec<u64>,
+    /// Requests answered after following at least one redirect.
+    pub redirects_followed: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -78,6 +87,12 @@ pub struct Totals {
     pub pods: Vec<std::collections::BTreeMap<String, u64>>,
     pub pods_other: Vec<u64>,
     pub other_clusters: Vec<std::collections::BTreeMap<String, u64>>,
+    /// Per target: a failover target's `[answered, ok]` by member.
+    pub members: Vec<Vec<[u64; 2]>>,
+    /// Per target: redirects that ended requests, by Location slot.
+    pub redirects: Vec<Vec<u64>>,
+    /// Per target: requests answered after following a redirect.
+    pub redirects_followed: Vec<u64>,
 }
 
 pub struct Recorder {
@@ -112,6 +127,9 @@ impl Recorder {
                 pods: vec![Default::default(); targets],
                 pods_other: vec![0; targets],
                 other_clusters: vec![Default::default(); targets],
+                members: vec![Vec::new(); targets],
+                redirects: vec![Vec::new(); targets],
+                redirects_followed: vec![0; targets],
             },
         }
     }
@@ -140,6 +158,22 @@ impl Recorder {
                 *self.totals.pods[target].entry(name).or_default() += n;
             }
             self.totals.pods_other[target] += t.pods_other;
+            let members = &mut self.totals.members[target];
+            if members.len() < t.members.len() {
+                members.resize(t.members.len(), [0, 0]);
+            }
+            for (sum, lane) in members.iter_mut().zip(&t.members) {
+                sum[0] += lane[0];
+                sum[1] += lane[1];
+            }
+            let redirects = &mut self.totals.redirects[target];
+            if redirects.len() < t.redirects.len() {
+                redirects.resize(t.redirects.len(), 0);
+            }
+            for (sum, lane) in redirects.iter_mut().zip(&t.redirects) {
+                *sum += lane;
+            }
+            self.totals.redirects_followed[target] += t.redirects_followed;
             for (name, n) in t.other_clusters {
                 *self.totals.other_clusters[target].entry(name).or_default() += n;
             }

@@ -223,6 +223,12 @@ pub fn render(dir: &Path, s: &Summary) -> String {
         ],
         &rows,
     );
+    // Which failover member answered, and where requests were redirected.
+    for target in &s.targets {
+        for line in crate::report::table::answered_lines(target).lines() {
+            let _ = writeln!(h, "<p>{}</p>", esc(line));
+        }
+    }
 
     section(&mut h, "Faults and markers");
     for f in &s.faults {

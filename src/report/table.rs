@@ -9,7 +9,7 @@ use crate::outcome::Kind;
 use crate::report::width::{Align, Columns, fit};
 use crate::results::faults::FaultRecord;
 use crate::results::rebuild::Rebuilt;
-use crate::results::summary::{Percentiles, Summary};
+use crate::results::summary::{Percentiles, Summary, TargetSummary};
 use crate::scenario::RecoveryRule;
 
 /// The table printed on stdout at the end of a run.
@@ -31,6 +31,9 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
         t.push_str(&rebuilt_lines(rebuilt));
     }
     t.push_str(&totals_table(summary));
+    for target in &summary.targets {
+        t.push_str(&answered_lines(target));
+    }
     for f in &summary.faults {
         t.push_str(&fault_line(f));
         t.push('\n');
@@ -157,6 +160,63 @@ fn totals_table(summary: &Summary) -> String {
 /// (planned 10.000s), restore 18.001s → 18.004s (planned 18.000s)`: each
 /// step from its start to its end, so a restore hook that ran for half a
 /// minute reads as such; a restore that failed or never ran reads FAILED.
+/// Which member of a failover target answered, and where a target's
+/// requests were redirected: `gslb answered by primary 599 (599 ok),
+/// secondary 201 (201 ok); 201 failed over`.
+pub fn answered_lines(target: &TargetSummary) -> String {
+    let mut t = String::new();
+    if let Some(f) = &target.failover {
+        let members: Vec<String> = f
+            .members
+            .iter()
+            .map(|m| format!("{} {} ({} ok)", m.name, m.answered, m.ok))
+            .collect();
+        t.push_str(&format!(
+            "{} answered by {}; {} failed over\n",
+            target.name,
+            members.join(", "),
+            f.failed_over
+        ));
+    }
+    if !target.redirects.is_empty() {
+        const SHOWN: usize = 3;
+        let shown: Vec<String> = target
+            .redirects
+            .iter()
+            .take(SHOWN)
+            .map(|r| format!("{} to {}", r.count, shortened(&r.location)))
+            .collect();
+        let more = target.redirects.len().saturating_sub(SHOWN);
+        let more = if more > 0 {
+            format!(" and {more} more Location(s) (summary.json)")
+        } else {
+            String::new()
+        };
+        t.push_str(&format!(
+            "{} redirected (http_3xx): {}{more}\n",
+            target.name,
+            shown.join(", ")
+        ));
+    }
+    if target.redirects_followed > 0 {
+        t.push_str(&format!(
+            "{}: {} requests followed a same-host redirect\n",
+            target.name, target.redirects_followed
+        ));
+    }
+    t
+}
+
+/// A Location as the console shows it: whole up to 100 characters (a
+/// server chooses it; summary.json keeps it whole).
+fn shortened(location: &str) -> String {
+    const MAX: usize = 100;
+    match location.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &location[..cut]),
+        None => location.to_string(),
+    }
+}
+
 pub fn fault_line(f: &FaultRecord) -> String {
     let at = |ms: f64| format!("{:.3}s", ms / 1000.0);
     let step = |start: Option<f64>, done: Option<f64>| match (start, done) {

@@ -47,6 +47,7 @@ pub struct PlannedTarget {
     /// `max_connection_age` in ms (`null`: not retired for age).
     #[serde(deserialize_with = "crate::results::required")]
     pub max_connection_age_ms: Option<f64>,
+    pub transport: super::summary::TransportInfo,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -86,6 +87,7 @@ impl PlanRecord {
                     host: t.host.clone(),
                     connection: t.connection.to_string(),
                     max_connection_age_ms: t.max_connection_age.map(|d| d.as_secs_f64() * 1000.0),
+                    transport: t.transport.clone(),
                 })
                 .collect(),
             load,

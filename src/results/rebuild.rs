@@ -52,7 +52,7 @@ impl Rebuilt {
 }
 
 /// What a rebuilt summary always lacks: no per-second file records it.
-pub const NOT_ON_DISK: [&str; 9] = [
+pub const NOT_ON_DISK: [&str; 11] = [
     "statuses (HTTP status counts)",
     "pods",
     "other_clusters (names past the cluster slots)",
@@ -62,6 +62,8 @@ pub const NOT_ON_DISK: [&str; 9] = [
     "open_files_limit",
     "requests_ended_ms",
     "outcomes_after_row_written",
+    "failover (which member answered)",
+    "redirects (Locations) and redirects_followed",
 ];
 
 /// Why a folder's summary could not be rebuilt.
@@ -494,6 +496,8 @@ fn summarize(plan: &PlanRecord, disk: &OnDisk, addresses: Option<&[AddressRow]>)
         summary.dialed = t.dialed.clone();
         summary.host = t.host.clone();
         summary.connection = t.connection.clone();
+        // What only the live run counted (versions, handshakes) is not on disk.
+        summary.transport = t.transport.clone();
         summary.requested_rate = load.rate_per_target;
         summary.max_connection_age_ms = t.max_connection_age_ms;
         summary.ips = ips_of(addresses, Some(&t.name));

@@ -32,10 +32,15 @@ pub const FILE: &str = "summary.json";
 /// `http_3xx` (3xx was `http_other`), `dns`, `tls_handshake` and `tls_cert`
 /// (columns of timeline.csv and keys of every `outcomes` and `failures`),
 /// the scenario's `description`, `max_connection_age_ms` and `dns` in
-/// `scenario` (and plan.json's `load`), and per target
-/// `max_connection_age_ms` and `ips` (requests and successes by the
-/// address that answered; its per-second form is addresses.csv). A file of any other version is refused,
-/// never guessed at.
+/// `scenario` (and plan.json's `load`), per target `max_connection_age_ms`
+/// and `ips` (requests and successes by the address that answered; its
+/// per-second form is addresses.csv), each target's `transport` (HTTP
+/// version setting, h2 connections, TLS settings, in plan.json too),
+/// `http_versions` and `tls_handshake_ms`, per target `failover` (which
+/// member of a failover target answered; `null` for other targets), and per
+/// target and all `redirects` (the Locations of the redirects that ended
+/// requests, counted) and `redirects_followed`. A file of any other version
+/// is refused, never guessed at.
 pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -152,6 +157,15 @@ pub struct TargetSummary {
     pub dialed: String,
     pub host: String,
     pub connection: String,
+    /// How the target's connections speak (empty for `all`).
+    pub transport: TransportInfo,
+    /// Complete responses by the HTTP version that carried them ("1.1",
+    /// "2", "other"), warmup included: whether h2 was really spoken.
+    pub http_versions: BTreeMap<String, u64>,
+    /// TLS handshakes completed (warmup included; one per connection, so
+    /// one per request with `connection = "new"`); `None` when none.
+    #[serde(deserialize_with = "crate::results::required")]
+    pub tls_handshake_ms: Option<HandshakeMs>,
     pub requests: u64,
     pub ok: u64,
     pub failed: u64,
@@ -205,6 +219,89 @@ pub struct TargetSummary {
     /// a name that did not resolve): `requests` add up to the target's
     /// `requests`, `ok` to its `ok`.
     pub ips: BTreeMap<String, AddressTotals>,
+    /// A failover target's measured requests by the member that gave their
+    /// outcome; `None` for a plain target and for `all`.
+    #[serde(deserialize_with = "crate::results::required")]
+    pub failover: Option<FailoverSummary>,
+    /// Measured requests that ended as a redirect (`http_3xx`: not followed,
+    /// or past the hop limit), by Location as sent (`(none)` without one;
+    /// `(other)` for Locations past the run's first 32), most first.
+    pub redirects: Vec<RedirectCount>,
+    /// Measured requests whose outcome came after following at least one
+    /// redirect (`follow_redirects = "same-host"`).
+    pub redirects_followed: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RedirectCount {
+    pub location: String,
+    pub count: u64,
+}
+
+/// `counts` by Location slot, named by `names` (the registry's, by slot):
+/// the Locations that occurred, most first, then by name.
+pub fn redirect_counts(names: &[String], counts: &[u64]) -> Vec<RedirectCount> {
+    let mut found: Vec<RedirectCount> = names
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| **n > 0)
+        .map(|(location, &count)| RedirectCount {
+            location: location.clone(),
+            count,
+        })
+        .collect();
+    found.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.location.cmp(&b.location))
+    });
+    found
+}
+
+/// Which members of a failover target answered (measured phase).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct FailoverSummary {
+    /// In the order tried; their counts add up to the target's `requests`
+    /// minus its `abandoned`.
+    pub members: Vec<FailoverMember>,
+    /// Requests whose first member did not answer (no response, or a 5xx),
+    /// so a later member gave the outcome: the members' `answered` past the first.
+    pub failed_over: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct FailoverMember {
+    /// The member target's name.
+    pub name: String,
+    /// Requests whose outcome this member's reply gave: its answer, or the
+    /// last member's failure when none answered.
+    pub answered: u64,
+    /// Of those, successes.
+    pub ok: u64,
+}
+
+impl FailoverSummary {
+    /// `counts`: `[answered, ok]` by member, as the lanes counted them
+    /// (shorter than `names` when the later members never gave an outcome).
+    pub fn new(names: &[&str], counts: &[[u64; 2]]) -> FailoverSummary {
+        let members: Vec<FailoverMember> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let [answered, ok] = counts.get(i).copied().unwrap_or_default();
+                FailoverMember {
+                    name: name.to_string(),
+                    answered,
+                    ok,
+                }
+            })
+            .collect();
+        let failed_over = members.iter().skip(1).map(|m| m.answered).sum();
+        FailoverSummary {
+            members,
+            failed_over,
+        }
+    }
 }
 
 /// One address's share of a target's requests (measured phase).
@@ -258,6 +355,40 @@ pub struct Percentiles {
     pub max: f64,
 }
 
+/// A target's HTTP version and TLS settings, as the run used them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TransportInfo {
+    /// `http` with the scheme's default applied: "1.1", "2" or "auto".
+    pub http: String,
+    /// HTTP/2 connections the target's requests are spread over.
+    pub h2_connections: u16,
+    /// `None` for a plain http target with no TLS setting.
+    #[serde(deserialize_with = "crate::results::required")]
+    pub tls: Option<TlsInfo>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TlsInfo {
+    /// The server name sent and verified (an IP address is sent as no SNI).
+    pub sni: String,
+    /// `ca` as written, when set.
+    #[serde(deserialize_with = "crate::results::required")]
+    pub ca: Option<String>,
+    /// `insecure = true`: NO certificate was verified.
+    pub insecure: bool,
+    /// A client certificate was presented (mutual TLS).
+    pub client_cert: bool,
+}
+
+/// TLS handshake times, in milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct HandshakeMs {
+    pub count: u64,
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
 /// How a target was reached, for the summary.
 pub struct TargetInfo {
     pub name: String,
@@ -268,6 +399,10 @@ pub struct TargetInfo {
     pub requested_rate: Option<f64>,
     pub in_flight_cap: Option<usize>,
     pub max_connection_age: Option<std::time::Duration>,
+    pub transport: TransportInfo,
+    /// Filled when traffic has ended.
+    pub http_versions: BTreeMap<String, u64>,
+    pub tls_handshake_ms: Option<HandshakeMs>,
 }
 
 impl TargetSummary {
@@ -327,6 +462,9 @@ impl TargetSummary {
             dialed: info.dialed.clone(),
             host: info.host.clone(),
             connection: info.connection.to_string(),
+            transport: info.transport.clone(),
+            http_versions: info.http_versions.clone(),
+            tls_handshake_ms: info.tls_handshake_ms.clone(),
             requests: s.sent(),
             ok: s.succeeded(),
             failed: s.failed(),
@@ -356,6 +494,9 @@ impl TargetSummary {
                 .collect(),
             max_connection_age_ms: info.max_connection_age.map(|d| d.as_secs_f64() * 1000.0),
             ips: ips(&s.addresses, address_names),
+            failover: None,
+            redirects: Vec::new(),
+            redirects_followed: 0,
         }
     }
 }

@@ -9,9 +9,12 @@ use super::record::Recorded;
 use crate::engine::clock::RunClock;
 use crate::record::{SecondStats, Totals};
 use crate::report;
-use crate::results::summary::{DnsInfo, Named, ScenarioInfo, Summary, TargetInfo, TargetSummary};
+use crate::results::summary::{
+    DnsInfo, FailoverSummary, Named, ScenarioInfo, Summary, TargetInfo, TargetSummary,
+    redirect_counts,
+};
 use crate::results::{WriteError, write_atomic};
-use crate::scenario::{LoadModel, Plan};
+use crate::scenario::{Endpoint, LoadModel, Plan};
 
 /// The targets' totals and, merged, all of them together.
 struct Combined {
@@ -45,11 +48,13 @@ impl Combined {
     }
 }
 
-/// The names of the run's cluster and address slots, as the registries
-/// hold them at the end.
+/// The names of the run-wide slots the totals are indexed by (clusters,
+/// addresses, redirect Locations), as the registries hold them at the end.
 pub(super) struct Slots<'a> {
     pub clusters: &'a [String],
     pub addresses: &'a [String],
+    /// Redirect Locations ([`crate::record::LocationRegistry::names`]).
+    pub locations: &'a [String],
 }
 
 /// Writes the .hgrm files (each target's, then all's) and returns the
@@ -73,14 +78,24 @@ pub(super) fn finish(
         .iter()
         .enumerate()
         .map(|(i, info)| {
-            TargetSummary::new(
+            let mut summary = TargetSummary::new(
                 info,
                 &totals.measured[i],
                 &totals.warmup[i],
                 slots.clusters,
                 slots.addresses,
                 &combined.named[i],
-            )
+            );
+            if let Endpoint::Failover(members) = &plan.targets[i].endpoint {
+                let names: Vec<&str> = members
+                    .iter()
+                    .map(|&m| plan.targets[m].name.as_str())
+                    .collect();
+                summary.failover = Some(FailoverSummary::new(&names, &totals.members[i]));
+            }
+            summary.redirects = redirect_counts(slots.locations, &totals.redirects[i]);
+            summary.redirects_followed = totals.redirects_followed[i];
+            summary
         })
         .collect();
     let all_info = TargetInfo {
@@ -92,8 +107,11 @@ pub(super) fn finish(
         requested_rate: infos.iter().map(|i| i.requested_rate).sum(),
         in_flight_cap: None,
         max_connection_age: None,
+        transport: Default::default(),
+        http_versions: Default::default(),
+        tls_handshake_ms: None,
     };
-    let all = TargetSummary::new(
+    let mut all = TargetSummary::new(
         &all_info,
         &combined.all,
         &combined.all_warmup,
@@ -101,6 +119,14 @@ pub(super) fn finish(
         slots.addresses,
         &combined.all_named,
     );
+    let mut all_redirects = vec![0; slots.locations.len()];
+    for counts in &totals.redirects {
+        for (sum, n) in all_redirects.iter_mut().zip(counts) {
+            *sum += n;
+        }
+    }
+    all.redirects = redirect_counts(slots.locations, &all_redirects);
+    all.redirects_followed = totals.redirects_followed.iter().sum();
     Ok(Summary {
         schema_version: crate::results::summary::SCHEMA_VERSION,
         meshdrill_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -201,6 +227,9 @@ mod tests {
             pods: vec![names(&[("reviews-v1-a", 3)]), names(&[("reviews-v1-a", 2)])],
             pods_other: vec![0, 4],
             other_clusters: vec![names(&[]), names(&[("west", 5)])],
+            members: vec![Vec::new(), Vec::new()],
+            redirects: vec![Vec::new(), Vec::new()],
+            redirects_followed: vec![0, 0],
         };
         let combined = Combined::of(&totals);
         assert_eq!(combined.all.counts[0], 8);

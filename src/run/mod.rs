@@ -69,6 +69,13 @@ pub enum RunError {
     Sim(io::Error),
     #[error("target {target}: {message}")]
     Target { target: String, message: String },
+    /// A `ca`, `cert` or `key` file that cannot be used: a scenario error,
+    /// found when the run starts, before any traffic.
+    #[error("target {target}: {error}")]
+    TlsFile {
+        target: String,
+        error: crate::engine::tls::TlsFileError,
+    },
     #[error("cannot start the pacer thread: {0}")]
     Pacer(String),
     #[error("writing results in {path}: {source}")]
@@ -136,6 +143,14 @@ async fn run_with(
         source,
     };
     let (mut specs, mut infos) = start::client_specs(plan, sim)?;
+    for info in &infos {
+        if info.transport.tls.as_ref().is_some_and(|t| t.insecure) {
+            eprintln!(
+                "meshdrill: warning: target {}: insecure = true: the server's certificate is NOT verified",
+                info.name
+            );
+        }
+    }
     // Before any traffic, so the folder explains itself whatever happens next.
     folder::write_plan(&out_dir, plan, &infos)?;
 
@@ -168,12 +183,22 @@ async fn run_with(
         stop.child_token(),
     )?;
     let open_files_limit = engine.open_files_limit;
+    let locations = engine.locations.clone();
+    let clients = engine.clients.clone();
     // The console in run-clock order until the run returns.
     let _live = crate::live::start(engine.end, opts.quiet);
 
     let recorded = record::record(opts, sim, engine, clock, &mut writers, &out_dir, &stop)
         .await
         .map_err(write_err)?;
+    for (info, client) in infos.iter_mut().zip(&clients) {
+        info.http_versions = client
+            .versions()
+            .into_iter()
+            .map(|(v, n)| (v.to_string(), n))
+            .collect();
+        info.tls_handshake_ms = client.handshake_times();
+    }
     let summary = finish::finish(
         &out_dir,
         plan,
@@ -181,6 +206,7 @@ async fn run_with(
         finish::Slots {
             clusters: &clusters.names(),
             addresses: &addresses.names(),
+            locations: &locations.names(),
         },
         clock,
         open_files_limit,

@@ -19,12 +19,17 @@ use crate::engine::lane::{LaneSpec, run_lane};
 use crate::engine::limits;
 use crate::engine::pacer::{PacedLane, spawn_pacer};
 use crate::engine::resolve::Resolver;
+use crate::engine::route::Route;
 use crate::engine::schedule::{Schedule, SplitOf};
-use crate::record::{AddressRegistry, ClusterRegistry, LaneReport, second_of};
-use crate::results::summary::TargetInfo;
-use crate::scenario::{ConnectionPolicy, Endpoint, HttpEndpoint, LoadModel, Plan};
+use crate::engine::tls::{self, TlsInputs, TlsSettings};
+use crate::record::{AddressRegistry, ClusterRegistry, LaneReport, LocationRegistry, second_of};
+use crate::results::summary::{TargetInfo, TlsInfo, TransportInfo};
+use crate::scenario::{ConnectionPolicy, Endpoint, HttpEndpoint, HttpVersion, LoadModel, Plan};
+use crate::sim::SIM_TLS_NAME;
 use crate::sim::Sim;
 use hyper::http::uri::Authority;
+use rustls::RootCertStore;
+use std::path::Path;
 
 /// Time between building the clock and its zero, so every lane is parked on
 /// its first slot before traffic starts.
@@ -45,6 +50,10 @@ pub(super) struct Engine {
     /// Stops the lanes (the user's interrupt, or a failed write).
     pub stop: CancellationToken,
     pub open_files_limit: u64,
+    /// The Locations of redirects that ended requests, by slot.
+    pub locations: Arc<LocationRegistry>,
+    /// Each target's client, to read what it counted once traffic ended.
+    pub clients: Vec<Arc<Route>>,
 }
 
 /// The run's slot registries every lane asks (once per name or address).
@@ -57,7 +66,7 @@ pub(super) struct Registries<'a> {
 /// cap in its client spec and in what the results say of it.
 pub(super) fn start_engine(
     opts: &RunOptions,
-    specs: &mut [ClientSpec],
+    specs: &mut [RouteSpec],
     infos: &mut [TargetInfo],
     classify: &ClassifyConfig,
     registries: Registries<'_>,
@@ -77,17 +86,22 @@ pub(super) fn start_engine(
         MAX_IN_FLIGHT_PER_TARGET,
     );
     for ((spec, info), cap) in specs.iter_mut().zip(infos.iter_mut()).zip(&caps) {
-        spec.max_idle = *cap;
+        if let RouteSpec::One(spec) = spec {
+            spec.max_idle = *cap;
+        }
         info.in_flight_cap = Some(*cap);
     }
     let warmup_seconds = second_of(plan.load.warmup.as_micros() as u64);
+    let locations = LocationRegistry::new();
     let mut lane_count = 0;
     let mut paced = Vec::new();
-    for (target, spec) in specs.iter().enumerate() {
-        let client = Arc::new(TargetClient::new(spec).map_err(|e| RunError::Target {
+    let mut clients = Vec::new();
+    for (target, cap) in caps.iter().enumerate() {
+        let client = Arc::new(route(specs, target, *cap).map_err(|e| RunError::Target {
             target: plan.targets[target].name.clone(),
             message: format!("invalid Host header: {e}"),
         })?);
+        clients.push(client.clone());
         let schedules = Schedule::split(split_of(plan.load.model), lanes_per_target as u64);
         let lanes = schedules.len();
         for schedule in schedules {
@@ -119,6 +133,7 @@ pub(super) fn start_engine(
                 classify: classify.clone(),
                 clusters: registries.clusters.clone(),
                 addresses: registries.addresses.clone(),
+                locations: locations.clone(),
                 warmup_seconds,
             };
             tokio::spawn(run_lane(
@@ -148,7 +163,52 @@ pub(super) fn start_engine(
         end,
         stop,
         open_files_limit,
+        locations,
+        clients,
     })
+}
+
+/// What one target's lanes send through: its own endpoint's spec, or a
+/// failover target's members (indices of targets whose spec is `One`).
+#[derive(Clone, Debug)]
+pub(super) enum RouteSpec {
+    One(Box<ClientSpec>),
+    Failover(Vec<usize>),
+}
+
+impl RouteSpec {
+    /// The endpoint's spec; `None` for a failover target.
+    pub(super) fn one(&self) -> Option<&ClientSpec> {
+        match self {
+            RouteSpec::One(spec) => Some(spec),
+            RouteSpec::Failover(_) => None,
+        }
+    }
+}
+
+/// The route of `specs[target]`. A failover target gets clients of its
+/// own, built from its members' specs with its own in-flight cap, so its
+/// connections are neither shared with nor taken from the members' traffic.
+fn route(
+    specs: &[RouteSpec],
+    target: usize,
+    cap: usize,
+) -> Result<Route, hyper::header::InvalidHeaderValue> {
+    match &specs[target] {
+        RouteSpec::One(spec) => TargetClient::new(spec).map(Route::one),
+        RouteSpec::Failover(members) => {
+            let clients = members.iter().map(|&m| {
+                let mut spec = specs[m]
+                    .one()
+                    .expect("a failover member is a target with an endpoint")
+                    .clone();
+                spec.max_idle = cap;
+                TargetClient::new(&spec)
+            });
+            let clients: Result<Vec<_>, _> = clients.collect();
+            Ok(Route::failover(clients?))
+        }
+    }
 }
 
 /// How one target's load is shared out among its lanes.
@@ -163,13 +223,23 @@ fn split_of(model: LoadModel) -> SplitOf {
 }
 
 /// Descriptors each in-flight request holds per target: 1 for a remote
-/// target, 2 for the simulator in this process (it holds the other end).
+/// target, 2 for the simulator in this process (it holds the other end);
+/// a failover target's, its members' together (its pools to each member
+/// stay open while it talks to another).
 pub(super) fn fds_per_request(plan: &Plan) -> Vec<u64> {
+    let own = |endpoint: &Endpoint| match endpoint {
+        Endpoint::Sim { .. } => 2,
+        Endpoint::Http(_) => 1,
+        Endpoint::Failover(_) => 0,
+    };
     plan.targets
         .iter()
-        .map(|t| match t.endpoint {
-            Endpoint::Sim { .. } => 2,
-            Endpoint::Http(_) => 1,
+        .map(|t| match &t.endpoint {
+            Endpoint::Failover(members) => members
+                .iter()
+                .map(|&m| own(&plan.targets[m].endpoint))
+                .sum(),
+            endpoint => own(endpoint),
         })
         .collect()
 }
@@ -198,29 +268,113 @@ pub(super) fn cluster_registry(plan: &Plan, classify: &ClassifyConfig) -> Arc<Cl
 pub(super) fn client_specs(
     plan: &Plan,
     sim: Option<&Sim>,
-) -> Result<(Vec<ClientSpec>, Vec<TargetInfo>), RunError> {
+) -> Result<(Vec<RouteSpec>, Vec<TargetInfo>), RunError> {
     let mut specs = Vec::new();
     let mut infos = Vec::new();
     let body_budget = BodyBudget::new(plan.load.max_buffered);
     let resolver = Arc::new(Resolver::new(&plan.dns, plan.load.connect_timeout));
+    let base = plan
+        .source
+        .parent()
+        .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
+    // Read once, and only when some target may speak TLS.
+    let mut platform_roots = None;
     for t in &plan.targets {
         let invalid = |message: String| RunError::Target {
             target: t.name.clone(),
             message,
         };
-        let (uri, pin, endpoint) = match &t.endpoint {
+        let (uri, pin, endpoint, sim_ca) = match &t.endpoint {
+            Endpoint::Failover(members) => {
+                specs.push(RouteSpec::Failover(members.clone()));
+                infos.push(failover_info(plan, &t.name, members));
+                continue;
+            }
             Endpoint::Http(h) => {
                 let (uri, pin) = http_dial(h).map_err(invalid)?;
-                (uri, pin, h.url.to_string())
+                (uri, pin, h.url.to_string(), None)
             }
             Endpoint::Sim { cluster, path } => {
                 let sim = sim.expect("the simulator runs when a target uses it");
-                let addr = sim.addr(*cluster).to_string();
-                let uri = format!("http://{addr}{path}")
-                    .parse()
-                    .map_err(|e| invalid(format!("{e}")))?;
-                (uri, None, format!("sim:{}{path}", cluster.name()))
+                let addr = sim.addr(*cluster);
+                let endpoint = format!("sim:{}{path}", cluster.name());
+                match sim.tls_ca() {
+                    None => {
+                        let uri = format!("http://{addr}{path}")
+                            .parse()
+                            .map_err(|e| invalid(format!("{e}")))?;
+                        (uri, None, endpoint, None)
+                    }
+                    Some(ca) => {
+                        // The simulator's certificate names SIM_TLS_NAME,
+                        // which is pinned to its address (never resolved).
+                        let port = addr.port();
+                        let uri = format!("https://{SIM_TLS_NAME}:{port}{path}")
+                            .parse()
+                            .map_err(|e| invalid(format!("{e}")))?;
+                        let pin = HostPin {
+                            host: SIM_TLS_NAME.to_string(),
+                            port,
+                            dial_host: DialHost::Ip(addr.ip()),
+                            dial_port: port,
+                        };
+                        (uri, Some(pin), endpoint, Some(ca.clone()))
+                    }
+                }
             }
+        };
+        let is_https = uri.scheme_str() == Some("https");
+        let http = t
+            .transport
+            .http
+            .unwrap_or(HttpVersion::default_for(is_https));
+        let tls_plan = &t.transport.tls;
+        // Every http target can be redirected to https; a sim target
+        // speaks TLS only when the simulator does.
+        let tls = if is_https || matches!(t.endpoint, Endpoint::Http(_)) {
+            let platform = platform_roots.get_or_insert_with(|| {
+                if sim_ca.is_some() {
+                    RootCertStore::empty()
+                } else {
+                    tls::platform_roots()
+                }
+            });
+            let extra: Vec<_> = sim_ca.into_iter().collect();
+            let inputs = TlsInputs {
+                plan: tls_plan,
+                http,
+                base: &base,
+                platform,
+                extra_roots: &extra,
+            };
+            let settings = TlsSettings::new(&inputs).map_err(|e| RunError::TlsFile {
+                target: t.name.clone(),
+                error: e,
+            })?;
+            Some(Arc::new(settings))
+        } else {
+            None
+        };
+        let shows_tls = is_https
+            || tls_plan.insecure
+            || tls_plan.ca.is_some()
+            || tls_plan.sni.is_some()
+            || tls_plan.client_cert.is_some();
+        let request_host = uri.host().unwrap_or_default();
+        let tls_info = shows_tls.then(|| TlsInfo {
+            sni: tls_plan.sni.clone().unwrap_or_else(|| {
+                request_host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string()
+            }),
+            ca: tls_plan.ca.as_ref().map(|p| p.display().to_string()),
+            insecure: tls_plan.insecure,
+            client_cert: tls_plan.client_cert.is_some(),
+        });
+        let h2_connections = match http {
+            HttpVersion::H1 => 1,
+            _ => t.transport.h2_connections.get(),
         };
         let host = uri
             .authority()
@@ -248,16 +402,27 @@ pub(super) fn client_specs(
                 ConnectionPolicy::KeepAlive => t.max_connection_age,
                 ConnectionPolicy::New => None,
             },
+            transport: TransportInfo {
+                http: http.name().to_string(),
+                h2_connections,
+                tls: tls_info,
+            },
+            http_versions: Default::default(),
+            tls_handshake_ms: None,
         });
-        specs.push(ClientSpec {
+        specs.push(RouteSpec::One(Box::new(ClientSpec {
             uri,
             host,
             connect: ConnectSpec {
                 pin,
                 connect_timeout: plan.load.connect_timeout,
+                tls,
             },
             resolver: resolver.clone(),
             policy: t.connection,
+            follow: t.follow_redirects,
+            http,
+            h2_connections,
             timeout: plan.load.timeout,
             max_body_bytes: plan.load.max_body_bytes,
             body_budget: body_budget.clone(),
@@ -267,9 +432,45 @@ pub(super) fn client_specs(
                 // Every connection serves one request: none gets old.
                 ConnectionPolicy::New => None,
             },
-        });
+        })));
+    }
+    // Members come before or after their failover target in the file.
+    for i in 0..infos.len() {
+        if let RouteSpec::Failover(members) = &specs[i] {
+            let dialed: Vec<&str> = members.iter().map(|&m| infos[m].dialed.as_str()).collect();
+            infos[i].dialed = dialed.join(", ");
+            infos[i].transport = infos[members[0]].transport.clone();
+        }
     }
     Ok((specs, infos))
+}
+
+/// What the results say of a failover target: `failover:` and its members'
+/// names as its endpoint; what they dial, in order, as what it dials.
+fn failover_info(plan: &Plan, name: &str, members: &[usize]) -> TargetInfo {
+    let names: Vec<&str> = members
+        .iter()
+        .map(|&m| plan.targets[m].name.as_str())
+        .collect();
+    TargetInfo {
+        name: name.to_string(),
+        endpoint: format!("failover:{}", names.join(",")),
+        dialed: String::new(),
+        host: String::new(),
+        connection: "failover",
+        requested_rate: match plan.load.model {
+            LoadModel::Rate { per_target } => Some(per_target.per_second()),
+            LoadModel::Concurrency { .. } => None,
+        },
+        in_flight_cap: None,
+        // Its requests ride its own clients, built from its members' specs
+        // (and so with their `max_connection_age`); it has none of its own.
+        max_connection_age: None,
+        // Its first member's (set with `dialed`, once every target's is known).
+        transport: TransportInfo::default(),
+        http_versions: Default::default(),
+        tls_handshake_ms: None,
+    }
 }
 
 /// The request URI of an http target (its authority is the Host header:
@@ -452,7 +653,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("case {case}: {url} has no valid port but compiled"))
                 .unwrap_or(80);
             let (specs, infos) = client_specs(&plan, None).unwrap();
-            let dials = spec_dials(&specs[0]);
+            let dials = spec_dials(specs[0].one().unwrap());
             assert_eq!(
                 dials,
                 (host.to_string(), expected_port),
@@ -477,12 +678,15 @@ mod tests {
             crate::scenario::parse(text, Path::new("p.toml"), &Overrides::default(), &|_| None)
                 .unwrap();
         let (specs, infos) = client_specs(&plan, None).unwrap();
-        assert_eq!(spec_dials(&specs[0]), ("127.0.0.1".into(), 9999));
+        assert_eq!(
+            spec_dials(specs[0].one().unwrap()),
+            ("127.0.0.1".into(), 9999)
+        );
         assert_eq!(infos[0].dialed, "http://127.0.0.1:9999/productpage");
-        assert_eq!(specs[0].host, "bookinfo.example.com:8080");
+        assert_eq!(specs[0].one().unwrap().host, "bookinfo.example.com:8080");
         // The request keeps the real host (HTTP/2's :authority, the pool key).
         assert_eq!(
-            specs[0].uri.to_string(),
+            specs[0].one().unwrap().uri.to_string(),
             "http://bookinfo.example.com:8080/productpage"
         );
     }
@@ -495,15 +699,18 @@ mod tests {
                 .unwrap();
         let (specs, infos) = client_specs(&plan, None).unwrap();
         assert_eq!(
-            specs[0].uri.to_string(),
+            specs[0].one().unwrap().uri.to_string(),
             "http://bookinfo.example.com/productpage"
         );
-        assert_eq!(spec_dials(&specs[0]), ("127.0.0.1".into(), 8080));
+        assert_eq!(
+            spec_dials(specs[0].one().unwrap()),
+            ("127.0.0.1".into(), 8080)
+        );
         assert_eq!(infos[0].dialed, "http://127.0.0.1:8080/productpage");
         // A redirect to https on the same host stays on the URL's address.
         let https: hyper::Uri = "https://bookinfo.example.com/".parse().unwrap();
         assert_eq!(
-            connector_dials(&https, specs[0].connect.pin.as_ref()),
+            connector_dials(&https, specs[0].one().unwrap().connect.pin.as_ref()),
             ("127.0.0.1".into(), 443)
         );
     }

@@ -194,6 +194,13 @@ fn sim_action(raw: &RawFault, targets: &[CompiledTarget], cx: &mut Cx<'_>) -> Op
                     endpoint: Some(Endpoint::Sim { cluster, .. }),
                     ..
                 }) => return Some(*cluster),
+                Some(CompiledTarget {
+                    endpoint: Some(Endpoint::Failover(_)),
+                    ..
+                }) => format!(
+                    "{} is a failover target: sim faults drive the sim: target it names (target = one of its members)",
+                    target.quoted()
+                ),
                 Some(_) => format!(
                     "{} is an http target: sim faults drive only sim: targets (to break a real cluster, use inject = [...] with your kubectl command)",
                     target.quoted()

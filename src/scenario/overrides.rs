@@ -61,6 +61,8 @@ impl Overrides {
                 // ingress; an override must never keep dialling it.
                 target.host = None;
                 target.connect = None;
+                // The url makes it a plain target.
+                target.failover = None;
             }
             if !found {
                 raw.targets.push(RawTarget {
@@ -71,6 +73,15 @@ impl Overrides {
                     connect: None,
                     connection: None,
                     max_connection_age: None,
+                    ca: None,
+                    insecure: None,
+                    sni: None,
+                    cert: None,
+                    key: None,
+                    http: None,
+                    h2_connections: None,
+                    failover: None,
+                    follow_redirects: None,
                 });
             }
         }

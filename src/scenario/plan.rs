@@ -53,7 +53,8 @@ impl Plan {
         if !self
             .targets
             .iter()
-            .all(|t| matches!(t.endpoint, Endpoint::Sim { .. }))
+            // A failover target's members are targets of their own.
+            .all(|t| !matches!(t.endpoint, Endpoint::Http(_)))
         {
             return Vec::new();
         }
@@ -88,6 +89,95 @@ pub struct TargetPlan {
     /// traffic follows an address change under constant load. `None`:
     /// connections live until they close or go idle.
     pub max_connection_age: Option<Duration>,
+    /// `follow_redirects`: which redirects the client follows itself.
+    pub follow_redirects: FollowRedirects,
+    /// TLS and HTTP version settings (`ca`, `insecure`, `sni`, `cert`,
+    /// `key`, `http`, `h2_connections`).
+    pub transport: Transport,
+}
+
+/// How a target's connections speak: TLS settings (used by every https
+/// request of the target, a redirect to https included) and HTTP version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transport {
+    pub tls: TlsPlan,
+    /// `None`: the scheme's default ("1.1" for http, "auto" for https).
+    pub http: Option<HttpVersion>,
+    /// HTTP/2 connections per target (hyper keeps one per host; more
+    /// clients spread the load over more TCP flows). Default 1.
+    pub h2_connections: std::num::NonZeroU16,
+}
+
+impl Default for Transport {
+    fn default() -> Transport {
+        Transport {
+            tls: TlsPlan::default(),
+            http: None,
+            h2_connections: std::num::NonZeroU16::MIN,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsPlan {
+    /// `ca = "path.pem"`: more trusted roots, besides the platform's
+    /// (relative paths are from the scenario file's folder).
+    pub ca: Option<std::path::PathBuf>,
+    /// `insecure = true`: no certificate verification at all.
+    pub insecure: bool,
+    /// `sni`: the TLS server name; default the request's host (the
+    /// target's `host`, else the URL's), also when `connect` pins an IP.
+    pub sni: Option<String>,
+    /// `cert` and `key` (PEM): a client certificate for mutual TLS.
+    pub client_cert: Option<ClientCert>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientCert {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+/// `http = "1.1" | "2" | "auto"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpVersion {
+    /// HTTP/1.1 only (ALPN http/1.1 over TLS).
+    H1,
+    /// HTTP/2 only: ALPN h2 over TLS, prior knowledge (h2c) over plain http.
+    H2,
+    /// Over TLS, ALPN offers h2 and http/1.1 and the server chooses; over
+    /// plain http, HTTP/1.1.
+    Auto,
+}
+
+impl HttpVersion {
+    pub const fn name(self) -> &'static str {
+        match self {
+            HttpVersion::H1 => "1.1",
+            HttpVersion::H2 => "2",
+            HttpVersion::Auto => "auto",
+        }
+    }
+
+    /// What `http` means when the target does not set it.
+    pub const fn default_for(tls: bool) -> HttpVersion {
+        if tls {
+            HttpVersion::Auto
+        } else {
+            HttpVersion::H1
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FollowRedirects {
+    /// A redirect is the request's outcome (`http_3xx`, Location counted).
+    #[default]
+    No,
+    /// A redirect to the same host (any scheme or port, or a relative
+    /// Location) is followed, up to a few hops, within the request's
+    /// timeout; one to another host is the outcome.
+    SameHost,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,11 +187,17 @@ pub enum Endpoint {
     /// `sim:primary` / `sim:secondary`: the embedded simulator, started
     /// in-process on 127.0.0.1:0; `path` is what to request (default `/productpage`).
     Sim { cluster: Cluster, path: String },
+    /// `failover = ["primary", "secondary"]`: a virtual target whose every
+    /// request goes to the first member's endpoint and, when it gets no
+    /// answer, to the next, within one request's timeout. Indices into
+    /// [`Plan::targets`], at least two, each a target of its own (never a
+    /// failover target, never this one), in the order tried.
+    Failover(Vec<usize>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpEndpoint {
-    /// Scheme `http`, with authority and path-and-query.
+    /// Scheme `http` or `https`, with authority and path-and-query.
     pub url: hyper::Uri,
     /// Value of the Host header: `host` from the file, else the URL's authority.
     pub host_header: String,

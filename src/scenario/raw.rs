@@ -14,13 +14,39 @@
 //!                               # ("all" is the aggregate row in outputs)
 //! url = "sim:primary"           # "sim:primary" | "sim:secondary", optionally with a
 //!                               # path ("sim:primary/health"; default /productpage),
-//!                               # or "http://host[:port]/path"; https is not supported yet
-//! host = "bookinfo.example.com" # optional Host header (http targets only)
+//!                               # or "http[s]://host[:port]/path"
+//! host = "bookinfo.example.com" # optional Host header and request host (http targets
+//!                               # only); the URL's host is then dialed for it
 //! connect = "10.0.0.7:80"       # optional: dial this IP:port instead of resolving the
 //!                               # URL's host; "IP" alone takes the URL's port (default
-//!                               # 80); IPv6 as "[::1]:80" (http targets only)
+//!                               # 80, 443 for https); IPv6 as "[::1]:80" (http targets only)
 //! connection = "new"            # optional: "keep-alive" | "new"; default load.connection
 //! max_connection_age = "30s"    # optional: overrides load.max_connection_age
+//! ca = "ca.pem"                 # optional: PEM roots trusted besides the platform's
+//! insecure = false              # true: no certificate verification (said loudly)
+//! sni = "bookinfo.example.com"  # optional TLS server name; default: host, else the
+//!                               # URL's host (also when connect pins an IP)
+//! cert = "client.pem"           # optional client certificate for mutual TLS, with key
+//! key = "client-key.pem"        # (paths relative to the scenario file's folder)
+//! http = "auto"                 # "1.1" | "2" | "auto"; default "1.1" for http://,
+//!                               # "auto" (ALPN h2, http/1.1) for https://; "2" over
+//!                               # http:// is prior knowledge (h2c)
+//! h2_connections = 1            # HTTP/2 connections per target, 1..=64; default 1
+//! follow_redirects = "no"       # optional: "no" (default: a 3xx is http_3xx) |
+//!                               # "same-host": follow a redirect to the same host
+//!                               # (http -> https, another port, a relative Location)
+//!                               # up to 5 hops within the timeout
+//!
+//! [[target]]                    # a failover target: virtual, no url of its own
+//! name = "gslb"
+//! failover = ["primary", "secondary"]
+//!                               # each request goes to the first named target's
+//!                               # endpoint and, with no answer (a transport failure
+//!                               # or a 5xx), to the next, within one timeout; at least
+//!                               # two names, each another target that is not itself
+//!                               # a failover target; none of the keys above but name
+//!                               # (no url, host, connect, connection, follow_redirects,
+//!                               # TLS or http settings: its members' apply)
 //!
 //! [load]
 //! model = "rate"                # "rate" | "concurrency"; optional when exactly one
@@ -53,6 +79,8 @@
 //! reviews_mix = [50, 30, 20]    # percent of v1 / v2 / v3 pages, sums to 100
 //! latency = "2ms"               # base latency of every response; default 2ms
 //! template = "current"          # "current" | "legacy"
+//! tls = false                   # true: the simulator serves https (h2 and http/1.1)
+//!                               # with a certificate made at start, trusted by its targets
 //!
 //! [clusters]                    # optional: which cluster a reviews pod is in,
 //!                               # for pages that do not say ("on cluster ...")
@@ -230,6 +258,15 @@ pub(super) struct RawTarget {
     pub connect: Option<Item>,
     pub connection: Option<Item>,
     pub max_connection_age: Option<Item>,
+    pub ca: Option<Item>,
+    pub insecure: Option<Item>,
+    pub sni: Option<Item>,
+    pub cert: Option<Item>,
+    pub key: Option<Item>,
+    pub http: Option<Item>,
+    pub h2_connections: Option<Item>,
+    pub failover: Option<Item>,
+    pub follow_redirects: Option<Item>,
 }
 
 /// `[load]`; an absent table reads as one with no keys.
@@ -265,6 +302,7 @@ pub(super) struct RawSim {
     pub reviews_mix: Option<Item>,
     pub latency: Option<Item>,
     pub template: Option<Item>,
+    pub tls: Option<Item>,
 }
 
 /// `[[fault]]`. Issue 4 adds `inject` / `restore` command hooks here; `sim`

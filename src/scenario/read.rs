@@ -91,6 +91,15 @@ fn read_target(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> 
         connect: t.value("connect", lines),
         connection: t.value("connection", lines),
         max_connection_age: t.value("max_connection_age", lines),
+        ca: t.value("ca", lines),
+        insecure: t.value("insecure", lines),
+        sni: t.value("sni", lines),
+        cert: t.value("cert", lines),
+        key: t.value("key", lines),
+        http: t.value("http", lines),
+        h2_connections: t.value("h2_connections", lines),
+        failover: t.value("failover", lines),
+        follow_redirects: t.value("follow_redirects", lines),
     };
     t.finish(lines, problems);
     raw
@@ -122,6 +131,7 @@ fn read_sim(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> Raw
         reviews_mix: t.value("reviews_mix", lines),
         latency: t.value("latency", lines),
         template: t.value("template", lines),
+        tls: t.value("tls", lines),
     };
     t.finish(lines, problems);
     raw
@@ -572,7 +582,7 @@ mod tests {
             [
                 "t.toml:1: load.burst is not a known key (allowed: model, rate, concurrency, think_time, duration, warmup, timeout, connect_timeout, connection, max_body, max_buffered, max_late_pct, max_connection_age)",
                 "t.toml:4: fault[0].hooks is not a known key (allowed: name, target, at, sim, latency, restore_at, inject, restore, shell, timeout, detach)",
-                "t.toml:6: sim.mix is not a known key (allowed: reviews_mix, latency, template)",
+                "t.toml:6: sim.mix is not a known key (allowed: reviews_mix, latency, template, tls)",
             ]
         );
     }

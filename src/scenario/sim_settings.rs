@@ -26,7 +26,19 @@ pub(super) fn compile(raw: &RawSim, cx: &mut Cx<'_>) -> Option<SimConfig> {
         ),
         None => Some(defaults.template),
     };
+    let tls = match &raw.tls {
+        None => Some(false),
+        Some(Item {
+            value: Value::Bool(b),
+            ..
+        }) => Some(*b),
+        Some(item) => {
+            cx.problem(&item.origin, format!("{} is not true or false", item.value));
+            None
+        }
+    };
     Some(SimConfig {
+        tls: tls?,
         reviews_mix: reviews_mix?,
         base_latency: base_latency?,
         template: template?,

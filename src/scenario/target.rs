@@ -13,11 +13,14 @@ use crate::sim::Cluster;
 
 use super::compile::{Cx, Text};
 use super::load::CONNECTIONS;
-use super::plan::{ConnectionPolicy, Endpoint, HttpEndpoint, TargetPlan};
-use super::raw::{Origin, RawTarget};
+use super::plan::{
+    ClientCert, ConnectionPolicy, Endpoint, FollowRedirects, HttpEndpoint, HttpVersion, TargetPlan,
+    TlsPlan, Transport,
+};
+use super::raw::{Item, Origin, RawTarget, Value};
 
-const URL_EXPECTED: &str =
-    r#"expected "http://host[:port]/path", "sim:primary" or "sim:secondary""#;
+const URL_EXPECTED: &str = r#"expected "http://host[:port]/path", "https://host[:port]/path", "sim:primary" or "sim:secondary""#;
+const MAX_H2_CONNECTIONS: u16 = 64;
 const SIM_DEFAULT_PATH: &str = "/productpage";
 /// The aggregate row of every output; a target of that name would collide.
 const RESERVED_NAME: &str = "all";
@@ -29,6 +32,13 @@ pub(super) struct CompiledTarget {
     pub endpoint: Option<Endpoint>,
     pub plan: Option<TargetPlan>,
 }
+
+const FOLLOW_REDIRECTS: &[(&str, FollowRedirects)] = &[
+    ("no", FollowRedirects::No),
+    ("same-host", FollowRedirects::SameHost),
+];
+const FAILOVER_EXPECTED: &str =
+    r#"expected the names of at least two other targets, e.g. failover = ["primary", "secondary"]"#;
 
 pub(super) fn compile(
     raws: &[RawTarget],
@@ -42,7 +52,7 @@ pub(super) fn compile(
             r#"is required (at least one [[target]] with name and url, e.g. url = "sim:primary")"#;
         cx.problem(origin, message);
     }
-    let targets: Vec<_> = raws
+    let mut targets: Vec<_> = raws
         .iter()
         .map(|raw| compile_one(raw, default_connection, default_max_age, cx))
         .collect();
@@ -61,7 +71,114 @@ pub(super) fn compile(
             }
         }
     }
+    resolve_failovers(&mut targets, raws, default_connection, cx);
     targets
+}
+
+/// A failover target's names → the members' indices, once every target's
+/// name is known: each must name another target that is not a failover
+/// target itself (no chains, no cycles), at least two, none twice.
+fn resolve_failovers(
+    targets: &mut [CompiledTarget],
+    raws: &[RawTarget],
+    default_connection: ConnectionPolicy,
+    cx: &mut Cx<'_>,
+) {
+    let names: Vec<Option<String>> = targets.iter().map(|t| t.name.clone()).collect();
+    let is_failover: Vec<bool> = raws.iter().map(|r| r.failover.is_some()).collect();
+    for (i, raw) in raws.iter().enumerate() {
+        let Some(item) = &raw.failover else {
+            continue;
+        };
+        let Some(written) = failover_names(item, cx) else {
+            continue;
+        };
+        let mut members = Vec::new();
+        let mut valid = true;
+        for text in &written {
+            let found = names
+                .iter()
+                .position(|n| n.as_deref() == Some(text.value.as_str()));
+            let problem = match found {
+                None => {
+                    let known: Vec<&str> = names
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != i && !is_failover[*j])
+                        .filter_map(|(_, n)| n.as_deref())
+                        .collect();
+                    Some(format!(
+                        "{} names no target (targets it can name: {})",
+                        text.quoted(),
+                        known.join(", ")
+                    ))
+                }
+                Some(j) if j == i => Some(format!(
+                    "{} is this target itself ({FAILOVER_EXPECTED})",
+                    text.quoted()
+                )),
+                Some(j) if is_failover[j] => Some(format!(
+                    "{} is a failover target itself (a failover names targets with a url)",
+                    text.quoted()
+                )),
+                Some(j) if members.contains(&j) => {
+                    Some(format!("{} is named twice", text.quoted()))
+                }
+                Some(_) => None,
+            };
+            match (problem, found) {
+                (Some(problem), _) => {
+                    cx.problem(&item.origin, problem);
+                    valid = false;
+                }
+                (None, Some(j)) => members.push(j),
+                (None, None) => unreachable!("an unknown name is a problem"),
+            }
+        }
+        if valid && members.len() < 2 {
+            let message = format!(
+                "{} names {} target(s) ({FAILOVER_EXPECTED})",
+                item.value,
+                members.len()
+            );
+            cx.problem(&item.origin, message);
+            valid = false;
+        }
+        let target = &mut targets[i];
+        if valid {
+            let endpoint = Endpoint::Failover(members);
+            target.endpoint = Some(endpoint.clone());
+            target.plan = target.name.clone().map(|name| TargetPlan {
+                name,
+                endpoint,
+                connection: default_connection,
+                follow_redirects: FollowRedirects::No,
+                transport: Default::default(),
+                // Its members' own apply to the connections it rides.
+                max_connection_age: None,
+            });
+        }
+    }
+}
+
+/// `failover`'s value: an array of strings, each interpolated.
+fn failover_names(item: &Item, cx: &mut Cx<'_>) -> Option<Vec<Text>> {
+    let Value::Array(values) = &item.value else {
+        let message = format!("{} is not an array ({FAILOVER_EXPECTED})", item.value);
+        cx.problem(&item.origin, message);
+        return None;
+    };
+    let texts: Vec<Option<Text>> = values
+        .iter()
+        .map(|value| {
+            let element = Item {
+                value: value.clone(),
+                origin: item.origin.clone(),
+            };
+            cx.text(&element, "a target name")
+        })
+        .collect();
+    texts.into_iter().collect()
 }
 
 /// How a problem message refers to the table or flag a value came from.
@@ -82,8 +199,46 @@ fn compile_one(
         .required(&raw.name, &raw.origin, "name", r#"name = "primary""#)
         .and_then(|item| cx.text(item, r#"a target name such as "primary""#))
         .and_then(|name| check_name(name, cx));
+    if raw.failover.is_some() {
+        // Virtual: where it sends is its members'; resolved once every
+        // target's name is known ([`resolve_failovers`]).
+        let own = [
+            ("url", &raw.url),
+            ("host", &raw.host),
+            ("connect", &raw.connect),
+            ("connection", &raw.connection),
+            ("follow_redirects", &raw.follow_redirects),
+            ("ca", &raw.ca),
+            ("insecure", &raw.insecure),
+            ("sni", &raw.sni),
+            ("cert", &raw.cert),
+            ("key", &raw.key),
+            ("http", &raw.http),
+            ("h2_connections", &raw.h2_connections),
+            ("max_connection_age", &raw.max_connection_age),
+        ];
+        for (key, item) in own {
+            if let Some(item) = item {
+                let message = format!(
+                    "{} is not used with failover (a failover target sends through the targets it names, with their {key})",
+                    item.value
+                );
+                cx.problem(&item.origin, message);
+            }
+        }
+        return CompiledTarget {
+            name,
+            endpoint: None,
+            plan: None,
+        };
+    }
     let url = cx
-        .required(&raw.url, &raw.origin, "url", r#"url = "sim:primary""#)
+        .required(
+            &raw.url,
+            &raw.origin,
+            "url",
+            r#"url = "sim:primary" (or failover = ["primary", "secondary"])"#,
+        )
         .and_then(|item| cx.text(item, URL_EXPECTED))
         .and_then(|url| parse_url(&url, cx));
     let host = raw
@@ -102,9 +257,48 @@ fn compile_one(
         Some(item) => cx.positive_duration(item).map(Some),
         None => Some(default_max_age),
     };
+    let follow_redirects = match &raw.follow_redirects {
+        Some(item) => cx.choice(item, "a redirect policy", FOLLOW_REDIRECTS),
+        None => Some(FollowRedirects::No),
+    };
+
+    let tls = tls_plan(raw, cx);
+    let http = raw.http.as_ref().map(|item| {
+        cx.choice(
+            item,
+            "an HTTP version",
+            &[
+                ("1.1", HttpVersion::H1),
+                ("2", HttpVersion::H2),
+                ("auto", HttpVersion::Auto),
+            ],
+        )
+    });
+    let h2_connections = match &raw.h2_connections {
+        None => Some(std::num::NonZeroU16::MIN),
+        Some(item) => h2_connections(item, cx),
+    };
+    let transport = (|| {
+        Some(Transport {
+            tls: tls?,
+            http: match http {
+                Some(choice) => Some(choice?),
+                None => None,
+            },
+            h2_connections: h2_connections?,
+        })
+    })();
 
     let endpoint = match url {
         Some(Url::Sim { cluster, path }) => {
+            let tls_keys = [&raw.ca, &raw.insecure, &raw.sni, &raw.cert, &raw.key];
+            for item in tls_keys.into_iter().flatten() {
+                let message = format!(
+                    "{} is only for http targets (a sim: target trusts the simulator's own certificate when [sim] tls = true)",
+                    item.value
+                );
+                cx.problem(&item.origin, message);
+            }
             for text in host.iter().chain(&connect) {
                 let message = format!(
                     "{} is only for http targets (a sim: target is served in-process)",
@@ -123,6 +317,8 @@ fn compile_one(
             endpoint: endpoint.clone()?,
             connection: connection?,
             max_connection_age: max_connection_age?,
+            follow_redirects: follow_redirects?,
+            transport: transport.clone()?,
         })
     })();
     CompiledTarget {
@@ -130,6 +326,92 @@ fn compile_one(
         endpoint,
         plan,
     }
+}
+
+/// `ca`, `insecure`, `sni`, `cert` and `key`: what the files are is
+/// checked when the run starts (they are read then, and named if bad).
+fn tls_plan(raw: &RawTarget, cx: &mut Cx<'_>) -> Option<TlsPlan> {
+    let path = |item: &Option<Item>, cx: &mut Cx<'_>| -> Option<Option<std::path::PathBuf>> {
+        match item {
+            None => Some(None),
+            Some(item) => cx
+                .text(item, "a path to a PEM file")
+                .map(|t| Some(t.value.into())),
+        }
+    };
+    let ca = path(&raw.ca, cx);
+    let cert = path(&raw.cert, cx);
+    let key = path(&raw.key, cx);
+    let insecure = match &raw.insecure {
+        None => Some(false),
+        Some(Item {
+            value: Value::Bool(b),
+            ..
+        }) => Some(*b),
+        Some(item) => {
+            cx.problem(&item.origin, format!("{} is not true or false", item.value));
+            None
+        }
+    };
+    let sni = match &raw.sni {
+        None => Some(None),
+        Some(item) => cx
+            .text(item, r#"a TLS server name such as "bookinfo.example.com""#)
+            .and_then(|text| {
+                let valid = rustls::pki_types::ServerName::try_from(text.value.as_str()).is_ok();
+                if !valid {
+                    let message = format!(
+                        "{} is not a TLS server name (expected a DNS name such as \"bookinfo.example.com\" or an IP address)",
+                        text.quoted()
+                    );
+                    cx.problem(&text.origin, message);
+                }
+                valid.then_some(Some(text.value))
+            }),
+    };
+    let client_cert = match (cert?, key?, &raw.cert, &raw.key) {
+        (Some(cert), Some(key), _, _) => Some(ClientCert { cert, key }),
+        (None, None, _, _) => None,
+        (Some(_), None, Some(item), _) | (None, Some(_), _, Some(item)) => {
+            let other = if raw.cert.is_some() { "key" } else { "cert" };
+            let message = format!(
+                "{} needs {other} too (a client certificate is a cert and its key, both PEM)",
+                item.value
+            );
+            cx.problem(&item.origin, message);
+            return None;
+        }
+        _ => unreachable!("a path is set only from its item"),
+    };
+    if let (Some(true), Some(Some(_)), Some(item)) = (insecure, &ca, &raw.insecure) {
+        let message =
+            "true contradicts ca (insecure verifies nothing; remove one of them)".to_string();
+        cx.problem(&item.origin, message);
+        return None;
+    }
+    Some(TlsPlan {
+        ca: ca?,
+        insecure: insecure?,
+        sni: sni?,
+        client_cert,
+    })
+}
+
+fn h2_connections(item: &Item, cx: &mut Cx<'_>) -> Option<std::num::NonZeroU16> {
+    let n = match item.value {
+        Value::Int(n) => u16::try_from(n)
+            .ok()
+            .filter(|n| (1..=MAX_H2_CONNECTIONS).contains(n)),
+        _ => None,
+    };
+    if n.is_none() {
+        let message = format!(
+            "{} is not a number of connections (expected an integer 1..={MAX_H2_CONNECTIONS})",
+            item.value
+        );
+        cx.problem(&item.origin, message);
+    }
+    n.and_then(std::num::NonZeroU16::new)
 }
 
 fn check_name(name: Text, cx: &mut Cx<'_>) -> Option<String> {
@@ -166,10 +448,6 @@ fn parse_url(url: &Text, cx: &mut Cx<'_>) -> Option<Url> {
     let problem = match try_parse_url(&url.value) {
         Ok(parsed) => return Some(parsed),
         Err(UrlProblem::NotAUrl) => format!("{} is not a URL ({URL_EXPECTED})", url.quoted()),
-        Err(UrlProblem::Https) => format!(
-            "{}: https is not supported yet (use http://; TLS support is planned)",
-            url.quoted()
-        ),
         Err(UrlProblem::Scheme(scheme)) => format!(
             "{} has an unsupported scheme {scheme:?} ({URL_EXPECTED})",
             url.quoted()
@@ -198,7 +476,6 @@ fn parse_url(url: &Text, cx: &mut Cx<'_>) -> Option<Url> {
 #[derive(Debug, PartialEq)]
 enum UrlProblem {
     NotAUrl,
-    Https,
     Scheme(String),
     UserInfo,
     /// What follows the host's `:`, when it is not a port the client would
@@ -231,8 +508,7 @@ fn try_parse_url(url: &str) -> Result<Url, UrlProblem> {
         return Err(UrlProblem::NotAUrl);
     };
     match scheme {
-        "http" => {}
-        "https" => return Err(UrlProblem::Https),
+        "http" | "https" => {}
         other => return Err(UrlProblem::Scheme(other.to_string())),
     }
     if authority.as_str().contains('@') {
@@ -306,7 +582,12 @@ fn http_endpoint(
     let connect = match connect {
         None => Some(None),
         Some(text) => {
-            let port = url.port_u16().unwrap_or(80);
+            let default_port = if url.scheme_str() == Some("https") {
+                443
+            } else {
+                80
+            };
+            let port = url.port_u16().unwrap_or(default_port);
             let addr = parse_connect(&text.value, port);
             if addr.is_none() {
                 let message = format!(
@@ -393,7 +674,7 @@ mod tests {
     fn other_urls_say_what_is_wrong() {
         assert_eq!(problem("sim:tertiary"), UrlProblem::SimCluster);
         assert_eq!(problem("sim:"), UrlProblem::SimCluster);
-        assert_eq!(problem("https://h/"), UrlProblem::Https);
+        assert_eq!(http("https://h"), "https://h/");
         assert_eq!(problem("ftp://h/"), UrlProblem::Scheme("ftp".into()));
         assert_eq!(problem("http://u:p@h/"), UrlProblem::UserInfo);
         assert_eq!(problem("bookinfo.example.com"), UrlProblem::NotAUrl);

@@ -63,6 +63,10 @@ impl Gateway {
         self.addr
     }
 
+    pub fn tls_ca(&self) -> Option<&rustls::pki_types::CertificateDer<'static>> {
+        self.state.site.tls.as_ref().map(|tls| &tls.ca)
+    }
+
     pub async fn apply(&self, fault: SimFault) -> io::Result<()> {
         let mut serving = self.serving.lock().await;
         if fault == SimFault::Down {

@@ -21,6 +21,7 @@ pub mod mix;
 pub mod pages;
 mod server;
 mod stats;
+pub mod tls;
 
 use std::io;
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ use gateway::Gateway;
 pub use mix::version_for;
 pub use pages::pod_name;
 use server::{ClusterState, Site};
+pub use tls::SIM_TLS_NAME;
 
 /// One of the two simulated clusters, each behind its own listener.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -145,6 +147,9 @@ pub struct SimConfig {
     pub base_latency: Duration,
     /// Page generation to render; the classifier must read both.
     pub template: Template,
+    /// `[sim] tls = true`: serve https (ALPN h2 and http/1.1) with a
+    /// certificate made at start; the sim targets trust its CA.
+    pub tls: bool,
 }
 
 impl Default for SimConfig {
@@ -154,6 +159,7 @@ impl Default for SimConfig {
             reviews_mix: [50, 30, 20],
             base_latency: Duration::from_millis(2),
             template: Template::Current,
+            tls: false,
         }
     }
 }
@@ -186,7 +192,12 @@ impl Sim {
                 format!("reviews_mix {:?} must sum to 100", config.reviews_mix),
             ));
         }
-        let site = Arc::new(Site::new(config));
+        let tls = if config.tls {
+            Some(Arc::new(tls::SimTls::generate()?))
+        } else {
+            None
+        };
+        let site = Arc::new(Site::new(config, tls));
         let root = CancellationToken::new();
         let gateway = |cluster: Cluster, addr| {
             let state = Arc::new(ClusterState::new(cluster, site.clone()));
@@ -208,6 +219,11 @@ impl Sim {
 
     fn gateway(&self, cluster: Cluster) -> &Gateway {
         &self.gateways[cluster.index()]
+    }
+
+    /// The CA to trust when the simulator serves TLS (`[sim] tls = true`).
+    pub fn tls_ca(&self) -> Option<&rustls::pki_types::CertificateDer<'static>> {
+        self.gateways[0].tls_ca()
     }
 
     /// Bound address; stays the same across `Down`/`Restore`.

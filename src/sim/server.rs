@@ -19,7 +19,8 @@ use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
@@ -27,6 +28,7 @@ use super::faults::FaultCell;
 use super::mix::version_for;
 use super::pages::{Body, Pages};
 use super::stats::StatsCell;
+use super::tls::SimTls;
 use super::{Cluster, SimConfig, SimFault};
 
 pub type SimResponse = Response<Full<Bytes>>;
@@ -56,11 +58,14 @@ pub struct Site {
     health: Body,
     no_healthy_upstream: Body,
     service_time: Box<[HeaderValue]>,
+    /// `[sim] tls = true`: every connection is TLS (h2 or http/1.1).
+    pub tls: Option<Arc<SimTls>>,
 }
 
 impl Site {
-    pub fn new(config: SimConfig) -> Site {
+    pub fn new(config: SimConfig, tls: Option<Arc<SimTls>>) -> Site {
         Site {
+            tls,
             pages: Pages::render(config.template),
             health: Body::new(Bytes::from_static(HEALTH_OK.as_bytes())),
             no_healthy_upstream: Body::new(Bytes::from_static(NO_HEALTHY_UPSTREAM.as_bytes())),
@@ -112,6 +117,9 @@ pub async fn serve_connection(
 ) {
     // Responses are single writes; don't let Nagle hold back the next one.
     let _ = stream.set_nodelay(true);
+    if let Some(tls) = state.site.tls.clone() {
+        return serve_tls(stream, &tls, state, cancel).await;
+    }
     let service = service_fn(move |req| handle(state.clone(), req));
     let mut conn = http1::Builder::new()
         // Envoy keeps idle downstream connections for an hour; so does the sim
@@ -125,6 +133,57 @@ pub async fn serve_connection(
     };
     if cancelled {
         let _ = conn.into_parts().io.inner().set_zero_linger();
+    }
+}
+
+/// A TLS connection: the handshake, then HTTP/2 or HTTP/1.1 as ALPN (or
+/// the client's preface) says. Cancelled like a plain one: the socket is
+/// reset, not closed.
+async fn serve_tls(
+    stream: TcpStream,
+    tls: &SimTls,
+    state: Arc<ClusterState>,
+    cancel: CancellationToken,
+) {
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
+    let handshake = tokio::select! {
+        done = tls.acceptor.accept(stream) => done,
+        () = cancel.cancelled() => return,
+    };
+    let Ok(stream) = handshake else {
+        return;
+    };
+    let service = service_fn(move |req| handle(state.clone(), req));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().header_read_timeout(None);
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let cancelled = tokio::select! {
+        _ = &mut conn => false,
+        () = cancel.cancelled() => true,
+    };
+    if cancelled {
+        // The connection (and so `fd`) is still open here.
+        set_zero_linger(fd);
+    }
+}
+
+/// SO_LINGER 0: closing the socket resets it, as a vanished gateway does.
+fn set_zero_linger(fd: std::os::fd::RawFd) {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: `fd` is an open socket owned by the caller's live connection;
+    // setsockopt only reads the struct it is given.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&raw const linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
     }
 }
 
@@ -269,7 +328,7 @@ mod tests {
 
     #[test]
     fn service_time_values() {
-        let site = Site::new(SimConfig::default());
+        let site = Site::new(SimConfig::default(), None);
         assert_eq!(site.service_time(Duration::from_micros(2900)), "2");
         assert_eq!(site.service_time(Duration::from_millis(999)), "999");
         assert_eq!(site.service_time(Duration::from_millis(1000)), "1000");
@@ -282,7 +341,7 @@ mod tests {
             base_latency: Duration::ZERO,
             ..SimConfig::default()
         };
-        let state = ClusterState::new(Cluster::Primary, Arc::new(Site::new(config)));
+        let state = ClusterState::new(Cluster::Primary, Arc::new(Site::new(config, None)));
 
         let res = respond(&state, Route::ProductPage, SimFault::Restore).await;
         assert_eq!(res.status(), StatusCode::OK);

@@ -25,6 +25,8 @@ pub fn sim_target(name: &str, cluster: Cluster) -> TargetPlan {
         },
         connection: ConnectionPolicy::KeepAlive,
         max_connection_age: None,
+        follow_redirects: Default::default(),
+        transport: Default::default(),
     }
 }
 
@@ -38,6 +40,8 @@ pub fn http_target(name: &str, addr: SocketAddr) -> TargetPlan {
         }),
         connection: ConnectionPolicy::KeepAlive,
         max_connection_age: None,
+        follow_redirects: Default::default(),
+        transport: Default::default(),
     }
 }
 
