@@ -209,3 +209,35 @@ async fn a_peer_that_stops_answering_on_h2_gives_timeouts_and_the_run_ends_on_ti
     // dialed (which the frozen peer never answers either).
     assert!(seen.connections.load(Ordering::Relaxed) >= 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_serves_https_and_h2_with_its_own_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = vec![
+        common::sim_target("primary", meshdrill::sim::Cluster::Primary),
+        common::sim_target("secondary", meshdrill::sim::Cluster::Secondary),
+    ];
+    let mut p = plan("sim-https", targets, rate(20.0), Duration::from_secs(1));
+    p.sim.tls = true;
+    let out = dir.path().join("out");
+    let output = run_in(p, &out).await;
+    let json = summary(&out);
+    for (i, s) in output.summary.targets.iter().enumerate() {
+        assert!(s.requests > 0);
+        assert_eq!(s.ok, s.requests, "{}: {:?}", s.name, s.outcomes);
+        let t = &json["targets"][i];
+        assert_eq!(t["http_versions"]["2"], s.requests, "{t}");
+        assert_eq!(t["transport"]["tls"]["sni"], "localhost");
+        assert_eq!(
+            t["tls_handshake_ms"]["count"], 1,
+            "one keep-alive h2 connection"
+        );
+        assert!(
+            t["dialed"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://127.0.0.1:"),
+            "{t}"
+        );
+    }
+}

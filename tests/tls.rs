@@ -13,7 +13,8 @@ use std::time::Duration;
 use hyper::Version;
 use meshdrill::run::{RunError, RunOptions, run};
 use meshdrill::scenario::{
-    ConnectionPolicy, Endpoint, HttpEndpoint, HttpVersion, TargetPlan, TlsPlan, Transport,
+    ClientCert, ConnectionPolicy, Endpoint, HttpEndpoint, HttpVersion, TargetPlan, TlsPlan,
+    Transport,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -180,6 +181,54 @@ async fn insecure_accepts_a_self_signed_server_and_says_so() {
     let planned: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
     assert_eq!(planned["targets"][0]["transport"]["tls"]["insecure"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_certificate_is_presented_for_mutual_tls_and_its_absence_is_tls_cert() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("meshdrill test CA");
+    let clients = TestCa::new("client CA");
+    let (cert, key) = clients.write_client(dir.path());
+    let ca_path = ca.write(dir.path(), "ca.pem");
+    let config = ca.server_config_mtls(&[HOST], &clients);
+    let (addr, seen) = serve(Some(config), Behaviour::answering(Version::HTTP_11)).await;
+    let with_cert = TlsPlan {
+        ca: Some(ca_path.clone()),
+        client_cert: Some(ClientCert { cert, key }),
+        ..TlsPlan::default()
+    };
+    let out = dir.path().join("out");
+    let p = plan(
+        "mtls",
+        vec![https_target(addr, with_cert, None)],
+        rate(10.0),
+        Duration::from_secs(1),
+    );
+    let output = run_in(p, &out).await;
+    let t = &output.summary.targets[0];
+    assert!(t.requests > 0);
+    assert_eq!(t.ok, t.requests, "{:?}", t.outcomes);
+    assert_eq!(
+        summary_target(&out)["transport"]["tls"]["client_cert"],
+        true
+    );
+    let answered = seen.answered.load(Ordering::Relaxed);
+
+    let without = TlsPlan {
+        ca: Some(ca_path),
+        ..TlsPlan::default()
+    };
+    let p = plan(
+        "mtls-none",
+        vec![https_target(addr, without, None)],
+        rate(10.0),
+        Duration::from_secs(1),
+    );
+    let output = run_in(p, &dir.path().join("out2")).await;
+    let t = &output.summary.targets[0];
+    assert!(t.requests > 0);
+    assert_eq!(t.outcomes["tls_cert"], t.requests, "{:?}", t.outcomes);
+    assert_eq!(seen.answered.load(Ordering::Relaxed), answered);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,6 +18,7 @@ use hyper_util::server::conn::auto;
 use meshdrill::sim::pages::{PageState, render};
 use meshdrill::sim::{Cluster, Template};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -67,6 +68,41 @@ impl TestCa {
         .unwrap();
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         config
+    }
+
+    /// The same, requiring a client certificate signed by `clients`.
+    pub fn server_config_mtls(&self, names: &[&str], clients: &TestCa) -> rustls::ServerConfig {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(clients.pem.as_bytes()).unwrap())
+            .unwrap();
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .unwrap();
+        let (chain, key) = self.leaf(names);
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(chain, key)
+            .unwrap();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config
+    }
+
+    /// A client certificate and key signed by this CA, as PEM files.
+    pub fn write_client(&self, dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        let params = CertificateParams::new(vec!["meshdrill-client".to_string()]).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        let (cert_path, key_path) = (dir.join("client.pem"), dir.join("client-key.pem"));
+        std::fs::write(&cert_path, cert.pem()).unwrap();
+        std::fs::write(&key_path, key.serialize_pem()).unwrap();
+        (cert_path, key_path)
     }
 
     pub fn write(&self, dir: &std::path::Path, file: &str) -> std::path::PathBuf {
