@@ -1405,3 +1405,17 @@ duration = "1s"
         ],
     );
 }
+
+#[test]
+fn http_2_on_a_sim_target_needs_the_tls_simulator() {
+    let text = "[[target]]\nname = \"a\"\nurl = \"sim:primary\"\nhttp = \"2\"\n[load]\nrate = 1\nduration = \"1s\"\n";
+    fails(
+        text,
+        &[
+            r#"demo.toml:4: target[0].http "2" needs [sim] tls = true (the plain simulator speaks HTTP/1.1 only; over TLS it offers h2)"#,
+        ],
+    );
+    let plan = compile(&format!("{text}[sim]\ntls = true\n"));
+    assert_eq!(plan.targets[0].transport.http, Some(HttpVersion::H2));
+    assert!(plan.sim.tls);
+}

@@ -262,3 +262,27 @@ async fn a_ca_file_that_is_not_pem_is_named_before_any_traffic() {
         "{message}"
     );
 }
+
+#[test]
+fn run_check_reads_the_tls_files_and_names_a_missing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "[[target]]\nname = \"a\"\nurl = \"https://bookinfo.example.com/\"\nconnect = \"127.0.0.1:9\"\nca = \"missing-ca.pem\"\n[load]\nrate = 1\nduration = \"1s\"\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_meshdrill"))
+        .args(["run", "--check", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let missing = dir.path().join("missing-ca.pem");
+    assert!(
+        stderr.contains(&format!("target a: ca {}:", missing.display())),
+        "{stderr}"
+    );
+}

@@ -354,6 +354,36 @@ pub(super) fn client_specs(
     Ok((specs, infos))
 }
 
+/// What `client_specs` would refuse in the targets' `ca`, `cert` and
+/// `key` files, for `run --check`: the files are read and parsed, and
+/// each problem names its target and file.
+pub fn tls_file_problems(plan: &Plan) -> Vec<RunError> {
+    let base = plan
+        .source
+        .parent()
+        .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
+    let platform = RootCertStore::empty();
+    plan.targets
+        .iter()
+        .filter(|t| matches!(t.endpoint, Endpoint::Http(_)))
+        .filter_map(|t| {
+            let inputs = TlsInputs {
+                plan: &t.transport.tls,
+                http: t.transport.http.unwrap_or(HttpVersion::Auto),
+                base: &base,
+                platform: &platform,
+                extra_roots: &[],
+            };
+            TlsSettings::new(&inputs)
+                .err()
+                .map(|error| RunError::TlsFile {
+                    target: t.name.clone(),
+                    error,
+                })
+        })
+        .collect()
+}
+
 /// The request URI of an http target (its authority is the Host header:
 /// the scenario's `host`, else the URL's) and where that host is dialed:
 /// the `connect` address when set, else the URL's own host when `host`
