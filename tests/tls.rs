@@ -286,3 +286,39 @@ fn run_check_reads_the_tls_files_and_names_a_missing_one() {
         "{stderr}"
     );
 }
+
+/// `connection = "new"`: one handshake per request, over HTTP/1.1 and h2
+/// alike, each timed in `tls_handshake_ms`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_connection_per_request_times_a_handshake_per_request() {
+    for (alpn, version) in [
+        (&b"http/1.1"[..], Version::HTTP_11),
+        (&b"h2"[..], Version::HTTP_2),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = TestCa::new("meshdrill test CA");
+        let config = ca.server_config(&[HOST], &[alpn]);
+        let (addr, seen) = serve(Some(config), Behaviour::answering(version)).await;
+        let tls = TlsPlan {
+            ca: Some(ca.write(dir.path(), "ca.pem")),
+            ..TlsPlan::default()
+        };
+        let mut target = https_target(addr, tls, None);
+        target.connection = ConnectionPolicy::New;
+        let out = dir.path().join("out");
+        let p = plan("tls-new", vec![target], rate(10.0), Duration::from_secs(1));
+        let output = run_in(p, &out).await;
+        let t = &output.summary.targets[0];
+        assert!(t.requests > 0);
+        assert_eq!(t.ok, t.requests, "{:?}", t.outcomes);
+        assert_eq!(seen.connections.load(Ordering::Relaxed), t.requests);
+        let json = summary_target(&out);
+        assert_eq!(json["tls_handshake_ms"]["count"], t.requests, "{json}");
+        let key = if version == Version::HTTP_2 {
+            "2"
+        } else {
+            "1.1"
+        };
+        assert_eq!(json["http_versions"][key], t.requests, "{json}");
+    }
+}

@@ -211,6 +211,7 @@ pub(super) fn client_specs(
         .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
     // Read once, and only when some target may speak TLS.
     let mut platform_roots = None;
+    let no_roots = RootCertStore::empty();
     for t in &plan.targets {
         let invalid = |message: String| RunError::Target {
             target: t.name.clone(),
@@ -259,13 +260,11 @@ pub(super) fn client_specs(
         // Every http target can be redirected to https; a sim target
         // speaks TLS only when the simulator does.
         let tls = if is_https || matches!(t.endpoint, Endpoint::Http(_)) {
-            let platform = platform_roots.get_or_insert_with(|| {
-                if sim_ca.is_some() {
-                    RootCertStore::empty()
-                } else {
-                    tls::platform_roots()
-                }
-            });
+            // A sim target trusts the simulator's CA alone.
+            let platform = match sim_ca {
+                Some(_) => &no_roots,
+                None => platform_roots.get_or_insert_with(tls::platform_roots),
+            };
             let extra: Vec<_> = sim_ca.into_iter().collect();
             let inputs = TlsInputs {
                 plan: tls_plan,
