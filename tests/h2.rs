@@ -185,6 +185,7 @@ async fn a_peer_that_stops_answering_on_h2_gives_timeouts_and_the_run_ends_on_ti
     let behaviour = Behaviour {
         expect: Version::HTTP_2,
         answer_first: Some(5),
+        goaway_after: None,
     };
     let (addr, seen) = serve(Some(config), behaviour).await;
     let t = target(
@@ -240,4 +241,33 @@ async fn the_simulator_serves_https_and_h2_with_its_own_certificate() {
             "{t}"
         );
     }
+}
+
+/// A server that sends GOAWAY after every 5 requests of a connection:
+/// hyper dials a new connection and no request is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn goaway_makes_the_client_dial_a_new_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("meshdrill test CA");
+    let config = ca.server_config(&[HOST], &[b"h2"]);
+    let behaviour = Behaviour {
+        goaway_after: Some(5),
+        ..Behaviour::answering(Version::HTTP_2)
+    };
+    let (addr, seen) = serve(Some(config), behaviour).await;
+    let t = target(
+        &format!("https://{HOST}/productpage"),
+        addr,
+        tls_transport(dir.path(), &ca, None),
+    );
+    let out = dir.path().join("out");
+    let output = run_in(
+        plan("h2-goaway", vec![t], rate(20.0), Duration::from_secs(2)),
+        &out,
+    )
+    .await;
+    let s = &output.summary.targets[0];
+    assert!(s.requests >= 20, "{}", s.requests);
+    assert_eq!(s.ok, s.requests, "{:?}", s.outcomes);
+    assert!(seen.connections.load(Ordering::Relaxed) >= 2);
 }
