@@ -325,3 +325,31 @@ async fn a_new_connection_per_request_times_a_handshake_per_request() {
         assert_eq!(json["http_versions"][key], t.requests, "{json}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insecure_is_warned_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("nobody trusts this");
+    let config = ca.server_config(&[HOST], &[b"http/1.1"]);
+    let (addr, _seen) = serve(Some(config), Behaviour::answering(Version::HTTP_11)).await;
+    let scenario = dir.path().join("insecure.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "[[target]]\nname = \"a\"\nurl = \"https://{HOST}/productpage\"\nconnect = \"{addr}\"\ninsecure = true\n[load]\nrate = 5\nduration = \"1s\"\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = tokio::task::spawn_blocking(move || common::run_quiet(&scenario, &out))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "meshdrill: warning: target a: insecure = true: the server's certificate is NOT verified"
+        ),
+        "{stderr}"
+    );
+}
