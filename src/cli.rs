@@ -273,7 +273,11 @@ async fn run_command(args: RunArgs) -> u8 {
         for problem in &missing {
             eprintln!("{problem}");
         }
-        if !missing.is_empty() {
+        let tls = crate::run::tls_file_problems(&plan);
+        for problem in &tls {
+            eprintln!("{}: {problem}", args.scenario.display());
+        }
+        if !missing.is_empty() || !tls.is_empty() {
             return EXIT_USAGE;
         }
         for (scope, cluster) in plan.slo_clusters_never_served() {

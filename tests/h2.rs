@@ -187,6 +187,7 @@ async fn a_peer_that_stops_answering_on_h2_gives_timeouts_and_the_run_ends_on_ti
     let behaviour = Behaviour {
         expect: Version::HTTP_2,
         answer_first: Some(5),
+        goaway_after: None,
     };
     let (addr, seen) = serve(Some(config), behaviour).await;
     let t = target(
@@ -209,5 +210,66 @@ async fn a_peer_that_stops_answering_on_h2_gives_timeouts_and_the_run_ends_on_ti
     assert!(ended <= 4_000.0 + 1_000.0 + 2_000.0, "ended at {ended} ms");
     // The unanswered ping closed the first connection and a new one was
     // dialed (which the frozen peer never answers either).
+    assert!(seen.connections.load(Ordering::Relaxed) >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_serves_https_and_h2_with_its_own_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = vec![
+        common::sim_target("primary", meshdrill::sim::Cluster::Primary),
+        common::sim_target("secondary", meshdrill::sim::Cluster::Secondary),
+    ];
+    let mut p = plan("sim-https", targets, rate(20.0), Duration::from_secs(1));
+    p.sim.tls = true;
+    let out = dir.path().join("out");
+    let output = run_in(p, &out).await;
+    let json = summary(&out);
+    for (i, s) in output.summary.targets.iter().enumerate() {
+        assert!(s.requests > 0);
+        assert_eq!(s.ok, s.requests, "{}: {:?}", s.name, s.outcomes);
+        let t = &json["targets"][i];
+        assert_eq!(t["http_versions"]["2"], s.requests, "{t}");
+        assert_eq!(t["transport"]["tls"]["sni"], "localhost");
+        assert_eq!(
+            t["tls_handshake_ms"]["count"], 1,
+            "one keep-alive h2 connection"
+        );
+        assert!(
+            t["dialed"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://127.0.0.1:"),
+            "{t}"
+        );
+    }
+}
+
+/// A server that sends GOAWAY after every 5 requests of a connection:
+/// hyper dials a new connection and no request is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn goaway_makes_the_client_dial_a_new_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("meshdrill test CA");
+    let config = ca.server_config(&[HOST], &[b"h2"]);
+    let behaviour = Behaviour {
+        goaway_after: Some(5),
+        ..Behaviour::answering(Version::HTTP_2)
+    };
+    let (addr, seen) = serve(Some(config), behaviour).await;
+    let t = target(
+        &format!("https://{HOST}/productpage"),
+        addr,
+        tls_transport(dir.path(), &ca, None),
+    );
+    let out = dir.path().join("out");
+    let output = run_in(
+        plan("h2-goaway", vec![t], rate(20.0), Duration::from_secs(2)),
+        &out,
+    )
+    .await;
+    let s = &output.summary.targets[0];
+    assert!(s.requests >= 20, "{}", s.requests);
+    assert_eq!(s.ok, s.requests, "{:?}", s.outcomes);
     assert!(seen.connections.load(Ordering::Relaxed) >= 2);
 }

@@ -7,11 +7,12 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use meshdrill::scenario::FollowRedirects;
+use meshdrill::scenario::{ClientCert, HttpVersion, RecoveryRule, SloSpec, TlsPlan, Transport};
 use meshdrill::scenario::{
     ConnectionPolicy, Endpoint, FaultAction, FaultPlan, HookCommand, HttpEndpoint, LoadModel,
     LoadPlan, Overrides, Plan, Rate, ScenarioError, SloPlan, TargetPlan, load, parse,
 };
-use meshdrill::scenario::{FollowRedirects, RecoveryRule, SloSpec};
 use meshdrill::sim::{Cluster, SimConfig, SimFault, Template};
 
 fn env(name: &str) -> Option<String> {
@@ -1433,4 +1434,97 @@ detach = "yes"
             r#"demo.toml:23: fault[1].detach "yes" is not true or false"#,
         ],
     );
+}
+
+#[test]
+fn https_targets_take_tls_and_http_version_keys() {
+    let plan = compile(
+        r#"[[target]]
+name = "primary"
+url = "https://bookinfo.example.com/productpage"
+connect = "127.0.0.1"
+ca = "certs/ca.pem"
+sni = "reviews.internal"
+cert = "client.pem"
+key = "client-key.pem"
+http = "2"
+h2_connections = 4
+[load]
+rate = 1
+duration = "1s"
+"#,
+    );
+    let t = &plan.targets[0];
+    let Endpoint::Http(http) = &t.endpoint else {
+        panic!("not http")
+    };
+    // "IP" alone takes the URL's port, 443 for https.
+    assert_eq!(http.connect, Some("127.0.0.1:443".parse().unwrap()));
+    assert_eq!(
+        t.transport,
+        Transport {
+            tls: TlsPlan {
+                ca: Some("certs/ca.pem".into()),
+                insecure: false,
+                sni: Some("reviews.internal".into()),
+                client_cert: Some(ClientCert {
+                    cert: "client.pem".into(),
+                    key: "client-key.pem".into(),
+                }),
+            },
+            http: Some(HttpVersion::H2),
+            h2_connections: std::num::NonZeroU16::new(4).unwrap(),
+        }
+    );
+}
+
+#[test]
+fn tls_and_http_version_keys_say_what_is_wrong() {
+    fails(
+        r#"[[target]]
+name = "a"
+url = "https://bookinfo.example.com/"
+http = "3"
+h2_connections = 0
+cert = "client.pem"
+[[target]]
+name = "b"
+url = "https://bookinfo.example.com/"
+insecure = true
+ca = "ca.pem"
+sni = "not a name"
+[[target]]
+name = "c"
+url = "sim:primary"
+ca = "ca.pem"
+insecure = "yes"
+[load]
+rate = 1
+duration = "1s"
+"#,
+        &[
+            r#"demo.toml:4: target[0].http "3" is not an HTTP version (expected "1.1" | "2" | "auto")"#,
+            r#"demo.toml:5: target[0].h2_connections 0 is not a number of connections (expected an integer 1..=64)"#,
+            r#"demo.toml:6: target[0].cert "client.pem" needs key too (a client certificate is a cert and its key, both PEM)"#,
+            r#"demo.toml:10: target[1].insecure true contradicts ca (insecure verifies nothing; remove one of them)"#,
+            r#"demo.toml:12: target[1].sni "not a name" is not a TLS server name (expected a DNS name such as "bookinfo.example.com" or an IP address)"#,
+            r#"demo.toml:16: target[2].ca "ca.pem" is only for http targets (a sim: target trusts the simulator's own certificate when [sim] tls = true)"#,
+            r#"demo.toml:17: target[2].insecure "yes" is not true or false"#,
+            r#"demo.toml:17: target[2].insecure "yes" is only for http targets (a sim: target trusts the simulator's own certificate when [sim] tls = true)"#,
+        ],
+    );
+}
+
+#[test]
+fn http_2_on_a_sim_target_needs_the_tls_simulator() {
+    let text = "[[target]]\nname = \"a\"\nurl = \"sim:primary\"\nhttp = \"2\"\n[load]\nrate = 1\nduration = \"1s\"\n";
+    fails(
+        text,
+        &[
+            r#"demo.toml:4: target[0].http "2" needs [sim] tls = true (the plain simulator speaks HTTP/1.1 only; over TLS it offers h2)"#,
+        ],
+    );
+    let plan = compile(&format!("{text}[sim]\ntls = true\n"));
+    assert_eq!(plan.targets[0].transport.http, Some(HttpVersion::H2));
+    assert!(plan.sim.tls);
 }

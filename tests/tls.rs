@@ -13,7 +13,8 @@ use std::time::Duration;
 use hyper::Version;
 use meshdrill::run::{RunError, RunOptions, run};
 use meshdrill::scenario::{
-    ConnectionPolicy, Endpoint, HttpEndpoint, HttpVersion, TargetPlan, TlsPlan, Transport,
+    ClientCert, ConnectionPolicy, Endpoint, HttpEndpoint, HttpVersion, TargetPlan, TlsPlan,
+    Transport,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -185,6 +186,57 @@ async fn insecure_accepts_a_self_signed_server_and_says_so() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_certificate_is_presented_for_mutual_tls_and_its_absence_is_tls_cert() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("meshdrill test CA");
+    let clients = TestCa::new("client CA");
+    let (cert, key) = clients.write_client(dir.path());
+    let ca_path = ca.write(dir.path(), "ca.pem");
+    let config = ca.server_config_mtls(&[HOST], &clients, false);
+    let (addr, seen) = serve(Some(config), Behaviour::answering(Version::HTTP_11)).await;
+    let with_cert = TlsPlan {
+        ca: Some(ca_path.clone()),
+        client_cert: Some(ClientCert { cert, key }),
+        ..TlsPlan::default()
+    };
+    let out = dir.path().join("out");
+    let p = plan(
+        "mtls",
+        vec![https_target(addr, with_cert, None)],
+        rate(10.0),
+        Duration::from_secs(1),
+    );
+    let output = run_in(p, &out).await;
+    let t = &output.summary.targets[0];
+    assert!(t.requests > 0);
+    assert_eq!(t.ok, t.requests, "{:?}", t.outcomes);
+    assert_eq!(
+        summary_target(&out)["transport"]["tls"]["client_cert"],
+        true
+    );
+    assert_eq!(seen.answered.load(Ordering::Relaxed), t.requests);
+    // Over TLS 1.2 the server refuses the missing certificate in the
+    // handshake itself, so every request reads it.
+    let config = ca.server_config_mtls(&[HOST], &clients, true);
+    let (addr, seen) = serve(Some(config), Behaviour::answering(Version::HTTP_11)).await;
+    let without = TlsPlan {
+        ca: Some(ca_path),
+        ..TlsPlan::default()
+    };
+    let p = plan(
+        "mtls-none",
+        vec![https_target(addr, without, None)],
+        rate(10.0),
+        Duration::from_secs(1),
+    );
+    let output = run_in(p, &dir.path().join("out2")).await;
+    let t = &output.summary.targets[0];
+    assert!(t.requests > 0);
+    assert_eq!(t.outcomes["tls_cert"], t.requests, "{:?}", t.outcomes);
+    assert_eq!(seen.answered.load(Ordering::Relaxed), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ca_file_that_is_not_pem_is_named_before_any_traffic() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("not-a-ca.pem");
@@ -213,5 +265,93 @@ async fn a_ca_file_that_is_not_pem_is_named_before_any_traffic() {
     assert!(
         message.contains(&bad.display().to_string()) && message.contains("ca"),
         "{message}"
+    );
+}
+
+#[test]
+fn run_check_reads_the_tls_files_and_names_a_missing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "[[target]]\nname = \"a\"\nurl = \"https://bookinfo.example.com/\"\nconnect = \"127.0.0.1:9\"\nca = \"missing-ca.pem\"\n[load]\nrate = 1\nduration = \"1s\"\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_meshdrill"))
+        .args(["run", "--check", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let missing = dir.path().join("missing-ca.pem");
+    assert!(
+        stderr.contains(&format!("target a: ca {}:", missing.display())),
+        "{stderr}"
+    );
+}
+
+/// `connection = "new"`: one handshake per request, over HTTP/1.1 and h2
+/// alike, each timed in `tls_handshake_ms`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_connection_per_request_times_a_handshake_per_request() {
+    for (alpn, version) in [
+        (&b"http/1.1"[..], Version::HTTP_11),
+        (&b"h2"[..], Version::HTTP_2),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = TestCa::new("meshdrill test CA");
+        let config = ca.server_config(&[HOST], &[alpn]);
+        let (addr, seen) = serve(Some(config), Behaviour::answering(version)).await;
+        let tls = TlsPlan {
+            ca: Some(ca.write(dir.path(), "ca.pem")),
+            ..TlsPlan::default()
+        };
+        let mut target = https_target(addr, tls, None);
+        target.connection = ConnectionPolicy::New;
+        let out = dir.path().join("out");
+        let p = plan("tls-new", vec![target], rate(10.0), Duration::from_secs(1));
+        let output = run_in(p, &out).await;
+        let t = &output.summary.targets[0];
+        assert!(t.requests > 0);
+        assert_eq!(t.ok, t.requests, "{:?}", t.outcomes);
+        assert_eq!(seen.connections.load(Ordering::Relaxed), t.requests);
+        let json = summary_target(&out);
+        assert_eq!(json["tls_handshake_ms"]["count"], t.requests, "{json}");
+        let key = if version == Version::HTTP_2 {
+            "2"
+        } else {
+            "1.1"
+        };
+        assert_eq!(json["http_versions"][key], t.requests, "{json}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insecure_is_warned_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("nobody trusts this");
+    let config = ca.server_config(&[HOST], &[b"http/1.1"]);
+    let (addr, _seen) = serve(Some(config), Behaviour::answering(Version::HTTP_11)).await;
+    let scenario = dir.path().join("insecure.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "[[target]]\nname = \"a\"\nurl = \"https://{HOST}/productpage\"\nconnect = \"{addr}\"\ninsecure = true\n[load]\nrate = 5\nduration = \"1s\"\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = tokio::task::spawn_blocking(move || common::run_quiet(&scenario, &out))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "meshdrill: warning: target a: insecure = true: the server's certificate is NOT verified"
+        ),
+        "{stderr}"
     );
 }

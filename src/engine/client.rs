@@ -24,7 +24,7 @@ use crate::engine::conn_info::ConnInfo;
 use crate::engine::connect::{ConnectError, ConnectSpec, Connector};
 use crate::engine::redirect;
 use crate::engine::resolve::Resolver;
-use crate::engine::tls::TlsSettings;
+use crate::engine::tls::{self, TlsSettings};
 use crate::outcome::Kind;
 use crate::results::summary::HandshakeMs;
 use crate::scenario::{ConnectionPolicy, FollowRedirects, HttpVersion};
@@ -399,6 +399,14 @@ pub fn transport_kind(err: &(dyn StdError + 'static), connecting: bool) -> Kind 
             return kind;
         }
         if let Some(io) = e.downcast_ref::<io::Error>() {
+            // A TLS alert after the handshake (TLS 1.3 servers refuse a
+            // client certificate only then) is still a TLS failure.
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<rustls::Error>())
+            {
+                return tls::handshake_kind(io);
+            }
             return io_kind(io, connecting);
         }
         if displays_as(e, H2_PING_TIMED_OUT) {

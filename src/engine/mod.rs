@@ -1,5 +1,7 @@
 //! The engine: paces requests per target (open or closed model) over lanes,
-//! sends them with hyper, and turns each into an outcome.
+//! sends them with hyper (`client`) over meshdrill's connector (`connect`:
+//! where a host is dialed, name resolution, TCP, TLS from `tls`), and turns
+//! each into an outcome.
 
 pub mod buffers;
 pub mod client;

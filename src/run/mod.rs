@@ -13,6 +13,7 @@ mod render;
 mod start;
 
 pub use folder::default_out_dir;
+pub use start::tls_file_problems;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};

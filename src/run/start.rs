@@ -279,6 +279,7 @@ pub(super) fn client_specs(
         .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
     // Read once, and only when some target may speak TLS.
     let mut platform_roots = None;
+    let no_roots = RootCertStore::empty();
     for t in &plan.targets {
         let invalid = |message: String| RunError::Target {
             target: t.name.clone(),
@@ -332,13 +333,11 @@ pub(super) fn client_specs(
         // Every http target can be redirected to https; a sim target
         // speaks TLS only when the simulator does.
         let tls = if is_https || matches!(t.endpoint, Endpoint::Http(_)) {
-            let platform = platform_roots.get_or_insert_with(|| {
-                if sim_ca.is_some() {
-                    RootCertStore::empty()
-                } else {
-                    tls::platform_roots()
-                }
-            });
+            // A sim target trusts the simulator's CA alone.
+            let platform = match sim_ca {
+                Some(_) => &no_roots,
+                None => platform_roots.get_or_insert_with(tls::platform_roots),
+            };
             let extra: Vec<_> = sim_ca.into_iter().collect();
             let inputs = TlsInputs {
                 plan: tls_plan,
@@ -471,6 +470,36 @@ fn failover_info(plan: &Plan, name: &str, members: &[usize]) -> TargetInfo {
         http_versions: Default::default(),
         tls_handshake_ms: None,
     }
+}
+
+/// What `client_specs` would refuse in the targets' `ca`, `cert` and
+/// `key` files, for `run --check`: the files are read and parsed, and
+/// each problem names its target and file.
+pub fn tls_file_problems(plan: &Plan) -> Vec<RunError> {
+    let base = plan
+        .source
+        .parent()
+        .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
+    let platform = RootCertStore::empty();
+    plan.targets
+        .iter()
+        .filter(|t| matches!(t.endpoint, Endpoint::Http(_)))
+        .filter_map(|t| {
+            let inputs = TlsInputs {
+                plan: &t.transport.tls,
+                http: t.transport.http.unwrap_or(HttpVersion::Auto),
+                base: &base,
+                platform: &platform,
+                extra_roots: &[],
+            };
+            TlsSettings::new(&inputs)
+                .err()
+                .map(|error| RunError::TlsFile {
+                    target: t.name.clone(),
+                    error,
+                })
+        })
+        .collect()
 }
 
 /// The request URI of an http target (its authority is the Host header:

@@ -49,6 +49,9 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
     );
     let faults = fault::compile(&raw.faults, &targets, load.end_of_traffic, cx);
     let sim = sim_settings::compile(&raw.sim, cx);
+    if sim.as_ref().is_some_and(|s| !s.tls) {
+        target::check_sim_http(&raw.targets, &targets, cx);
+    }
     let recovery = recovery::compile(&raw.recovery, cx);
     let slo = slo::compile(&raw.slo, &targets, cx);
     let clusters = clusters::compile(&raw.clusters, cx);

@@ -161,6 +161,24 @@ fn resolve_failovers(
     }
 }
 
+/// The plain simulator speaks HTTP/1.1 only: `http = "2"` on a sim target
+/// needs `[sim] tls = true` (h2 by ALPN).
+pub(super) fn check_sim_http(raws: &[RawTarget], targets: &[CompiledTarget], cx: &mut Cx<'_>) {
+    for (raw, target) in raws.iter().zip(targets) {
+        let Some(plan) = &target.plan else { continue };
+        if matches!(plan.endpoint, Endpoint::Sim { .. })
+            && plan.transport.http == Some(HttpVersion::H2)
+            && let Some(item) = &raw.http
+        {
+            let message = format!(
+                "{} needs [sim] tls = true (the plain simulator speaks HTTP/1.1 only; over TLS it offers h2)",
+                item.value
+            );
+            cx.problem(&item.origin, message);
+        }
+    }
+}
+
 /// `failover`'s value: an array of strings, each interpolated.
 fn failover_names(item: &Item, cx: &mut Cx<'_>) -> Option<Vec<Text>> {
     let Value::Array(values) = &item.value else {

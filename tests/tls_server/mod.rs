@@ -18,6 +18,7 @@ use hyper_util::server::conn::auto;
 use meshdrill::sim::pages::{PageState, render};
 use meshdrill::sim::{Cluster, Template};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -69,6 +70,54 @@ impl TestCa {
         config
     }
 
+    /// The same, requiring a client certificate signed by `clients`; TLS
+    /// 1.2 only when `tls12`, where a missing client certificate fails the
+    /// handshake itself (TLS 1.3 refuses it after the client's handshake
+    /// is done, so the client may read the alert or just a reset).
+    pub fn server_config_mtls(
+        &self,
+        names: &[&str],
+        clients: &TestCa,
+        tls12: bool,
+    ) -> rustls::ServerConfig {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(clients.pem.as_bytes()).unwrap())
+            .unwrap();
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .unwrap();
+        let (chain, key) = self.leaf(names);
+        let versions: &[&rustls::SupportedProtocolVersion] = if tls12 {
+            &[&rustls::version::TLS12]
+        } else {
+            rustls::DEFAULT_VERSIONS
+        };
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(chain, key)
+            .unwrap();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config
+    }
+
+    /// A client certificate and key signed by this CA, as PEM files.
+    pub fn write_client(&self, dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        let params = CertificateParams::new(vec!["meshdrill-client".to_string()]).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        let (cert_path, key_path) = (dir.join("client.pem"), dir.join("client-key.pem"));
+        std::fs::write(&cert_path, cert.pem()).unwrap();
+        std::fs::write(&key_path, key.serialize_pem()).unwrap();
+        (cert_path, key_path)
+    }
+
     pub fn write(&self, dir: &std::path::Path, file: &str) -> std::path::PathBuf {
         let path = dir.join(file);
         std::fs::write(&path, &self.pem).unwrap();
@@ -99,6 +148,9 @@ pub struct Behaviour {
     pub expect: Version,
     /// Answer this many requests, then stop answering anything.
     pub answer_first: Option<u64>,
+    /// Close each connection gracefully (HTTP/2: GOAWAY) once it has
+    /// answered this many requests.
+    pub goaway_after: Option<u64>,
 }
 
 impl Behaviour {
@@ -106,6 +158,7 @@ impl Behaviour {
         Behaviour {
             expect,
             answer_first: None,
+            goaway_after: None,
         }
     }
 }
@@ -166,9 +219,12 @@ where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let handler = seen.clone();
+    let on_this_connection = Arc::new(AtomicU64::new(0));
+    let counted = on_this_connection.clone();
     let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let seen = handler.clone();
         let page = page.clone();
+        counted.fetch_add(1, Ordering::Relaxed);
         async move {
             if seen.frozen.load(Ordering::Relaxed) {
                 std::future::pending::<()>().await;
@@ -198,9 +254,23 @@ where
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     };
+    let goaway = async move {
+        match behaviour.goaway_after {
+            Some(n) => {
+                while on_this_connection.load(Ordering::Relaxed) < n {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
     tokio::select! {
         _ = &mut conn => {}
         // Stop polling the connection: it neither answers nor acks pings.
         () = frozen => std::future::pending::<()>().await,
+        () = goaway => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
     }
 }
