@@ -1,14 +1,16 @@
-//! The open model's release path: the pacer handing due slots to its lanes,
-//! beside a floor of the same number of slot numbers sent over the same
-//! kind of channel with no schedule. The pacer is started with every slot
-//! already due (its start in the past), so it releases as fast as it can:
-//! the cost per slot, not the sleeping, is what is measured.
+//! The open model's release path: the pacer releasing due slots to its
+//! lanes and a lane taking them, beside a floor of the same number of slot
+//! numbers sent one by one over a tokio channel with no schedule (how the
+//! pacer released them before the watermarks). `release` starts the pacer
+//! with every slot already due (its start in the past), so it releases as
+//! fast as it can: the cost per slot, not the sleeping, is what is
+//! measured.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use meshdrill::engine::pacer::{PacedLane, spawn_pacer};
+use meshdrill::engine::pacer::{PacedLane, SlotRelease, spawn_pacer};
 use tokio::sync::mpsc::unbounded_channel;
 use tokio_util::sync::CancellationToken;
 
@@ -17,20 +19,23 @@ const SLOTS: u64 = 10_000;
 
 fn release(c: &mut Criterion) {
     let mut group = c.benchmark_group("pacer");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
     group.throughput(Throughput::Elements(SLOTS));
     for lanes in [1u64, 2] {
         group.bench_function(BenchmarkId::new("release", format!("{lanes} lanes")), |b| {
             b.iter(|| {
-                let mut receivers = Vec::new();
+                let mut releases = Vec::new();
                 let paced = (0..lanes)
                     .map(|first| {
-                        let (tx, rx) = unbounded_channel();
-                        receivers.push(rx);
+                        let release = SlotRelease::new();
+                        releases.push(release.clone());
                         PacedLane {
                             first,
                             stride: lanes,
                             rate: RATE * lanes as f64,
-                            slots: tx,
+                            release,
                         }
                     })
                     .collect();
@@ -40,9 +45,11 @@ fn release(c: &mut Criterion) {
                 let pacer =
                     spawn_pacer(paced, start, end, CancellationToken::new()).expect("pacer thread");
                 let mut got = 0u64;
-                for rx in &mut receivers {
-                    while let Some(slot) = rx.blocking_recv() {
+                for (first, release) in releases.iter().enumerate() {
+                    let mut slot = first as u64;
+                    while rt.block_on(release.released(slot)) {
                         got += black_box(slot) & 1;
+                        slot += lanes;
                     }
                 }
                 pacer.join().expect("pacer");

@@ -18,7 +18,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
@@ -26,6 +26,7 @@ use crate::classify::{Classifier, ClassifyConfig, ClusterId, Page, PodId};
 use crate::engine::buffers::{BodyBuf, BodyPool};
 use crate::engine::client::Reply;
 use crate::engine::clock::RunClock;
+use crate::engine::pacer::SlotRelease;
 use crate::engine::route::{Route, Routed};
 use crate::engine::schedule::Schedule;
 use crate::outcome::{AddressId, Kind, Outcome, TargetId};
@@ -56,8 +57,9 @@ pub struct LaneSpec {
     /// by then, and a backlog must not grow without bound. The run's
     /// `timeout`.
     pub send_deadline: Duration,
-    /// Open model: slot numbers from the pacer, each sent when it is due.
-    pub slots: Option<UnboundedReceiver<u64>>,
+    /// Open model: where the pacer releases this lane's slots as they fall
+    /// due (every one already due is taken without waiting).
+    pub slots: Option<Arc<SlotRelease>>,
     /// Cluster names and pod patterns (this lane builds its own classifier).
     pub classify: ClassifyConfig,
     /// The run's cluster slots, asked once per name this lane meets.
@@ -264,9 +266,9 @@ pub async fn run_lane(
                 }
                 next_at = None;
                 waiting = None;
-                slots = None; // the pacer's further sends to this lane fail fast
+                slots = None; // the pacer drops this lane's schedule
             }
-            due = next_slot(&mut slots), if can_take => match due {
+            due = next_slot(&slots, slot), if can_take => match due {
                 Some(due) => {
                     let at = clock.at(Schedule::slot_offset(rate, due));
                     let second = second_of(clock.us(at));
@@ -358,9 +360,11 @@ pub async fn run_lane(
     });
 }
 
-async fn next_slot(slots: &mut Option<UnboundedReceiver<u64>>) -> Option<u64> {
+/// `slot` once the pacer has released it (at once when it already has);
+/// `None` when the pacer has ended without it.
+async fn next_slot(slots: &Option<Arc<SlotRelease>>, slot: u64) -> Option<u64> {
     match slots {
-        Some(rx) => rx.recv().await,
+        Some(release) => release.released(slot).await.then_some(slot),
         None => None,
     }
 }

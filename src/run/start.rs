@@ -17,7 +17,7 @@ use crate::engine::clock::RunClock;
 use crate::engine::connect::{self, ConnectSpec, DialHost, HostPin};
 use crate::engine::lane::{LaneSpec, run_lane};
 use crate::engine::limits;
-use crate::engine::pacer::{PacedLane, spawn_pacer};
+use crate::engine::pacer::{PacedLane, SlotRelease, spawn_pacer};
 use crate::engine::resolve::Resolver;
 use crate::engine::route::Route;
 use crate::engine::schedule::{Schedule, SplitOf};
@@ -111,14 +111,14 @@ pub(super) fn start_engine(
                     stride,
                     rate,
                 } => {
-                    let (slots, rx) = mpsc::unbounded_channel();
+                    let release = SlotRelease::new();
                     paced.push(PacedLane {
                         first,
                         stride,
                         rate,
-                        slots,
+                        release: release.clone(),
                     });
-                    Some(rx)
+                    Some(release)
                 }
                 Schedule::Closed { .. } => None,
             };
