@@ -44,14 +44,17 @@ fn release(c: &mut Criterion) {
                 let start = Instant::now() - end - Duration::from_secs(1);
                 let pacer =
                     spawn_pacer(paced, start, end, CancellationToken::new()).expect("pacer thread");
-                let mut got = 0u64;
-                for (first, release) in releases.iter().enumerate() {
-                    let mut slot = first as u64;
-                    while rt.block_on(release.released(slot)) {
-                        got += black_box(slot) & 1;
-                        slot += lanes;
+                let got = rt.block_on(async {
+                    let mut got = 0u64;
+                    for (first, release) in releases.iter().enumerate() {
+                        let mut slot = first as u64;
+                        while release.released(slot).await {
+                            got += black_box(slot) & 1;
+                            slot += lanes;
+                        }
                     }
-                }
+                    got
+                });
                 pacer.join().expect("pacer");
                 got
             })
