@@ -5,8 +5,8 @@
 //! only when it is parked waiting for a slot. The lane then takes the due
 //! slots one by one with no further synchronisation, so the cross-thread
 //! cost is per pacer wake, not per request; and as two releases are at
-//! least [`MIN_NAP`] apart, wakes per second stop growing above 4000/s, so
-//! the cost per request falls as the rate rises.
+//! least [`MIN_NAP`] apart, wakes per second stop growing above 10000/s, so
+//! the cost per request falls as the rate rises past that.
 //!
 //! tokio's timer wheel fires on 1 ms ticks, so a lane sleeping on it sends
 //! up to a millisecond after the intended instant, and that lag lands in
@@ -34,8 +34,11 @@ const MAX_NAP: Duration = Duration::from_millis(20);
 /// second a wake releases every slot that fell due meanwhile, so wake-ups
 /// stop growing with the rate; the price is up to this much send lag (on
 /// top of the kernel's), recorded as such and inside every latency, and
-/// well under the millisecond the timer wheel cost.
-const MIN_NAP: Duration = Duration::from_micros(250);
+/// well under the millisecond the timer wheel cost. 250 µs saved ~8 % CPU
+/// per request at 5000/s but raised that rate's p99 from 0.09 to 0.33 ms
+/// (every request waited up to a quarter millisecond); at 100 µs the send
+/// lag's p99 stays under 0.16 ms up to 10000/s.
+const MIN_NAP: Duration = Duration::from_micros(100);
 
 /// One lane's open-model slots.
 pub struct PacedLane {
