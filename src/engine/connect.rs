@@ -433,23 +433,23 @@ mod tests {
 
     #[test]
     fn a_pinned_host_dials_the_pinned_address_on_its_port_and_keeps_other_ports() {
-        let p = pin("bookinfo.example.com", 80, "10.0.0.7", 8080);
+        let p = pin("bookinfo.example.com", 80, "203.0.113.7", 8080);
         assert_eq!(
             dials("http://bookinfo.example.com/x", Some(&p)),
-            "10.0.0.7:8080"
+            "203.0.113.7:8080"
         );
         assert_eq!(
             dials("http://Bookinfo.Example.com:80/x", Some(&p)),
-            "10.0.0.7:8080"
+            "203.0.113.7:8080"
         );
         // A redirect to https on the same host: the pinned IP, port 443.
         assert_eq!(
             dials("https://bookinfo.example.com/", Some(&p)),
-            "10.0.0.7:443"
+            "203.0.113.7:443"
         );
         assert_eq!(
             dials("http://bookinfo.example.com:9000/", Some(&p)),
-            "10.0.0.7:9000"
+            "203.0.113.7:9000"
         );
         // Another host is never sent to the pinned address.
         assert_eq!(
