@@ -27,7 +27,7 @@ use super::summary::{AddressTotals, Summary, TargetSummary, percentiles};
 use super::timeline_read::{self, ScopeRows, Timeline};
 use super::{LoadError, Results, faults, timeline};
 use crate::outcome::Kind;
-use crate::record::{DEGRADED, GeneratorHealth, Phase, VERSION_NAMES, new_histogram};
+use crate::record::{DEGRADED, GeneratorHealth, Phase, new_histogram};
 
 /// How a summary was rebuilt, and what it lacks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -573,14 +573,6 @@ fn target_summary(
     clusters: &[String],
     latency_ms: Option<super::summary::Percentiles>,
 ) -> TargetSummary {
-    let by_version = |counts: &[u64; 4]| -> BTreeMap<String, u64> {
-        VERSION_NAMES
-            .iter()
-            .zip(counts)
-            .filter(|(_, n)| **n > 0)
-            .map(|(v, n)| (v.to_string(), *n))
-            .collect()
-    };
     let by_cluster = |counts: &[u64]| -> BTreeMap<String, u64> {
         clusters
             .iter()
@@ -610,8 +602,8 @@ fn target_summary(
         generator: t.health,
         latency_ms,
         warmup_requests: t.warmup_sent,
-        versions: by_version(&t.reviews),
-        ok_by_version: by_version(&t.ok_versions),
+        versions: super::summary::by_version(&t.reviews),
+        ok_by_version: super::summary::by_version(&t.ok_versions),
         clusters: by_cluster(&t.clusters),
         ok_by_cluster: if t.ok_clusters_unknown.is_empty() {
             by_cluster(&t.ok_clusters)

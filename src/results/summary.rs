@@ -313,6 +313,18 @@ pub struct AddressTotals {
     pub ok: u64,
 }
 
+/// Counts by reviews version (`v1`..`v3`, `unknown`), the versions seen:
+/// what `versions` and `ok_by_version` hold, for a run's totals and a
+/// rebuilt summary alike.
+pub fn by_version(counts: &[u64; 4]) -> BTreeMap<String, u64> {
+    VERSION_NAMES
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| **n > 0)
+        .map(|(v, n)| (v.to_string(), *n))
+        .collect()
+}
+
 /// Requests and successes per address slot, by name, of the slots used.
 pub fn ips(counts: &AddressCounts, names: &[String]) -> BTreeMap<String, AddressTotals> {
     counts
@@ -415,14 +427,6 @@ impl TargetSummary {
         named: &Named,
     ) -> TargetSummary {
         let p = &s.pages;
-        let by_version = |counts: &[u64; 4]| -> BTreeMap<String, u64> {
-            VERSION_NAMES
-                .iter()
-                .zip(counts)
-                .filter(|(_, n)| **n > 0)
-                .map(|(v, n)| (v.to_string(), *n))
-                .collect()
-        };
         let by_cluster = |counts: &[u64]| -> BTreeMap<String, u64> {
             let named = cluster_names
                 .iter()
