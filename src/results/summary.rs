@@ -39,9 +39,11 @@ pub const FILE: &str = "summary.json";
 /// `http_versions` and `tls_handshake_ms`, per target `failover` (which
 /// member of a failover target answered; `null` for other targets), and per
 /// target and all `redirects` (the Locations of the redirects that ended
-/// requests, counted) and `redirects_followed`. A file of any other version
-/// is refused, never guessed at.
-pub const SCHEMA_VERSION: u32 = 4;
+/// requests, counted) and `redirects_followed`. 5 added the load stages
+/// (`[[load.stage]]`: `stages` in plan.json's `load` and in the summary's
+/// `scenario`) and the planned load of every second in timeline.csv for
+/// both models. A file of any other version is refused, never guessed at.
+pub const SCHEMA_VERSION: u32 = 5;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
