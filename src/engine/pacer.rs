@@ -13,8 +13,10 @@
 //! every latency measured from the intended time; `std::thread::sleep` uses
 //! the kernel's high-resolution timer (tens of µs late), so the lag left is
 //! the generator's real one. Every request's latency is still measured from
-//! its own slot's intended time ([`Schedule::slot_offset`]), not from the
-//! release.
+//! its own slot's intended time ([`LoadProfile::slot_offset`]), not from the
+//! release. Under stages the gaps between slots change, and a stage at 0
+//! has none: the pacer then sleeps (in naps of at most [`MAX_NAP`]) to the
+//! next slot, or ends when the profile has no more before the end.
 
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -26,7 +28,7 @@ use std::time::{Duration, Instant};
 use futures_util::task::AtomicWaker;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::schedule::Schedule;
+use crate::engine::profile::LoadProfile;
 
 /// Longest single sleep, so an interrupt is noticed promptly.
 const MAX_NAP: Duration = Duration::from_millis(20);
@@ -44,7 +46,8 @@ const MIN_NAP: Duration = Duration::from_micros(100);
 pub struct PacedLane {
     pub first: u64,
     pub stride: u64,
-    pub rate: f64,
+    /// The target's load over the run clock: when each slot is intended.
+    pub profile: LoadProfile,
     /// Where the pacer releases this lane's slots as they fall due.
     pub release: Arc<SlotRelease>,
 }
@@ -170,7 +173,7 @@ impl Releases {
     fn new(lanes: &[PacedLane], end: Duration) -> Releases {
         let next = lanes
             .iter()
-            .map(|l| (Schedule::slot_offset(l.rate, l.first) < end).then_some(l.first))
+            .map(|l| (l.profile.slot_offset(l.first) < end).then_some(l.first))
             .collect();
         Releases { next, end }
     }
@@ -187,10 +190,10 @@ impl Releases {
                 continue;
             }
             let mut slot = first;
-            let mut offset = Schedule::slot_offset(lane.rate, slot);
+            let mut offset = lane.profile.slot_offset(slot);
             while offset <= elapsed && offset < self.end {
                 slot += lane.stride;
-                offset = Schedule::slot_offset(lane.rate, slot);
+                offset = lane.profile.slot_offset(slot);
             }
             if slot != first {
                 lane.release.release_below(slot);
@@ -206,7 +209,7 @@ impl Releases {
         lanes
             .iter()
             .zip(&self.next)
-            .filter_map(|(lane, next)| next.map(|slot| Schedule::slot_offset(lane.rate, slot)))
+            .filter_map(|(lane, next)| next.map(|slot| lane.profile.slot_offset(slot)))
             .min()
     }
 }
@@ -232,7 +235,7 @@ mod tests {
             .map(|first| PacedLane {
                 first,
                 stride: count,
-                rate,
+                profile: LoadProfile::Flat(rate),
                 release: SlotRelease::new(),
             })
             .collect()

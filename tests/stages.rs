@@ -1,0 +1,225 @@
+//! `[[load.stage]]`: ramped load in both models, end to end against the
+//! simulator, asserted on what the run wrote (timeline.csv read back
+//! through `Results::load`): the counts the schedule plans are exact, the
+//! sends agree with them up to the slots a busy machine could not send in
+//! time (counted `not_sent`); and the scenario errors a stage can have.
+
+mod common;
+
+use std::path::Path;
+
+use common::run_in;
+use meshdrill::results::{Results, TimelineRow};
+use meshdrill::scenario::{Overrides, Plan, parse};
+
+fn compile(text: &str) -> Plan {
+    parse(text, Path::new("ramp.toml"), &Overrides::default(), &|_| {
+        None
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn problems(text: &str) -> Vec<String> {
+    match parse(text, Path::new("ramp.toml"), &Overrides::default(), &|_| {
+        None
+    }) {
+        Ok(plan) => panic!("expected problems, got {plan:#?}"),
+        Err(e) => e.problems().iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn rows<'a>(results: &'a Results, scope: &str) -> &'a [TimelineRow] {
+    &results
+        .timeline
+        .scopes
+        .iter()
+        .find(|s| s.scope == scope)
+        .unwrap_or_else(|| panic!("no {scope} rows"))
+        .rows
+}
+
+const SIM: &str = "[[target]]\nname = \"primary\"\nurl = \"sim:primary\"\n\
+                   [sim]\nlatency = \"1ms\"\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ramp_to_200_per_second_over_10s_plans_and_sends_20_more_each_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut plan = compile(&format!(
+        "{SIM}[load]\nmax_late_pct = 100\n[[load.stage]]\nduration = \"10s\"\nrate = 200\n"
+    ));
+    plan.sim.base_latency = std::time::Duration::ZERO;
+    run_in(plan, dir.path()).await;
+    let results = Results::load(dir.path()).unwrap();
+    let rows = rows(&results, "primary");
+    let planned: Vec<u64> = rows.iter().map(|r| r.planned.unwrap()).collect();
+    let sent: Vec<u64> = rows.iter().map(|r| r.sent).collect();
+    eprintln!("planned {planned:?}\nsent    {sent:?}");
+    // N(t) = 10 t²: exactly 10, 30, ..., 190, 1000 in all (the closed form
+    // (0 + 200) / 2 · 10 s).
+    assert_eq!(planned, (0..10).map(|s| 10 + 20 * s).collect::<Vec<u64>>());
+    assert_eq!(planned.iter().sum::<u64>(), 1000);
+    for r in rows {
+        assert_eq!(
+            r.sent + r.not_sent,
+            r.planned.unwrap(),
+            "second {}",
+            r.second
+        );
+        assert_eq!((r.planned_users, r.active_users), (None, None));
+    }
+    for pair in sent.windows(2) {
+        let more = pair[1] as i64 - pair[0] as i64;
+        assert!((19..=21).contains(&more), "sent {sent:?}");
+    }
+    let summary = &results.summary;
+    assert_eq!(summary.targets[0].generator.planned, Some(1000));
+    assert_eq!(summary.scenario.rate_per_target, Some(200.0));
+    assert_eq!(summary.scenario.duration_s, 10.0);
+    let stages: Vec<(f64, Option<f64>, Option<u32>)> = summary
+        .scenario
+        .stages
+        .iter()
+        .map(|s| (s.duration_ms, s.rate, s.users))
+        .collect();
+    assert_eq!(stages, [(10_000.0, Some(200.0), None)]);
+    let plan = results.plan.as_ref().unwrap();
+    assert_eq!(plan.load.stages, summary.scenario.stages);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_model_users_ramp_up_hold_and_ramp_down_never_above_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = compile(&format!(
+        "{SIM}[load]\nthink_time = \"20ms\"\nmax_late_pct = 100\n\
+         [[load.stage]]\nduration = \"4s\"\nusers = 20\n\
+         [[load.stage]]\nduration = \"2s\"\nusers = 20\n\
+         [[load.stage]]\nduration = \"2s\"\nusers = 0\n"
+    ));
+    let options = meshdrill::run::RunOptions {
+        lanes_per_target: Some(2),
+        out_dir: Some(dir.path().to_path_buf()),
+        quiet: true,
+        ..meshdrill::run::RunOptions::new(plan)
+    };
+    meshdrill::run::run(options, tokio_util::sync::CancellationToken::new())
+        .await
+        .unwrap();
+    let results = Results::load(dir.path()).unwrap();
+    let rows = rows(&results, "primary");
+    let planned: Vec<u64> = rows.iter().map(|r| r.planned_users.unwrap()).collect();
+    let active: Vec<u64> = rows.iter().map(|r| r.active_users.unwrap()).collect();
+    eprintln!("planned users {planned:?}\nactive users  {active:?}");
+    // User k starts at k / 5 s and, on the way down, stops at 8 - k / 10 s.
+    assert_eq!(planned, [5, 10, 15, 20, 20, 20, 20, 10]);
+    for (r, (&planned, &active)) in rows.iter().zip(planned.iter().zip(&active)) {
+        assert!(
+            active <= planned,
+            "second {}: {active} > {planned}",
+            r.second
+        );
+        assert_eq!(r.planned, None, "the closed model plans no requests");
+    }
+    assert!(active.iter().sum::<u64>() > 0, "{active:?}");
+    // Ramping down lets each request finish: none is cut off.
+    let summary = &results.summary;
+    assert_eq!(summary.abandoned_in_flight, 0);
+    assert_eq!(summary.scenario.users_per_target, Some(20));
+    // One target: `all` plans the same users.
+    let all: Vec<Option<u64>> = rows_of(&results, "all").map(|r| r.planned_users).collect();
+    assert_eq!(all, planned.iter().map(|&p| Some(p)).collect::<Vec<_>>());
+}
+
+fn rows_of<'a>(results: &'a Results, scope: &str) -> impl Iterator<Item = &'a TimelineRow> {
+    rows(results, scope).iter()
+}
+
+#[test]
+fn stage_errors_name_the_key_and_what_is_expected() {
+    let with = |load: &str| format!("{SIM}[load]\n{load}");
+    assert_eq!(
+        problems(&with(
+            "[[load.stage]]\nduration = \"1s\"\nrate = 5\nusers = 3\n"
+        )),
+        [
+            "ramp.toml:7: load.stage[0]: sets both rate and users (expected one: rate = 200 for requests/s per target, or users = 100 for users per target)"
+        ]
+    );
+    assert_eq!(
+        problems(&with(
+            "[[load.stage]]\nduration = \"0s\"\nrate = 5\n[[load.stage]]\nduration = \"-2s\"\nrate = 1\n"
+        )),
+        [
+            "ramp.toml:8: load.stage[0].duration \"0s\" must be > 0",
+            "ramp.toml:11: load.stage[1].duration \"-2s\" is not a duration (expected \"30s\", \"2m\", \"500ms\")",
+        ]
+    );
+    assert_eq!(
+        problems(&with(
+            "model = \"concurrency\"\n[[load.stage]]\nduration = \"1s\"\nrate = 5\n"
+        )),
+        [
+            "ramp.toml:10: load.stage[0].rate is only used with model = \"rate\" (this load's stages set users)"
+        ]
+    );
+    assert_eq!(
+        problems(&with(
+            "[[load.stage]]\nduration = \"1s\"\nrate = 5\n[[load.stage]]\nduration = \"1s\"\nusers = 5\n"
+        )),
+        [
+            "ramp.toml:12: load.stage[1].users is only used with model = \"concurrency\" (this load's stages set rate)"
+        ]
+    );
+    assert_eq!(
+        problems(&with(
+            "duration = \"5s\"\nrate = 10\nwarmup = \"1s\"\n[[load.stage]]\nduration = \"2s\"\nrate = 5\n"
+        )),
+        [
+            "ramp.toml:7: load.duration \"5s\" is not the sum of the [[load.stage]] durations (2s): with stages the measured phase is the stages (leave load.duration out)",
+            "ramp.toml:8: load.rate is not used with [[load.stage]] (each stage sets its rate; the first ramps from 0, as k6's startRate: to start at a rate, begin with a short stage to it)",
+            "ramp.toml:9: load.warmup is not used with [[load.stage]] (the stages start at the start of traffic and ramp from 0, so the first stage is the warm-up; every stage is measured)",
+        ]
+    );
+    assert_eq!(
+        problems(&with(
+            "[[load.stage]]\nduration = \"1s\"\nusers = 0\n[[load.stage]]\nduration = \"1s\"\n"
+        )),
+        ["ramp.toml:10: load.stage[1].users is required (e.g. users = 100)"]
+    );
+    assert_eq!(
+        problems(&with(
+            "[[load.stage]]\nduration = \"1s\"\nusers = 0\n[[load.stage]]\nduration = \"1s\"\nusers = -1\n"
+        )),
+        [
+            "ramp.toml:12: load.stage[1].users -1 is out of range (expected users per target, an integer from 0 to 100000)"
+        ]
+    );
+    assert_eq!(
+        problems(&with("[[load.stage]]\nduration = \"1s\"\nrate = 0\n")),
+        [
+            "ramp.toml:7: load.stage[0]: never sends: every [[load.stage]] rate is 0 (expected one above 0)"
+        ]
+    );
+}
+
+/// The binary refuses a bad stage before any traffic: exit 2, the key named.
+#[test]
+fn run_check_exits_2_naming_the_stage_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ramp.toml");
+    std::fs::write(
+        &file,
+        format!("{SIM}[load]\n[[load.stage]]\nduration = \"2s\"\nrate = 5\nusers = 1\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshdrill"))
+        .args(["run", "--check"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("ramp.toml:7: load.stage[0]: sets both rate and users"),
+        "{stderr}"
+    );
+}
