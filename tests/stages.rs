@@ -223,3 +223,74 @@ fn run_check_exits_2_naming_the_stage_key() {
         "{stderr}"
     );
 }
+
+/// The go-live scenario ramps as the runbook's k6 stages, and its sim twin
+/// is the same shape at 1/16 of the length; compiled only (its targets are
+/// real clusters: nothing is sent). Every other scenario file still
+/// compiles with its stages or flat load.
+#[test]
+fn the_go_live_scenarios_ramp_like_the_runbooks_k6_stages() {
+    use std::time::Duration;
+    let env = |name: &str| match name {
+        "PRIMARY_INGRESS_IP" => Some("198.51.100.7".to_string()),
+        "SECONDARY_INGRESS_IP" => Some("203.0.113.7".to_string()),
+        _ => None,
+    };
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let load = |name: &str| {
+        let path = scenarios.join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        parse(&text, &path, &Overrides::default(), &env).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let shape = |plan: &Plan| -> Vec<(Duration, f64)> {
+        plan.load
+            .stages
+            .iter()
+            .map(|s| (s.duration, s.target))
+            .collect()
+    };
+    let real = load("go-live-load-test.toml");
+    let m = |m: u64| Duration::from_secs(60 * m);
+    assert_eq!(
+        shape(&real),
+        [
+            (m(2), 100.0),
+            (m(5), 100.0),
+            (m(2), 200.0),
+            (m(5), 200.0),
+            (m(2), 0.0)
+        ]
+    );
+    assert_eq!(real.load.duration, m(16));
+    assert!(matches!(
+        real.load.model,
+        meshdrill::scenario::LoadModel::Concurrency { users, think_time }
+            if users.get() == 200 && think_time == Duration::from_secs(1)
+    ));
+    let all = real.slo.all.as_ref().unwrap();
+    assert_eq!(all.p99_max_ms, Some(1000.0));
+    assert_eq!(all.error_rate_max_pct, Some(1.0));
+
+    let sim = load("go-live-load-test-sim.toml");
+    assert!(sim.uses_sim() && !real.uses_sim());
+    let scaled: Vec<(Duration, f64)> = shape(&real)
+        .into_iter()
+        .map(|(d, users)| (d / 16, users))
+        .collect();
+    assert_eq!(shape(&sim), scaled);
+    assert_eq!(sim.load.duration, Duration::from_secs(60));
+    assert_eq!(sim.load.model, real.load.model);
+    assert_eq!(sim.slo, real.slo);
+
+    let mut files: Vec<_> = std::fs::read_dir(&scenarios)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 20, "{files:?}");
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        load(&name);
+    }
+}

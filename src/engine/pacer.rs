@@ -350,6 +350,62 @@ mod tests {
     }
 
     #[test]
+    fn a_pause_in_the_stages_is_slept_over_and_the_end_of_the_slots_ends_it() {
+        use crate::scenario::LoadStage;
+        let stage = |ms, target| LoadStage {
+            duration: Duration::from_millis(ms),
+            target,
+        };
+        // 0 -> 1000/s over 20 ms (10 slots), 20 ms down to 0 (10 more), a
+        // 30 ms pause, then 20 ms back up (10 more): 30 slots, none in the pause.
+        let profile = LoadProfile::from_stages(&[
+            stage(20, 1000.0),
+            stage(20, 0.0),
+            stage(30, 0.0),
+            stage(20, 1000.0),
+        ]);
+        let lanes = vec![PacedLane {
+            first: 0,
+            stride: 1,
+            profile,
+            release: SlotRelease::new(),
+        }];
+        let _held = lanes[0].release.clone();
+        let mut releases = Releases::new(&lanes, Duration::from_secs(10));
+        assert!(releases.release_due(&lanes, Duration::from_millis(45)));
+        // Slot 20 is the first after the pause, at 70 ms.
+        assert_eq!(releases.next, vec![Some(20)]);
+        assert_eq!(releases.soonest(&lanes), Some(Duration::from_millis(70)));
+        assert!(!releases.release_due(&lanes, Duration::from_millis(69)));
+        assert!(releases.release_due(&lanes, Duration::from_millis(200)));
+        // Every slot of the profile is out, long before the end: done.
+        assert_eq!(releases.next, vec![None]);
+        assert_eq!(releases.soonest(&lanes), None);
+
+        // The thread itself ends after the last slot, not at the end.
+        let lanes = vec![PacedLane {
+            first: 0,
+            stride: 1,
+            profile: LoadProfile::from_stages(&[stage(20, 1000.0), stage(20, 0.0)]),
+            release: SlotRelease::new(),
+        }];
+        let held = lanes[0].release.clone();
+        let handle = spawn_pacer(
+            lanes,
+            Instant::now(),
+            Duration::from_secs(3600),
+            CancellationToken::new(),
+        )
+        .unwrap();
+        handle.join().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert!(rt.block_on(held.released(19)));
+        assert!(!rt.block_on(held.released(20)));
+    }
+
+    #[test]
     fn stops_when_cancelled_and_closes_its_lanes() {
         let lanes = lanes(1, 1.0);
         let release = lanes[0].release.clone();
