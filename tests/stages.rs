@@ -268,6 +268,7 @@ fn the_go_live_scenarios_ramp_like_the_runbooks_k6_stages() {
             if users.get() == 200 && think_time == Duration::from_secs(1)
     ));
     let all = real.slo.all.as_ref().unwrap();
+    assert_eq!(all.p95_max_ms, Some(500.0));
     assert_eq!(all.p99_max_ms, Some(1000.0));
     assert_eq!(all.error_rate_max_pct, Some(1.0));
 

@@ -46,8 +46,10 @@ pub const FILE: &str = "summary.json";
 /// stage's) and the planned load of every second in timeline.csv for both
 /// models: `planned` is the ramp's requests in the open model, and the
 /// closed model's new `planned_users` and `active_users` columns hold the
-/// users planned in that second and those that ran in it. A file of any
-/// other version is refused, never guessed at.
+/// users planned in that second and those that ran in it; and `p95` in
+/// every latency percentile set, with the `p95_max_ms` criterion in `slo`
+/// (the runbooks' k6 `p(95)` thresholds). A file of any other version is
+/// refused, never guessed at.
 pub const SCHEMA_VERSION: u32 = 5;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -388,6 +390,7 @@ pub struct Percentiles {
     pub mean: f64,
     pub p50: f64,
     pub p90: f64,
+    pub p95: f64,
     pub p99: f64,
     pub p999: f64,
     pub max: f64,
@@ -542,6 +545,7 @@ pub fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Option<Percentiles> {
         mean: (h.mean() / 1000.0 * 1000.0).round() / 1000.0,
         p50: ms(h.value_at_quantile(0.5)),
         p90: ms(h.value_at_quantile(0.9)),
+        p95: ms(h.value_at_quantile(0.95)),
         p99: ms(h.value_at_quantile(0.99)),
         p999: ms(h.value_at_quantile(0.999)),
         max: ms(h.max()),

@@ -469,6 +469,10 @@ pub struct SloSpec {
     pub error_rate_max_pct: Option<f64>,
     #[serde(deserialize_with = "required")]
     pub p99_max_ms: Option<f64>,
+    /// The 95th percentile of latency at most this (the runbooks' k6
+    /// `p(95)` thresholds).
+    #[serde(deserialize_with = "required")]
+    pub p95_max_ms: Option<f64>,
     #[serde(deserialize_with = "required")]
     pub p50_max_ms: Option<f64>,
     /// The worst RTO of any fault; a fault not recovered fails it. In

@@ -131,6 +131,7 @@
 //! max_failed_requests = 0       # integer >= 0
 //! error_rate_max = 1.0          # percent, 0..=100
 //! p99_max = "500ms"             # duration > 0
+//! p95_max = "300ms"             # duration > 0
 //! p50_max = "200ms"             # duration > 0
 //! rto_max = "15m"               # duration; the worst fault's RTO; not recovered fails
 //! expect_versions = ["v2", "v3"]  # each of "v1" / "v2" / "v3" served >= 1 ok page
@@ -370,6 +371,7 @@ pub(super) struct RawSloSpec {
     pub max_failed_requests: Option<Item>,
     pub error_rate_max: Option<Item>,
     pub p99_max: Option<Item>,
+    pub p95_max: Option<Item>,
     pub p50_max: Option<Item>,
     pub rto_max: Option<Item>,
     pub expect_versions: Option<Item>,

@@ -214,6 +214,7 @@ fn read_slo_spec(t: &mut Table<'_>, lines: &Lines) -> RawSloSpec {
         max_failed_requests: t.value("max_failed_requests", lines),
         error_rate_max: t.value("error_rate_max", lines),
         p99_max: t.value("p99_max", lines),
+        p95_max: t.value("p95_max", lines),
         p50_max: t.value("p50_max", lines),
         rto_max: t.value("rto_max", lines),
         expect_versions: t.value("expect_versions", lines),
