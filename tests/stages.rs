@@ -158,7 +158,7 @@ fn stage_errors_name_the_key_and_what_is_expected() {
             "model = \"concurrency\"\n[[load.stage]]\nduration = \"1s\"\nrate = 5\n"
         )),
         [
-            "ramp.toml:10: load.stage[0].rate is only used with model = \"rate\" (this load's stages set users)"
+            "ramp.toml:10: load.stage[0].rate is only used with model = \"rate\" (this load is model = \"concurrency\": its stages set users)"
         ]
     );
     assert_eq!(
@@ -166,7 +166,7 @@ fn stage_errors_name_the_key_and_what_is_expected() {
             "[[load.stage]]\nduration = \"1s\"\nrate = 5\n[[load.stage]]\nduration = \"1s\"\nusers = 5\n"
         )),
         [
-            "ramp.toml:12: load.stage[1].users is only used with model = \"concurrency\" (this load's stages set rate)"
+            "ramp.toml:12: load.stage[1].users is only used with model = \"concurrency\" (this load is model = \"rate\": its stages set rate)"
         ]
     );
     assert_eq!(
@@ -294,4 +294,68 @@ fn the_go_live_scenarios_ramp_like_the_runbooks_k6_stages() {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         load(&name);
     }
+}
+
+/// Stages do not move the run clock: a fault during a ramp fires at its
+/// own `at`, the ramp's plan is the same as without it, and the outage is
+/// measured from the fault on that clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_during_a_ramp_keeps_its_time_and_the_ramp_its_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = compile(&format!(
+        "{SIM}[load]\nmax_late_pct = 100\n[[load.stage]]\nduration = \"6s\"\nrate = 100\n\
+         [[fault]]\nname = \"down\"\ntarget = \"primary\"\nsim = \"down\"\nat = \"2s\"\nrestore_at = \"3s\"\n\
+         [recovery]\nwindow = \"1s\"\n"
+    ));
+    run_in(plan, dir.path()).await;
+    let results = Results::load(dir.path()).unwrap();
+    let rows = rows(&results, "primary");
+    // N(t) = 100 / 6 / 2 · t²: 8.3, 33.3, 75, 133.3, 208.3, 300 by second.
+    let planned: Vec<u64> = rows.iter().map(|r| r.planned.unwrap()).collect();
+    assert_eq!(planned, [9, 25, 41, 59, 75, 91]);
+    for r in &rows[..2] {
+        assert_eq!(r.failed, 0, "second {} is before the fault", r.second);
+    }
+    let fault = &results.summary.faults[0];
+    assert_eq!(fault.planned_at_ms, 2000.0);
+    assert_eq!(fault.planned_restore_ms, Some(3000.0));
+    assert!(fault.injected_at_ms.unwrap() >= 2000.0, "{fault:?}");
+    let outage = &results.summary.outages[0];
+    let primary = outage.scopes.iter().find(|s| s.scope == "primary").unwrap();
+    let first = primary.report.first_failure_ms.unwrap();
+    assert!(first >= 2000, "first failure at {first} ms");
+}
+
+/// `--rate` / `--concurrency` / `--duration` on a staged scenario: refused
+/// once, naming the flag (not once per stage of the other model).
+#[test]
+fn load_flags_on_a_staged_scenario_are_refused_naming_the_flag() {
+    let text = format!("{SIM}[load]\n[[load.stage]]\nduration = \"2s\"\nusers = 5\n");
+    let refused =
+        |overrides: Overrides| match parse(&text, Path::new("ramp.toml"), &overrides, &|_| None) {
+            Ok(plan) => panic!("expected problems, got {plan:#?}"),
+            Err(e) => e
+                .problems()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+        };
+    assert_eq!(
+        refused(Overrides {
+            rate: Some(50.0),
+            ..Overrides::default()
+        }),
+        [
+            "--rate: is not used with [[load.stage]] (each stage sets its rate; the first ramps from 0, as k6's startRate: to start at a rate, begin with a short stage to it)"
+        ]
+    );
+    assert_eq!(
+        refused(Overrides {
+            duration: Some("30s".into()),
+            ..Overrides::default()
+        }),
+        [
+            "--duration: \"30s\" is not the sum of the [[load.stage]] durations (2s): with stages the measured phase is the stages (leave load.duration out)"
+        ]
+    );
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::compile::Cx;
 use super::plan::{ConnectionPolicy, LoadModel, LoadPlan, LoadStage, Rate};
-use super::raw::{Item, RawLoad, RawStage, Value};
+use super::raw::{Item, Origin, RawLoad, RawStage, Value};
 use super::{duration, size};
 
 const MAX_RATE: f64 = 1_000_000.0;
@@ -293,6 +293,7 @@ fn stages(raw: &RawLoad, model: Model, cx: &mut Cx<'_>) -> Option<Vec<LoadStage>
     // Keys refused above are problems of their own (the plan fails with
     // them); the stages are still checked against load.duration.
     let mut ok = true;
+    let by_flag = matches!(raw.model.as_ref().map(|m| &m.origin), Some(Origin::Flag(_)));
     let mut stages = Vec::new();
     for stage in &raw.stages {
         let duration = cx
@@ -303,7 +304,7 @@ fn stages(raw: &RawLoad, model: Model, cx: &mut Cx<'_>) -> Option<Vec<LoadStage>
                 r#"duration = "2m""#,
             )
             .and_then(|item| cx.positive_duration(item));
-        let target = stage_target(stage, model, cx);
+        let target = stage_target(stage, model, by_flag, cx);
         match duration.zip(target) {
             Some((duration, target)) => stages.push(LoadStage { duration, target }),
             None => ok = false,
@@ -324,7 +325,7 @@ fn stages(raw: &RawLoad, model: Model, cx: &mut Cx<'_>) -> Option<Vec<LoadStage>
 }
 
 /// A stage's `rate` or `users`, whichever `model` uses; the other is refused.
-fn stage_target(stage: &RawStage, model: Model, cx: &mut Cx<'_>) -> Option<f64> {
+fn stage_target(stage: &RawStage, model: Model, by_flag: bool, cx: &mut Cx<'_>) -> Option<f64> {
     let (ours, theirs, other_model, example) = match model {
         Model::Rate => (&stage.rate, &stage.users, "concurrency", "rate = 200"),
         Model::Concurrency => (&stage.users, &stage.rate, "rate", "users = 100"),
@@ -336,14 +337,19 @@ fn stage_target(stage: &RawStage, model: Model, cx: &mut Cx<'_>) -> Option<f64> 
         return None;
     }
     if let Some(item) = theirs {
-        let ours = if model == Model::Rate {
-            "rate"
-        } else {
-            "users"
-        };
-        let message =
-            format!("is only used with model = {other_model:?} (this load's stages set {ours})");
-        cx.problem(&item.origin, message);
+        // `--rate` / `--concurrency` chose the model: that flag is refused
+        // with stages already, and is the one thing to fix.
+        if !by_flag {
+            let (ours, model) = match model {
+                Model::Rate => ("rate", "rate"),
+                Model::Concurrency => ("users", "concurrency"),
+            };
+            let message = format!(
+                "is only used with model = {other_model:?} (this load is model = {model:?}: \
+                 its stages set {ours})"
+            );
+            cx.problem(&item.origin, message);
+        }
         return None;
     }
     let key = if model == Model::Rate {
