@@ -4,13 +4,18 @@
 //! pacer released them before the watermarks). `release` starts the pacer
 //! with every slot already due (its start in the past), so it releases as
 //! fast as it can: the cost per slot, not the sleeping, is what is
-//! measured.
+//! measured. `slot_offset` times the schedule itself, per slot: the flat
+//! profile (one division), beside a 16-stage ramp (a binary search over the
+//! pieces and a square root) and the bare `i / rate` as the floor.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use meshdrill::engine::pacer::{PacedLane, SlotRelease, spawn_pacer};
+use meshdrill::engine::profile::LoadProfile;
+use meshdrill::engine::schedule::Schedule;
+use meshdrill::scenario::LoadStage;
 use tokio::sync::mpsc::unbounded_channel;
 use tokio_util::sync::CancellationToken;
 
@@ -34,7 +39,7 @@ fn release(c: &mut Criterion) {
                         PacedLane {
                             first,
                             stride: lanes,
-                            rate: RATE * lanes as f64,
+                            profile: LoadProfile::Flat(RATE * lanes as f64),
                             release,
                         }
                     })
@@ -81,5 +86,49 @@ fn release(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, release);
+/// 16 stages alternating ramps and holds between 2000/s and 18000/s,
+/// about 10 s long: every slot offset of it lands in a ramp or a hold.
+fn staged() -> LoadProfile {
+    let stages: Vec<LoadStage> = (0..16)
+        .map(|i| LoadStage {
+            duration: Duration::from_millis(625),
+            target: 2_000.0 + 1_000.0 * f64::from(i / 2 * 2),
+        })
+        .collect();
+    LoadProfile::from_stages(&stages)
+}
+
+fn slot_offset(c: &mut Criterion) {
+    let mut group = c.benchmark_group("slot_offset");
+    group.throughput(Throughput::Elements(SLOTS));
+    let flat = LoadProfile::Flat(RATE);
+    let staged = staged();
+    // Slots spread over the staged profile's whole length.
+    let total = staged.slots_before(Duration::from_secs(3600));
+    let step = (total / SLOTS).max(1);
+    group.bench_function("floor: i / rate", |b| {
+        b.iter(|| {
+            (0..SLOTS)
+                .map(|i| Schedule::slot_offset(black_box(RATE), i).as_nanos() as u64 & 1)
+                .sum::<u64>()
+        })
+    });
+    group.bench_function("flat", |b| {
+        b.iter(|| {
+            (0..SLOTS)
+                .map(|i| black_box(&flat).slot_offset(i).as_nanos() as u64 & 1)
+                .sum::<u64>()
+        })
+    });
+    group.bench_function("16 stages", |b| {
+        b.iter(|| {
+            (0..SLOTS)
+                .map(|i| black_box(&staged).slot_offset(i * step).as_nanos() as u64 & 1)
+                .sum::<u64>()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, release, slot_offset);
 criterion_main!(benches);

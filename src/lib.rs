@@ -2,9 +2,10 @@
 //! service meshes. One run is one straight pipeline, one module per stage:
 //!
 //! 1. [`scenario`]: scenario file (+ CLI overrides) → validated [`scenario::Plan`].
-//! 2. [`engine`]: paces requests per target (open or closed model), sends them
-//!    with hyper (HTTP/1.1 or HTTP/2, over TLS with rustls, through its own
-//!    connector), and turns each response into a `Copy` [`outcome::Outcome`].
+//! 2. [`engine`]: paces requests per target (open or closed model, flat or
+//!    ramped by stages), sends them with hyper (HTTP/1.1 or HTTP/2, over TLS
+//!    with rustls, through its own connector), and turns each response into
+//!    a `Copy` [`outcome::Outcome`].
 //! 3. [`classify`]: status + headers + body bytes → [`classify::Page`] and the outcome kind.
 //! 4. [`record`]: per-lane shards of per-second counts and HDR histograms,
 //!    merged into one timeline off the request path.

@@ -90,6 +90,7 @@ fn http_target(name: &str, url: &str, host: &str, connect: Option<&str>) -> Targ
 fn default_load(model: LoadModel, duration: Duration) -> LoadPlan {
     LoadPlan {
         model,
+        stages: Vec::new(),
         duration,
         warmup: Duration::ZERO,
         timeout: secs(2),
@@ -283,6 +284,7 @@ sim = "http503"
                     users: NonZeroU32::new(100).unwrap(),
                     think_time: ms(250),
                 },
+                stages: Vec::new(),
                 duration: secs(90),
                 warmup: secs(5),
                 timeout: secs(3),

@@ -92,6 +92,7 @@ availability_min = 99.9
 max_failed_requests = 0
 error_rate_max = 1
 p99_max = "500ms"
+p95_max = "300ms"
 p50_max = "1.5ms"
 rto_max = "15m"
 expect_versions = ["v2", "${VERSION}"]
@@ -122,6 +123,7 @@ only_clusters = ["primary"]
                 max_failed_requests: Some(0),
                 error_rate_max_pct: Some(1.0),
                 p99_max_ms: Some(500.0),
+                p95_max_ms: Some(300.0),
                 p50_max_ms: Some(1.5),
                 rto_max: Some(Duration::from_secs(900)),
                 expect_versions: strings(&["v2", "v3"]),
@@ -197,12 +199,12 @@ fn boundaries_are_accepted() {
 fn unknown_keys_list_the_allowed_ones() {
     assert_eq!(
         problems(
-            "[recovery]\nwindows = \"5s\"\n[slo]\np95_max = \"1s\"\n[slo.target.primary]\navailability = 99\n"
+            "[recovery]\nwindows = \"5s\"\n[slo]\np90_max = \"1s\"\n[slo.target.primary]\navailability = 99\n"
         ),
         [
             "drill.toml:2: recovery.windows is not a known key (allowed: window, threshold)",
-            "drill.toml:4: slo.p95_max is not a known key (allowed: availability_min, max_failed_requests, error_rate_max, p99_max, p50_max, rto_max, expect_versions, only_versions, expect_clusters, only_clusters, target)",
-            "drill.toml:6: slo.target.primary.availability is not a known key (allowed: availability_min, max_failed_requests, error_rate_max, p99_max, p50_max, rto_max, expect_versions, only_versions, expect_clusters, only_clusters)",
+            "drill.toml:4: slo.p90_max is not a known key (allowed: availability_min, max_failed_requests, error_rate_max, p99_max, p95_max, p50_max, rto_max, expect_versions, only_versions, expect_clusters, only_clusters, target)",
+            "drill.toml:6: slo.target.primary.availability is not a known key (allowed: availability_min, max_failed_requests, error_rate_max, p99_max, p95_max, p50_max, rto_max, expect_versions, only_versions, expect_clusters, only_clusters)",
         ]
     );
 }
@@ -384,7 +386,7 @@ rto_max = "soon"
             "drill.toml:3: recovery.threshold 0 is out of range (expected a percentage, > 0 and ≤ 100, e.g. 99.0)",
             r#"drill.toml:6: slo.p99_max "500" is not a duration (expected "30s", "2m", "500ms")"#,
             r#"drill.toml:7: slo.expect_versions "v4" is not a reviews version (expected reviews versions, e.g. ["v2", "v3"], each "v1", "v2" or "v3")"#,
-            "drill.toml:8: slo.colour is not a known key (allowed: availability_min, max_failed_requests, error_rate_max, p99_max, p50_max, rto_max, expect_versions, only_versions, expect_clusters, only_clusters, target)",
+            "drill.toml:8: slo.colour is not a known key (allowed: availability_min, max_failed_requests, error_rate_max, p99_max, p95_max, p50_max, rto_max, expect_versions, only_versions, expect_clusters, only_clusters, target)",
             r#"drill.toml:10: slo.target.nope is not a target (expected one of: "primary", "secondary")"#,
             r#"drill.toml:11: slo.target.nope.rto_max "soon" is not a duration (expected "30s", "2m", "500ms")"#,
         ]

@@ -422,6 +422,7 @@ fn measured(totals: &TargetSummary, scope: &str, outages: &[FaultOutage]) -> Mea
         error_rate_pct: (judged > 0).then(|| 100.0 * failed as f64 / judged as f64),
         p50_ms: totals.latency_ms.as_ref().map(|p| p.p50),
         p99_ms: totals.latency_ms.as_ref().map(|p| p.p99),
+        p95_ms: totals.latency_ms.as_ref().map(|p| p.p95),
         worst_rto: MeasuredRto::worst(reports),
         versions: counts(&totals.ok_by_version),
         clusters: counts(&totals.ok_by_cluster),

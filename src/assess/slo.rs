@@ -69,6 +69,7 @@ pub struct Measured {
     /// `None` without requests.
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
     /// `None`: no fault was analysed (reads as no outage).
     pub worst_rto: Option<MeasuredRto>,
     /// Ok responses per reviews version (`"v1"`...), any order.
@@ -130,6 +131,7 @@ pub fn evaluate(spec: &SloSpec, scope: &str, measured: &Measured) -> Vec<Criteri
     }
     for (name, max, value) in [
         ("p99_max_ms", spec.p99_max_ms, measured.p99_ms),
+        ("p95_max_ms", spec.p95_max_ms, measured.p95_ms),
         ("p50_max_ms", spec.p50_max_ms, measured.p50_ms),
     ] {
         let Some(max) = max else { continue };

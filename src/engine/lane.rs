@@ -93,20 +93,24 @@ impl Start {
 pin_project_lite::pin_project! {
     /// A request in the lane's in-flight set, beside the instant it is due,
     /// so that an interrupt can place what is still out in the second it
-    /// was sent in. The `Instant` is copied from the `Start` the lane
-    /// already has: nothing is computed or allocated for it per request.
+    /// was sent in, and (closed model) the lane's user it belongs to. The
+    /// `Instant` is copied from the `Start` the lane already has: nothing
+    /// is computed or allocated for it per request.
     struct InFlight<F> {
         due: Instant,
+        user: u32,
         #[pin]
         request: F,
     }
 }
 
 impl<F: Future> Future for InFlight<F> {
-    type Output = F::Output;
+    type Output = (u32, F::Output);
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.project().request.poll(cx)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let user = *this.user;
+        this.request.poll(cx).map(|done| (user, done))
     }
 }
 
@@ -154,26 +158,56 @@ pub async fn run_lane(
 
     // Open model: the next slot this lane expects from the pacer, and when
     // it is intended (which bounds the lane's watermark).
-    let (mut slot, stride, rate) = match spec.schedule {
+    let (mut slot, stride, profile) = match &spec.schedule {
         Schedule::Open {
             first,
             stride,
-            rate,
-        } => (first, stride, rate),
-        Schedule::Closed { .. } => (0, 0, 0.0),
+            profile,
+        } => (*first, *stride, profile.clone()),
+        Schedule::Closed { profile, .. } => (0, 0, profile.clone()),
     };
     let slot_at = |i: u64| {
-        let offset = Schedule::slot_offset(rate, i);
+        let offset = profile.slot_offset(i);
         (offset < spec.end).then(|| clock.at(offset))
     };
     let mut next_at = match spec.schedule {
         Schedule::Open { .. } => slot_at(slot),
         Schedule::Closed { .. } => None,
     };
-    let (users, think) = match spec.schedule {
-        Schedule::Closed { users, think } => (users, think),
-        Schedule::Open { .. } => (0, Duration::ZERO),
+    let (users, think, first_user, user_stride) = match spec.schedule {
+        Schedule::Closed {
+            users,
+            think,
+            first,
+            stride,
+            ..
+        } => (users, think, first, stride),
+        Schedule::Open { .. } => (0, Duration::ZERO, 0, 0),
     };
+    // Closed model: when the lane's user `j` (the target's user
+    // `first_user + j * user_stride`) next sends, if its response came at
+    // `now` and it pauses `pause`: at once, after the pause, or when the
+    // profile next plans it (a ramp reaches it again); `None` when never
+    // before the end of traffic (a ramp down stopped it for good).
+    let user_start = |j: u32, now: Instant, pause: Duration| -> Option<Start> {
+        let ready = now + pause;
+        let ready_ns = clock_ns(clock, ready);
+        let k = first_user + j * user_stride;
+        let at_ns = profile.user_runs_from(k, ready_ns)?;
+        let at = clock.at(Duration::from_nanos(at_ns));
+        if at >= end_at {
+            None
+        } else if at_ns > ready_ns {
+            Some(Start::AfterThink(at))
+        } else if pause.is_zero() {
+            Some(Start::At(now))
+        } else {
+            Some(Start::AfterThink(ready))
+        }
+    };
+    // Closed model: per user, the last second it was counted as running in,
+    // so each second counts each user once (`active_users`).
+    let mut counted_in: Vec<u32> = vec![u32::MAX; users as usize];
     let mut slots = spec.slots;
     // The last instant the lane was at its in-flight cap with a slot due:
     // a slot intended before it waited for room.
@@ -197,14 +231,36 @@ pub async fn run_lane(
 
     // A macro, not a closure: the loop below also needs `inflight` and `floors`.
     macro_rules! push {
-        ($start:expr, $floor:expr) => {{
-            let (start, floor): (Start, u32) = ($start, $floor);
+        ($start:expr, $floor:expr) => {
+            push!($start, $floor, 0)
+        };
+        ($start:expr, $floor:expr, $user:expr) => {{
+            let (start, floor, user): (Start, u32, u32) = ($start, $floor, $user);
             floors.add(floor);
             let body = pool.take();
             inflight.push(InFlight {
                 due: start.due(),
+                user,
                 request: request(client, start, end_at, floor, body),
             });
+        }};
+    }
+    // A closed-model user's next request: counted as running in the second
+    // it is due in, and held open from that second (a user the profile
+    // starts later does not hold the lane's earlier seconds back).
+    macro_rules! push_user {
+        ($j:expr, $start:expr) => {{
+            let (j, start): (u32, Start) = ($j, $start);
+            let second = second_of(clock.us(start.due()));
+            if counted_in[j as usize] != second {
+                counted_in[j as usize] = second;
+                shard.user_active(second);
+            }
+            let floor = match start {
+                Start::At(_) => second_of(clock.us(Instant::now())),
+                Start::AfterThink(_) => second,
+            };
+            push!(start, floor.min(second), j);
         }};
     }
 
@@ -213,8 +269,13 @@ pub async fn run_lane(
             _ = stop.cancelled() => {}
             _ = tokio::time::sleep_until(clock.start) => {
                 let now = Instant::now();
-                for _ in 0..users {
-                    push!(Start::At(now), second_of(clock.us(now)));
+                for j in 0..users {
+                    let first = user_start(j, clock.start, Duration::ZERO);
+                    match first {
+                        Some(Start::At(_)) => push_user!(j, Start::At(now)),
+                        Some(start) => push_user!(j, start),
+                        None => {}
+                    }
                 }
             }
         }
@@ -230,7 +291,7 @@ pub async fn run_lane(
         }
         let mut at_cap = inflight.len() >= spec.max_in_flight;
         if let Some(w) = waiting {
-            let at = clock.at(Schedule::slot_offset(rate, w));
+            let at = clock.at(profile.slot_offset(w));
             let second = second_of(clock.us(at));
             let dealt_with = if Instant::now() >= deadline_of(at) {
                 shard.not_sent(second, 1);
@@ -260,8 +321,8 @@ pub async fn run_lane(
             // unsent is counted, never silently dropped.
             _ = &mut end_of_sends, if next_at.is_some() => {
                 let mut s = slot;
-                while Schedule::slot_offset(rate, s) < spec.end {
-                    shard.not_sent(second_of(Schedule::slot_offset(rate, s).as_micros() as u64), 1);
+                while profile.slot_offset(s) < spec.end {
+                    shard.not_sent(second_of(profile.slot_offset(s).as_micros() as u64), 1);
                     s += stride;
                 }
                 next_at = None;
@@ -270,7 +331,7 @@ pub async fn run_lane(
             }
             due = next_slot(&slots, slot), if can_take => match due {
                 Some(due) => {
-                    let at = clock.at(Schedule::slot_offset(rate, due));
+                    let at = clock.at(profile.slot_offset(due));
                     let second = second_of(clock.us(at));
                     if Instant::now() >= deadline_of(at) {
                         shard.not_sent(second, 1);
@@ -293,7 +354,7 @@ pub async fn run_lane(
             },
             // The waiting slot's deadline: dropped at the top of the loop.
             _ = &mut waiting_deadline, if waiting.is_some() => {}
-            Some(done) = inflight.next(), if !inflight.is_empty() => {
+            Some((user, done)) = inflight.next(), if !inflight.is_empty() => {
                 if next_at.is_some() && inflight.len() + 1 >= spec.max_in_flight {
                     cap_full_at = Some(Instant::now()); // full until this reply
                 }
@@ -313,10 +374,8 @@ pub async fn run_lane(
                     shard.record(&outcome);
                 }
                 pool.give(done.body, inflight.len());
-                let now = Instant::now();
-                if users > 0 && now + pause < end_at {
-                    let start = if pause.is_zero() { Start::At(now) } else { Start::AfterThink(now + pause) };
-                    push!(start, second_of(clock.us(now)));
+                if users > 0 && let Some(start) = user_start(user, Instant::now(), pause) {
+                    push_user!(user, start);
                 }
             }
             _ = tick.tick() => {
@@ -358,6 +417,11 @@ pub async fn run_lane(
         complete_before: u32::MAX,
         tallies: Some(tallies.named(&classifier)),
     });
+}
+
+/// Nanoseconds of `at` on the run clock (0 before its zero).
+fn clock_ns(clock: RunClock, at: Instant) -> u64 {
+    u64::try_from(at.saturating_duration_since(clock.start).as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// `slot` once the pacer has released it (at once when it already has);

@@ -1,4 +1,5 @@
-//! The engine: paces requests per target (open or closed model) over lanes,
+//! The engine: paces requests per target (open or closed model, flat or
+//! ramped by stages: `profile`) over lanes,
 //! sends them with hyper (`client`) over meshdrill's connector (`connect`:
 //! where a host is dialed, name resolution, TCP, TLS from `tls`), and turns
 //! each into an outcome.
@@ -11,6 +12,7 @@ pub mod connect;
 pub mod lane;
 pub mod limits;
 pub mod pacer;
+pub mod profile;
 pub mod redirect;
 pub mod resolve;
 pub mod route;

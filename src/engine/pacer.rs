@@ -13,8 +13,10 @@
 //! every latency measured from the intended time; `std::thread::sleep` uses
 //! the kernel's high-resolution timer (tens of µs late), so the lag left is
 //! the generator's real one. Every request's latency is still measured from
-//! its own slot's intended time ([`Schedule::slot_offset`]), not from the
-//! release.
+//! its own slot's intended time ([`LoadProfile::slot_offset`]), not from the
+//! release. Under stages the gaps between slots change, and a stage at 0
+//! has none: the pacer then sleeps (in naps of at most [`MAX_NAP`]) to the
+//! next slot, or ends when the profile has no more before the end.
 
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -26,7 +28,7 @@ use std::time::{Duration, Instant};
 use futures_util::task::AtomicWaker;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::schedule::Schedule;
+use crate::engine::profile::LoadProfile;
 
 /// Longest single sleep, so an interrupt is noticed promptly.
 const MAX_NAP: Duration = Duration::from_millis(20);
@@ -44,7 +46,8 @@ const MIN_NAP: Duration = Duration::from_micros(100);
 pub struct PacedLane {
     pub first: u64,
     pub stride: u64,
-    pub rate: f64,
+    /// The target's load over the run clock: when each slot is intended.
+    pub profile: LoadProfile,
     /// Where the pacer releases this lane's slots as they fall due.
     pub release: Arc<SlotRelease>,
 }
@@ -170,7 +173,7 @@ impl Releases {
     fn new(lanes: &[PacedLane], end: Duration) -> Releases {
         let next = lanes
             .iter()
-            .map(|l| (Schedule::slot_offset(l.rate, l.first) < end).then_some(l.first))
+            .map(|l| (l.profile.slot_offset(l.first) < end).then_some(l.first))
             .collect();
         Releases { next, end }
     }
@@ -187,10 +190,10 @@ impl Releases {
                 continue;
             }
             let mut slot = first;
-            let mut offset = Schedule::slot_offset(lane.rate, slot);
+            let mut offset = lane.profile.slot_offset(slot);
             while offset <= elapsed && offset < self.end {
                 slot += lane.stride;
-                offset = Schedule::slot_offset(lane.rate, slot);
+                offset = lane.profile.slot_offset(slot);
             }
             if slot != first {
                 lane.release.release_below(slot);
@@ -206,7 +209,7 @@ impl Releases {
         lanes
             .iter()
             .zip(&self.next)
-            .filter_map(|(lane, next)| next.map(|slot| Schedule::slot_offset(lane.rate, slot)))
+            .filter_map(|(lane, next)| next.map(|slot| lane.profile.slot_offset(slot)))
             .min()
     }
 }
@@ -232,7 +235,7 @@ mod tests {
             .map(|first| PacedLane {
                 first,
                 stride: count,
-                rate,
+                profile: LoadProfile::Flat(rate),
                 release: SlotRelease::new(),
             })
             .collect()
@@ -344,6 +347,62 @@ mod tests {
         handle.join().unwrap();
         assert_eq!(got[0], (0..50).step_by(2).collect::<Vec<_>>());
         assert_eq!(got[1], (1..50).step_by(2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_pause_in_the_stages_is_slept_over_and_the_end_of_the_slots_ends_it() {
+        use crate::scenario::LoadStage;
+        let stage = |ms, target| LoadStage {
+            duration: Duration::from_millis(ms),
+            target,
+        };
+        // 0 -> 1000/s over 20 ms (10 slots), 20 ms down to 0 (10 more), a
+        // 30 ms pause, then 20 ms back up (10 more): 30 slots, none in the pause.
+        let profile = LoadProfile::from_stages(&[
+            stage(20, 1000.0),
+            stage(20, 0.0),
+            stage(30, 0.0),
+            stage(20, 1000.0),
+        ]);
+        let lanes = vec![PacedLane {
+            first: 0,
+            stride: 1,
+            profile,
+            release: SlotRelease::new(),
+        }];
+        let _held = lanes[0].release.clone();
+        let mut releases = Releases::new(&lanes, Duration::from_secs(10));
+        assert!(releases.release_due(&lanes, Duration::from_millis(45)));
+        // Slot 20 is the first after the pause, at 70 ms.
+        assert_eq!(releases.next, vec![Some(20)]);
+        assert_eq!(releases.soonest(&lanes), Some(Duration::from_millis(70)));
+        assert!(!releases.release_due(&lanes, Duration::from_millis(69)));
+        assert!(releases.release_due(&lanes, Duration::from_millis(200)));
+        // Every slot of the profile is out, long before the end: done.
+        assert_eq!(releases.next, vec![None]);
+        assert_eq!(releases.soonest(&lanes), None);
+
+        // The thread itself ends after the last slot, not at the end.
+        let lanes = vec![PacedLane {
+            first: 0,
+            stride: 1,
+            profile: LoadProfile::from_stages(&[stage(20, 1000.0), stage(20, 0.0)]),
+            release: SlotRelease::new(),
+        }];
+        let held = lanes[0].release.clone();
+        let handle = spawn_pacer(
+            lanes,
+            Instant::now(),
+            Duration::from_secs(3600),
+            CancellationToken::new(),
+        )
+        .unwrap();
+        handle.join().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert!(rt.block_on(held.released(19)));
+        assert!(!rt.block_on(held.released(20)));
     }
 
     #[test]

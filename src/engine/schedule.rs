@@ -1,17 +1,31 @@
 //! When each lane sends: the open model's absolute intended times
 //! (`start + i / rate`, never "sleep one interval after the last send", so
-//! lateness cannot accumulate silently) and the closed model's users.
+//! lateness cannot accumulate silently; under stages, the slot times of the
+//! target's [`LoadProfile`]) and the closed model's users.
 
 use std::time::Duration;
 
+use super::profile::LoadProfile;
+
 /// One lane's share of a target's traffic.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Schedule {
     /// Slots `first, first + stride, ...` of the target's arrival sequence,
-    /// slot `i` intended at `i / rate` seconds after the run start.
-    Open { first: u64, stride: u64, rate: f64 },
-    /// `users` concurrent users, each sending again `think` after a reply.
-    Closed { users: u32, think: Duration },
+    /// slot `i` intended at `profile.slot_offset(i)` (`i / rate` when flat).
+    Open {
+        first: u64,
+        stride: u64,
+        profile: LoadProfile,
+    },
+    /// The target's users `first, first + stride, ...` (`users` of them),
+    /// each sending again `think` after a reply while the profile plans it.
+    Closed {
+        first: u32,
+        stride: u32,
+        users: u32,
+        think: Duration,
+        profile: LoadProfile,
+    },
 }
 
 impl Schedule {
@@ -33,34 +47,43 @@ impl Schedule {
         }
     }
 
-    /// Splits a target's traffic over `lanes` lanes.
-    pub fn split(rate_or_users: SplitOf, lanes: u64) -> Vec<Schedule> {
-        match rate_or_users {
-            SplitOf::Rate(rate) => (0..lanes)
+    /// Splits a target's traffic over `lanes` lanes: slot or user `n` goes
+    /// to lane `n % lanes`, so lane `l` has the users `l, l + lanes, ...`
+    /// below the profile's peak (none: the lane is left out).
+    pub fn split(of: SplitOf, lanes: u64) -> Vec<Schedule> {
+        match of {
+            SplitOf::Rate(profile) => (0..lanes)
                 .map(|l| Schedule::Open {
                     first: l,
                     stride: lanes,
-                    rate,
+                    profile: profile.clone(),
                 })
                 .collect(),
-            SplitOf::Users { users, think } => (0..lanes)
-                .map(|l| {
-                    let share = users / lanes as u32 + u32::from((l as u32) < users % lanes as u32);
-                    Schedule::Closed {
-                        users: share,
+            SplitOf::Users { profile, think } => {
+                let users = profile.peak().ceil() as u32;
+                let lanes = lanes as u32;
+                (0..lanes)
+                    .map(|l| Schedule::Closed {
+                        first: l,
+                        stride: lanes,
+                        users: users / lanes + u32::from(l < users % lanes),
                         think,
-                    }
-                })
-                .filter(|s| matches!(s, Schedule::Closed { users, .. } if *users > 0))
-                .collect(),
+                        profile: profile.clone(),
+                    })
+                    .filter(|s| matches!(s, Schedule::Closed { users, .. } if *users > 0))
+                    .collect()
+            }
         }
     }
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum SplitOf {
-    Rate(f64),
-    Users { users: u32, think: Duration },
+    Rate(LoadProfile),
+    Users {
+        profile: LoadProfile,
+        think: Duration,
+    },
 }
 
 #[cfg(test)]
@@ -88,13 +111,11 @@ mod tests {
 
     #[test]
     fn users_are_split_without_loss() {
-        let s = Schedule::split(
-            SplitOf::Users {
-                users: 5,
-                think: Duration::ZERO,
-            },
-            2,
-        );
+        let of = |n: f64| SplitOf::Users {
+            profile: LoadProfile::Flat(n),
+            think: Duration::ZERO,
+        };
+        let s = Schedule::split(of(5.0), 2);
         let users: Vec<u32> = s
             .iter()
             .map(|s| match s {
@@ -103,17 +124,8 @@ mod tests {
             })
             .collect();
         assert_eq!(users, vec![3, 2]);
-        assert_eq!(
-            Schedule::split(
-                SplitOf::Users {
-                    users: 1,
-                    think: Duration::ZERO
-                },
-                2
-            )
-            .len(),
-            1
-        );
-        assert_eq!(Schedule::split(SplitOf::Rate(10.0), 2).len(), 2);
+        assert_eq!(Schedule::split(of(1.0), 2).len(), 1);
+        let open = Schedule::split(SplitOf::Rate(LoadProfile::Flat(10.0)), 2);
+        assert_eq!(open.len(), 2);
     }
 }

@@ -100,6 +100,9 @@ pub struct Recorder {
     /// Per target, the open model's planned sends per second (`None`:
     /// closed model, which has no schedule).
     planned: Vec<Option<Vec<u64>>>,
+    /// Per target, the closed model's planned users per second (`None`:
+    /// open model).
+    planned_users: Vec<Option<Vec<u64>>>,
     complete_before: Vec<u32>,
     pending: BTreeMap<u32, Vec<SecondStats>>,
     next_second: u32,
@@ -114,6 +117,7 @@ impl Recorder {
         Recorder {
             targets,
             planned: vec![None; targets],
+            planned_users: vec![None; targets],
             complete_before: vec![0; lanes],
             pending: BTreeMap::new(),
             next_second: 0,
@@ -140,6 +144,14 @@ impl Recorder {
     pub fn with_planned(mut self, planned: Vec<Option<Vec<u64>>>) -> Recorder {
         debug_assert_eq!(planned.len(), self.targets);
         self.planned = planned;
+        self
+    }
+
+    /// Per target, the users the closed model's profile plans in each
+    /// second (`None` for open-model targets).
+    pub fn with_planned_users(mut self, planned: Vec<Option<Vec<u64>>>) -> Recorder {
+        debug_assert_eq!(planned.len(), self.targets);
+        self.planned_users = planned;
         self
     }
 
@@ -226,6 +238,11 @@ impl Recorder {
             };
             for (stats, planned) in targets.iter_mut().zip(&self.planned) {
                 stats.planned = planned
+                    .as_ref()
+                    .map(|p| p.get(second as usize).copied().unwrap_or(0));
+            }
+            for (stats, planned) in targets.iter_mut().zip(&self.planned_users) {
+                stats.planned_users = planned
                     .as_ref()
                     .map(|p| p.get(second as usize).copied().unwrap_or(0));
             }

@@ -29,6 +29,13 @@ pub struct SecondStats {
     /// the recorder from the schedule, so it does not depend on what the
     /// lanes managed); `None` for the closed model.
     pub planned: Option<u64>,
+    /// Closed model: users the profile plans at some instant of this second
+    /// (filled in by the recorder from the profile, like `planned`); `None`
+    /// for the open model.
+    pub planned_users: Option<u64>,
+    /// Closed model: users that started a request due in this second (each
+    /// counted once per second; lanes hold disjoint users, so they add up).
+    pub active_users: u64,
     /// Slots whose deadline passed before they could be sent.
     pub not_sent: u64,
     /// Requests whose send waited on the in-flight cap.
@@ -69,6 +76,8 @@ impl SecondStats {
             late: 0,
             max_send_lag_us: 0,
             planned: None,
+            planned_users: None,
+            active_users: 0,
             not_sent: 0,
             cap_waits: 0,
             statuses: StatusCounts::default(),
@@ -141,6 +150,11 @@ impl SecondStats {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
         };
+        self.planned_users = match (self.planned_users, other.planned_users) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        };
+        self.active_users += other.active_users;
         self.not_sent += other.not_sent;
         self.cap_waits += other.cap_waits;
         self.statuses.merge(&other.statuses);

@@ -43,6 +43,12 @@ impl Shard {
         self.second(second).cap_waits += 1;
     }
 
+    /// A closed-model user that started a request due in `second` (the
+    /// lane counts each of its users once per second).
+    pub fn user_active(&mut self, second: u32) {
+        self.second(second).active_users += 1;
+    }
+
     fn second(&mut self, second: u32) -> &mut SecondStats {
         if second < self.base {
             debug_assert!(false, "outcome for handed-off second {second}");

@@ -592,8 +592,25 @@ fn p99s(l: &PhaseLatency) -> String {
     format!("{} → {} → {}", p(&l.before), p(&l.during), p(&l.after))
 }
 
-/// `100.0 req/s per target`: numbers as summary.json writes them.
+/// `100.0 req/s per target`: numbers as summary.json writes them; under
+/// stages the ramp, `users per target 0 → 100 (120s) → 100 (300s) → 0 (120s)`.
 fn describe_load(scenario: &ScenarioInfo) -> String {
+    if !scenario.stages.is_empty() {
+        let unit = match scenario.model.as_str() {
+            "rate" => "req/s",
+            _ => "users",
+        };
+        let mut text = format!("{unit} per target 0");
+        for stage in &scenario.stages {
+            let target = match (stage.rate, stage.users) {
+                (Some(rate), _) => format!("{rate:?}"),
+                (None, Some(users)) => users.to_string(),
+                (None, None) => "?".to_string(),
+            };
+            text.push_str(&format!(" → {target} ({}s)", stage.duration_ms / 1000.0));
+        }
+        return text;
+    }
     match (scenario.rate_per_target, scenario.users_per_target) {
         (Some(rate), _) => format!("{rate:?} req/s per target"),
         (None, Some(users)) => format!("{users} users per target"),

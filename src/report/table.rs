@@ -55,15 +55,23 @@ pub fn table(summary: &Summary, out_dir: &str) -> String {
         .generator
         .late_share_exceeds(summary.scenario.max_late_pct)
     {
+        // Under stages the load named is the highest the ramp reached.
+        let ramp_to = if summary.scenario.stages.is_empty() {
+            ""
+        } else {
+            "its ramp up to "
+        };
         let what = match (
             summary.scenario.rate_per_target,
             summary.scenario.users_per_target,
         ) {
             (Some(rate), _) => format!(
-                "were sent ≥ 10 ms after their intended time: the generator could not hold {rate}/s per target (open model) on this machine"
+                "were sent ≥ 10 ms after their intended time: the generator could not hold {}{rate}/s per target (open model) on this machine",
+                ramp_to
             ),
             (None, Some(users)) => format!(
-                "started ≥ 10 ms after their user was ready: this machine could not run {users} users per target (closed model) without delay"
+                "started ≥ 10 ms after their user was ready: this machine could not run {}{users} users per target (closed model) without delay",
+                ramp_to
             ),
             (None, None) => "were sent ≥ 10 ms late".to_string(),
         };

@@ -41,8 +41,15 @@ pub const FILE: &str = "summary.json";
 /// target and all `redirects` (the Locations of the redirects that ended
 /// requests, counted) and `redirects_followed`. 5 added the load stages
 /// (`[[load.stage]]`: `stages` in plan.json's `load` and in the summary's
-/// `scenario`) and the planned load of every second in timeline.csv for
-/// both models. A file of any other version is refused, never guessed at.
+/// `scenario`, each `{duration_ms, rate, users}`, empty for a flat load;
+/// with stages `rate_per_target` / `users_per_target` are the highest
+/// stage's) and the planned load of every second in timeline.csv for both
+/// models: `planned` is the ramp's requests in the open model, and the
+/// closed model's new `planned_users` and `active_users` columns hold the
+/// users planned in that second and those that ran in it; and `p95` in
+/// every latency percentile set, with the `p95_max_ms` criterion in `slo`
+/// (the runbooks' k6 `p(95)` thresholds). A file of any other version is
+/// refused, never guessed at.
 pub const SCHEMA_VERSION: u32 = 5;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -117,10 +124,17 @@ pub struct ScenarioInfo {
     pub description: Option<String>,
     /// `rate` or `concurrency`.
     pub model: String,
+    /// Requests/s per target (model rate): the flat rate, or with `stages`
+    /// the highest any stage reaches.
     #[serde(deserialize_with = "crate::results::required")]
     pub rate_per_target: Option<f64>,
+    /// Users per target (model concurrency): as `rate_per_target`.
     #[serde(deserialize_with = "crate::results::required")]
     pub users_per_target: Option<u32>,
+    /// `[[load.stage]]` in order, each ramping linearly from the previous
+    /// one's target (the first from 0) from the start of traffic; empty for
+    /// a flat load. Their durations add up to `duration_s`.
+    pub stages: Vec<StageInfo>,
     #[serde(deserialize_with = "crate::results::required")]
     pub think_time_ms: Option<f64>,
     pub duration_s: f64,
@@ -136,6 +150,18 @@ pub struct ScenarioInfo {
     pub max_connection_age_ms: Option<f64>,
     /// `[dns]`: where names were resolved.
     pub dns: DnsInfo,
+}
+
+/// One `[[load.stage]]`: the load at the end of its `duration_ms`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StageInfo {
+    pub duration_ms: f64,
+    /// Requests/s per target (model rate; `null` for model concurrency).
+    #[serde(deserialize_with = "crate::results::required")]
+    pub rate: Option<f64>,
+    /// Users per target (model concurrency; `null` for model rate).
+    #[serde(deserialize_with = "crate::results::required")]
+    pub users: Option<u32>,
 }
 
 /// `[dns]` as the run used it.
@@ -364,6 +390,7 @@ pub struct Percentiles {
     pub mean: f64,
     pub p50: f64,
     pub p90: f64,
+    pub p95: f64,
     pub p99: f64,
     pub p999: f64,
     pub max: f64,
@@ -518,6 +545,7 @@ pub fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Option<Percentiles> {
         mean: (h.mean() / 1000.0 * 1000.0).round() / 1000.0,
         p50: ms(h.value_at_quantile(0.5)),
         p90: ms(h.value_at_quantile(0.9)),
+        p95: ms(h.value_at_quantile(0.95)),
         p99: ms(h.value_at_quantile(0.99)),
         p999: ms(h.value_at_quantile(0.999)),
         max: ms(h.max()),

@@ -54,6 +54,8 @@ pub fn header(clusters: &[String]) -> Vec<String> {
             "failed",
             "late",
             "planned",
+            "planned_users",
+            "active_users",
             "not_sent",
             "cap_waits",
             "max_send_lag_ms",
@@ -200,6 +202,12 @@ fn fields(
     f.push(s.late.to_string());
     let health = s.health();
     f.push(health.planned.map_or(String::new(), |p| p.to_string()));
+    // Closed model only: the users planned, and those that ran.
+    f.push(s.planned_users.map_or(String::new(), |p| p.to_string()));
+    f.push(
+        s.planned_users
+            .map_or(String::new(), |_| s.active_users.to_string()),
+    );
     f.push(health.not_sent.to_string());
     f.push(health.cap_waits.to_string());
     f.push(if s.sent() == 0 {

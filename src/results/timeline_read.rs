@@ -22,8 +22,15 @@ pub struct TimelineRow {
     pub by_kind: [u64; Kind::COUNT],
     pub failed: u64,
     pub late: u64,
-    /// `None` in the closed model (nothing is planned).
+    /// Open model: the requests the schedule planned in this second (under
+    /// stages, the ramp's); `None` in the closed model.
     pub planned: Option<u64>,
+    /// Closed model: the users planned at some instant of this second;
+    /// `None` in the open model.
+    pub planned_users: Option<u64>,
+    /// Closed model: the users that started a request due in this second;
+    /// `None` in the open model.
+    pub active_users: Option<u64>,
     pub not_sent: u64,
     pub cap_waits: u64,
     /// `None` without requests.
@@ -200,6 +207,8 @@ pub fn parse(path: &Path, text: &[u8]) -> Result<Timeline, LoadError> {
             failed: count(at("failed"))?,
             late: count(at("late"))?,
             planned: optional(at("planned"))?,
+            planned_users: optional(at("planned_users"))?,
+            active_users: optional(at("active_users"))?,
             not_sent: count(at("not_sent"))?,
             cap_waits: count(at("cap_waits"))?,
             max_send_lag_us: match cell(lag) {
@@ -289,7 +298,8 @@ mod tests {
                     "wall_clock" => "2026-12-02T00:00:00.000Z",
                     "phase" => "measured",
                     "target" => "primary",
-                    "planned" | "max_send_lag_ms" | "availability_pct" => "",
+                    "planned" | "planned_users" | "active_users" | "max_send_lag_ms"
+                    | "availability_pct" => "",
                     c if c.ends_with("_ms") || c.starts_with("first_ms_") => "",
                     _ => "0",
                 }
@@ -340,6 +350,8 @@ mod tests {
                 (refused, "1"),
                 ("failed", "1"),
                 ("planned", "10"),
+                ("planned_users", "4"),
+                ("active_users", "3"),
                 ("max_send_lag_ms", "12.5"),
                 ("generator_limited", "1"),
                 ("availability_pct", "90.00"),
@@ -361,6 +373,7 @@ mod tests {
         assert_eq!(r.by_kind[Kind::Ok.index()], 9);
         assert_eq!(r.by_kind[Kind::Refused.index()], 1);
         assert_eq!(r.planned, Some(10));
+        assert_eq!((r.planned_users, r.active_users), (Some(4), Some(3)));
         assert_eq!(r.max_send_lag_us, Some(12_500));
         assert!(r.generator_limited);
         assert_eq!(r.availability_pct, Some(90.0));

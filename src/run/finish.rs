@@ -10,7 +10,7 @@ use crate::engine::clock::RunClock;
 use crate::record::{SecondStats, Totals};
 use crate::report;
 use crate::results::summary::{
-    DnsInfo, FailoverSummary, Named, ScenarioInfo, Summary, TargetInfo, TargetSummary,
+    DnsInfo, FailoverSummary, Named, ScenarioInfo, StageInfo, Summary, TargetInfo, TargetSummary,
     redirect_counts,
 };
 use crate::results::{WriteError, write_atomic};
@@ -179,6 +179,16 @@ pub(super) fn scenario_info(plan: &Plan) -> ScenarioInfo {
         model: model.to_string(),
         rate_per_target: rate,
         users_per_target: users,
+        stages: plan
+            .load
+            .stages
+            .iter()
+            .map(|stage| StageInfo {
+                duration_ms: ms(stage.duration),
+                rate: (model == "rate").then_some(stage.target),
+                users: (model == "concurrency").then_some(stage.target as u32),
+            })
+            .collect(),
         think_time_ms: think,
         duration_s: plan.load.duration.as_secs_f64(),
         warmup_s: plan.load.warmup.as_secs_f64(),

@@ -12,7 +12,7 @@ use super::RunOptions;
 use super::start::Engine;
 use crate::drill::{FaultLog, FaultRecord, Marker, MarkerLog, drive_faults, watch_markers};
 use crate::engine::clock::RunClock;
-use crate::engine::schedule::Schedule;
+use crate::engine::profile::LoadProfile;
 use crate::record::{Recorder, Totals, second_of};
 use crate::report::Writers;
 use crate::results::faults::JournalLine;
@@ -55,7 +55,8 @@ pub(super) async fn record(
         lanes,
         second_of(plan.load.warmup.as_micros() as u64),
     )
-    .with_planned(planned_per_second(plan, end));
+    .with_planned(planned_per_second(plan, end))
+    .with_planned_users(users_per_second(plan, end));
     let faults_stop = lanes_stop.child_token();
     let journal = out_dir.join(crate::drill::JOURNAL);
     let log = FaultLog {
@@ -165,14 +166,35 @@ fn planned_per_second(plan: &Plan, end: Duration) -> Vec<Option<Vec<u64>>> {
     plan.targets
         .iter()
         .map(|_| match plan.load.model {
-            LoadModel::Rate { per_target } => {
-                let rate = per_target.per_second();
-                let before = |s: u32| {
-                    Schedule::slots_before(rate, Duration::from_secs(u64::from(s)).min(end))
-                };
+            LoadModel::Rate { .. } => {
+                let profile = LoadProfile::of(&plan.load);
+                let before =
+                    |s: u32| profile.slots_before(Duration::from_secs(u64::from(s)).min(end));
                 Some((0..seconds).map(|s| before(s + 1) - before(s)).collect())
             }
             LoadModel::Concurrency { .. } => None,
+        })
+        .collect()
+}
+
+/// Per target, the users the closed model plans at some instant of each
+/// second of `end` (`None` for the open model): under a ramp, the most it
+/// reaches in that second (a user started in it counts in it).
+fn users_per_second(plan: &Plan, end: Duration) -> Vec<Option<Vec<u64>>> {
+    let seconds = end.as_secs_f64().ceil() as u64;
+    let end_ns = u64::try_from(end.as_nanos()).unwrap_or(u64::MAX);
+    plan.targets
+        .iter()
+        .map(|_| match plan.load.model {
+            LoadModel::Rate { .. } => None,
+            LoadModel::Concurrency { .. } => {
+                let profile = LoadProfile::of(&plan.load);
+                let second = |s: u64| {
+                    let from = s * 1_000_000_000;
+                    profile.users_planned(from, (from + 1_000_000_000).min(end_ns))
+                };
+                Some((0..seconds).map(second).collect())
+            }
         })
         .collect()
 }
@@ -216,6 +238,35 @@ mod tests {
         assert_eq!(
             planned_per_second(&closed, closed.load.duration),
             [None, None]
+        );
+        assert_eq!(
+            users_per_second(&closed, closed.load.duration),
+            [Some(vec![3, 3]), Some(vec![3, 3])]
+        );
+        assert_eq!(users_per_second(&open, end), [None, None]);
+    }
+
+    #[test]
+    fn stages_plan_each_seconds_ramped_sends_and_users() {
+        let open = plan(
+            "[[load.stage]]\nduration = \"3s\"\nrate = 30\n\
+             [[load.stage]]\nduration = \"1500ms\"\nrate = 0\n",
+        );
+        let end = open.load.duration;
+        assert_eq!(end, Duration::from_millis(4_500));
+        // N(t) = 5 t² up to 3 s (45), then 45 + 30 τ - 10 τ² (to 67.5).
+        assert_eq!(
+            planned_per_second(&open, end),
+            [Some(vec![5, 15, 25, 20, 3]), Some(vec![5, 15, 25, 20, 3])]
+        );
+        let closed = plan(
+            "[[load.stage]]\nduration = \"4s\"\nusers = 20\n\
+             [[load.stage]]\nduration = \"2s\"\nusers = 20\n\
+             [[load.stage]]\nduration = \"2s\"\nusers = 0\n",
+        );
+        assert_eq!(
+            users_per_second(&closed, closed.load.duration)[0],
+            Some(vec![5, 10, 15, 20, 20, 20, 20, 10])
         );
     }
 }

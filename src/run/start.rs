@@ -18,13 +18,16 @@ use crate::engine::connect::{self, ConnectSpec, DialHost, HostPin};
 use crate::engine::lane::{LaneSpec, run_lane};
 use crate::engine::limits;
 use crate::engine::pacer::{PacedLane, SlotRelease, spawn_pacer};
+use crate::engine::profile::LoadProfile;
 use crate::engine::resolve::Resolver;
 use crate::engine::route::Route;
 use crate::engine::schedule::{Schedule, SplitOf};
 use crate::engine::tls::{self, TlsInputs, TlsSettings};
 use crate::record::{AddressRegistry, ClusterRegistry, LaneReport, LocationRegistry, second_of};
 use crate::results::summary::{TargetInfo, TlsInfo, TransportInfo};
-use crate::scenario::{ConnectionPolicy, Endpoint, HttpEndpoint, HttpVersion, LoadModel, Plan};
+use crate::scenario::{
+    ConnectionPolicy, Endpoint, HttpEndpoint, HttpVersion, LoadModel, LoadPlan, Plan,
+};
 use crate::sim::SIM_TLS_NAME;
 use crate::sim::Sim;
 use hyper::http::uri::Authority;
@@ -102,20 +105,20 @@ pub(super) fn start_engine(
             message: format!("invalid Host header: {e}"),
         })?);
         clients.push(client.clone());
-        let schedules = Schedule::split(split_of(plan.load.model), lanes_per_target as u64);
+        let schedules = Schedule::split(split_of(&plan.load), lanes_per_target as u64);
         let lanes = schedules.len();
         for schedule in schedules {
-            let slots = match schedule {
+            let slots = match &schedule {
                 Schedule::Open {
                     first,
                     stride,
-                    rate,
+                    profile,
                 } => {
                     let release = SlotRelease::new();
                     paced.push(PacedLane {
-                        first,
-                        stride,
-                        rate,
+                        first: *first,
+                        stride: *stride,
+                        profile: profile.clone(),
                         release: release.clone(),
                     });
                     Some(release)
@@ -211,12 +214,14 @@ fn route(
     }
 }
 
-/// How one target's load is shared out among its lanes.
-fn split_of(model: LoadModel) -> SplitOf {
-    match model {
-        LoadModel::Rate { per_target } => SplitOf::Rate(per_target.per_second()),
-        LoadModel::Concurrency { users, think_time } => SplitOf::Users {
-            users: users.get(),
+/// How one target's load is shared out among its lanes: its profile (one
+/// per target, its pieces shared by every lane).
+fn split_of(load: &LoadPlan) -> SplitOf {
+    let profile = LoadProfile::of(load);
+    match load.model {
+        LoadModel::Rate { .. } => SplitOf::Rate(profile),
+        LoadModel::Concurrency { think_time, .. } => SplitOf::Users {
+            profile,
             think: think_time,
         },
     }

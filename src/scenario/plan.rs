@@ -217,7 +217,15 @@ pub enum ConnectionPolicy {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LoadPlan {
+    /// The model and its load per target: the flat load, or with `stages`
+    /// the highest any stage reaches (what the in-flight caps, the open
+    /// files and the users' lanes are sized for).
     pub model: LoadModel,
+    /// `[[load.stage]]`: the load ramps linearly from the previous stage's
+    /// target (the first from 0) to each one's, over its duration, from the
+    /// start of traffic. Empty: the model's load, flat. With stages there is
+    /// no warmup and `duration` is their sum.
+    pub stages: Vec<LoadStage>,
     /// Measured phase, after warmup.
     pub duration: Duration,
     /// Traffic sent before the measured phase; recorded but kept out of totals.
@@ -263,6 +271,16 @@ pub enum LoadModel {
         users: std::num::NonZeroU32,
         think_time: Duration,
     },
+}
+
+/// One `[[load.stage]]`: where the load is at the end of `duration`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LoadStage {
+    /// > 0.
+    pub duration: Duration,
+    /// Requests/s per target (model rate) or users per target (model
+    /// concurrency, then a whole number); finite and ≥ 0.
+    pub target: f64,
 }
 
 /// Requests per second; always finite and > 0.
@@ -451,6 +469,10 @@ pub struct SloSpec {
     pub error_rate_max_pct: Option<f64>,
     #[serde(deserialize_with = "required")]
     pub p99_max_ms: Option<f64>,
+    /// The 95th percentile of latency at most this (the runbooks' k6
+    /// `p(95)` thresholds).
+    #[serde(deserialize_with = "required")]
+    pub p95_max_ms: Option<f64>,
     #[serde(deserialize_with = "required")]
     pub p50_max_ms: Option<f64>,
     /// The worst RTO of any fault; a fault not recovered fails it. In

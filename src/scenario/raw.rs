@@ -69,6 +69,16 @@
 //!                               # than this is retired after its current response, so
 //!                               # traffic follows a DNS change under constant load
 //!
+//! [[load.stage]]                # optional, any number (<= 64), in order: the load
+//! duration = "2m"               # ramps linearly over `duration` (> 0) from the previous
+//! users = 100                   # stage's target (the first from 0, as k6's startVUs /
+//!                               # startRate) to this one: `rate` (requests/s per target,
+//!                               # model rate, 0..=1000000) or `users` (per target, model
+//!                               # concurrency, 0..=100000). With stages, the measured
+//!                               # phase is the stages: load.duration may be left out (if
+//!                               # set it must equal their sum); load.rate, load.concurrency
+//!                               # and load.warmup are refused
+//!
 //! [dns]                         # optional: how host names are resolved
 //! nameservers = ["10.0.0.2:53"] # "IP:port" or "IP" (port 53); default: the system's
 //!                               # resolv.conf
@@ -121,6 +131,7 @@
 //! max_failed_requests = 0       # integer >= 0
 //! error_rate_max = 1.0          # percent, 0..=100
 //! p99_max = "500ms"             # duration > 0
+//! p95_max = "300ms"             # duration > 0
 //! p50_max = "200ms"             # duration > 0
 //! rto_max = "15m"               # duration; the worst fault's RTO; not recovered fails
 //! expect_versions = ["v2", "v3"]  # each of "v1" / "v2" / "v3" served >= 1 ok page
@@ -286,6 +297,18 @@ pub(super) struct RawLoad {
     pub max_buffered: Option<Item>,
     pub max_late_pct: Option<Item>,
     pub max_connection_age: Option<Item>,
+    /// `[[load.stage]]`, in file order.
+    pub stages: Vec<RawStage>,
+}
+
+/// One `[[load.stage]]`.
+#[derive(Clone, Debug)]
+pub(super) struct RawStage {
+    /// The element itself (`load.stage[0]`, at its header line).
+    pub origin: Origin,
+    pub duration: Option<Item>,
+    pub rate: Option<Item>,
+    pub users: Option<Item>,
 }
 
 /// `[dns]`; an absent table reads as one with no keys.
@@ -348,6 +371,7 @@ pub(super) struct RawSloSpec {
     pub max_failed_requests: Option<Item>,
     pub error_rate_max: Option<Item>,
     pub p99_max: Option<Item>,
+    pub p95_max: Option<Item>,
     pub p50_max: Option<Item>,
     pub rto_max: Option<Item>,
     pub expect_versions: Option<Item>,

@@ -7,7 +7,7 @@ use toml_edit::{ImDocument, TableLike};
 use super::error::Problems;
 use super::raw::{
     Item, Origin, RawCluster, RawDns, RawFault, RawLoad, RawRecovery, RawScenario, RawSim, RawSlo,
-    RawSloSpec, RawTarget, Value,
+    RawSloSpec, RawStage, RawTarget, Value,
 };
 
 /// `None` on a TOML syntax error (reported alone: nothing after it can be
@@ -121,9 +121,24 @@ fn read_load(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> Ra
         max_buffered: t.value("max_buffered", lines),
         max_late_pct: t.value("max_late_pct", lines),
         max_connection_age: t.value("max_connection_age", lines),
+        stages: Vec::new(),
     };
+    let stages = t.array("stage", lines, problems).unwrap_or_default();
+    let stages = stages
+        .into_iter()
+        .map(|mut s| {
+            let stage = RawStage {
+                origin: s.origin.clone(),
+                duration: s.value("duration", lines),
+                rate: s.value("rate", lines),
+                users: s.value("users", lines),
+            };
+            s.finish(lines, problems);
+            stage
+        })
+        .collect();
     t.finish(lines, problems);
-    raw
+    RawLoad { stages, ..raw }
 }
 
 fn read_sim(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> RawSim {
@@ -199,6 +214,7 @@ fn read_slo_spec(t: &mut Table<'_>, lines: &Lines) -> RawSloSpec {
         max_failed_requests: t.value("max_failed_requests", lines),
         error_rate_max: t.value("error_rate_max", lines),
         p99_max: t.value("p99_max", lines),
+        p95_max: t.value("p95_max", lines),
         p50_max: t.value("p50_max", lines),
         rto_max: t.value("rto_max", lines),
         expect_versions: t.value("expect_versions", lines),
@@ -580,7 +596,7 @@ mod tests {
                 "load = { rate = 1, burst = 2 }\n[[fault]]\nname = 'x'\n[fault.hooks]\n[sim]\nmix = 1\n"
             ),
             [
-                "t.toml:1: load.burst is not a known key (allowed: model, rate, concurrency, think_time, duration, warmup, timeout, connect_timeout, connection, max_body, max_buffered, max_late_pct, max_connection_age)",
+                "t.toml:1: load.burst is not a known key (allowed: model, rate, concurrency, think_time, duration, warmup, timeout, connect_timeout, connection, max_body, max_buffered, max_late_pct, max_connection_age, stage)",
                 "t.toml:4: fault[0].hooks is not a known key (allowed: name, target, at, sim, latency, restore_at, inject, restore, shell, timeout, detach)",
                 "t.toml:6: sim.mix is not a known key (allowed: reviews_mix, latency, template, tls)",
             ]

@@ -44,6 +44,7 @@ fn is_empty(raw: &RawSloSpec) -> bool {
         &raw.max_failed_requests,
         &raw.error_rate_max,
         &raw.p99_max,
+        &raw.p95_max,
         &raw.p50_max,
         &raw.rto_max,
         &raw.expect_versions,
@@ -85,6 +86,7 @@ fn spec(raw: &RawSloSpec, cx: &mut Cx<'_>) -> Option<SloSpec> {
     let max_failed = optional(&raw.max_failed_requests, |item| count(item, cx));
     let error_rate_max = optional(&raw.error_rate_max, |item| percent(item, cx, true));
     let p99_max = optional(&raw.p99_max, |item| millis(item, cx));
+    let p95_max = optional(&raw.p95_max, |item| millis(item, cx));
     let p50_max = optional(&raw.p50_max, |item| millis(item, cx));
     let rto_max = optional(&raw.rto_max, |item| cx.duration(item));
     let expect_versions = names(&raw.expect_versions, cx, Names::Versions);
@@ -110,6 +112,7 @@ fn spec(raw: &RawSloSpec, cx: &mut Cx<'_>) -> Option<SloSpec> {
         max_failed_requests: max_failed?,
         error_rate_max_pct: error_rate_max?,
         p99_max_ms: p99_max?,
+        p95_max_ms: p95_max?,
         p50_max_ms: p50_max?,
         rto_max: rto_max?,
         expect_versions: expect_versions?,

@@ -66,6 +66,7 @@ pub fn plan(name: &str, targets: Vec<TargetPlan>, model: LoadModel, duration: Du
         targets,
         load: LoadPlan {
             model,
+            stages: Vec::new(),
             duration,
             warmup: Duration::ZERO,
             timeout: Duration::from_secs(2),
