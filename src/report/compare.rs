@@ -4,6 +4,7 @@
 //! side with the difference and the result, then each regression on a
 //! line of its own and the outcome.
 
+use crate::compare::row::{gate_text, seconds, trim};
 use crate::compare::{Comparison, Judgement, Reference, Row, Section};
 use crate::report::markdown::{escape, table};
 use crate::report::width::{Align, Columns, fit};
@@ -55,18 +56,13 @@ fn heading(section: &Section) -> String {
 }
 
 fn tolerances_line(c: &Comparison) -> String {
-    let rows = c.rows.iter();
-    let tolerance = |metric| {
-        rows.clone()
-            .find(|r| r.metric == metric)
-            .and_then(|r| r.tolerance.clone())
-            .unwrap_or_else(|| "-".to_string())
-    };
+    let t = &c.tolerances;
     format!(
-        "tolerances: RTO +{}; p99 +{}; availability -{}",
-        tolerance(crate::compare::Metric::Rto),
-        tolerance(crate::compare::Metric::P99),
-        tolerance(crate::compare::Metric::Availability)
+        "tolerances: RTO +{}; p99 +{}; availability -{} pp and {} failed",
+        gate_text(&t.rto, seconds),
+        gate_text(&t.p99, |ms| format!("{ms:.1} ms")),
+        trim(t.availability.points),
+        t.availability.failed_floor
     )
 }
 
@@ -226,4 +222,56 @@ pub fn markdown(c: &Comparison) -> String {
         ));
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::{Metric, Rto, Tolerances, Value};
+
+    fn comparison(judgement: Judgement) -> Comparison {
+        Comparison {
+            scenario: "demo".into(),
+            reference: Reference::Baseline { dir: "a".into() },
+            current: "b".into(),
+            tolerances: Tolerances::default(),
+            rows: vec![Row {
+                section: Section::Fault("primary-down".into()),
+                scope: "primary|x".into(),
+                metric: Metric::Rto,
+                reference: Value::Rto(Rto::Recovered { ms: 8000 }),
+                current: Value::Rto(Rto::Recovered { ms: 12_000 }),
+                judgement,
+                tolerance: Some("10 % or 1.000 s".into()),
+            }],
+            notes: Vec::new(),
+            judged: true,
+        }
+    }
+
+    #[test]
+    fn a_regression_is_named_in_the_table_its_own_line_and_the_outcome() {
+        let c = comparison(Judgement::Regressed);
+        let text = console(&c);
+        assert!(text.contains("tolerances: RTO +10 % or 1.000 s; p99 +25 % or 5.0 ms; availability -0.5 pp and 10 failed"), "{text}");
+        assert!(
+            text.contains("\n  RTO primary-down/primary|x 8.000 s → 12.000 s (+4.000 s (+50 %), tolerance 10 % or 1.000 s)\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("\nREGRESSED: 1 metric(s)\n"), "{text}");
+        let md = markdown(&c);
+        assert!(
+            md.starts_with("## meshdrill compare demo — REGRESSED: 1 metric(s)\n"),
+            "{md}"
+        );
+        // The scope's `|` cannot break the table.
+        assert!(
+            md.contains("| primary\\|x | RTO | 8.000 s | 12.000 s |"),
+            "{md}"
+        );
+
+        let ok = console(&comparison(Judgement::Within));
+        assert!(ok.ends_with("\nno regression\n"), "{ok}");
+        assert!(!ok.contains("regressions:"), "{ok}");
+    }
 }
