@@ -140,12 +140,13 @@ impl Row {
     }
 }
 
-/// `+4.000 s`, `-0.3 ms`: the sign always shown.
+/// `+4.000 s`, `-0.3 ms`: the sign always shown; a difference that rounds
+/// to zero reads `+0.0 ms`, never `-0.0 ms`.
 fn signed(d: f64, show: impl Fn(f64) -> String) -> String {
-    if d < 0.0 {
+    if d < 0.0 && show(-d) != show(0.0) {
         format!("-{}", show(-d))
     } else {
-        format!("+{}", show(d))
+        format!("+{}", show(d.abs()))
     }
 }
 
@@ -193,6 +194,10 @@ mod tests {
         );
         assert_eq!(rto_row(0, 2000).difference(), "+2.000 s");
         assert_eq!(rto_row(2000, 1000).difference(), "-1.000 s (-50 %)");
+        let mut p99 = rto_row(0, 0);
+        p99.reference = Value::Ms(3.21);
+        p99.current = Value::Ms(3.2);
+        assert_eq!(p99.difference(), "+0.0 ms (+0 %)");
         let mut availability = rto_row(0, 0);
         availability.metric = Metric::Availability;
         availability.reference = Value::Pct(99.9);
