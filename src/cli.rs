@@ -1,7 +1,10 @@
-//! Command line: `run`, `report`, `sim` and `classify`. Maps every failure to a
-//! documented exit code: 0 finished (SLOs met, or none set), 1 an SLO failed,
-//! 2 bad usage or scenario, 3 run error, 4 INVALID (the generator could not do
-//! what the scenario asked, so nothing was judged), 130 interrupted.
+//! Command line: `run`, `report`, `compare`, `sim` and `classify`. Maps every
+//! failure to a documented exit code: 0 finished (SLOs met, or none set), 1
+//! an SLO failed (for `compare`: a regression), 2 bad usage or scenario, 3
+//! run error, 4 INVALID (the generator could not do what the scenario asked,
+//! so nothing was judged), 130 interrupted. JUnit, summary.md and the
+//! `$GITHUB_STEP_SUMMARY` append are reports: one that cannot be written is
+//! said on stderr and never changes the exit code.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -29,6 +32,8 @@ Examples:
   meshdrill run scenarios/demo.toml --duration 25s --rate 50 --out results/demo-25s
   meshdrill sim --primary 127.0.0.1:9080 --secondary 127.0.0.1:9081   # in another terminal, then:
   meshdrill run scenarios/throughput-sim.toml --duration 5s --rate 50 --target primary=http://127.0.0.1:9080/productpage
+  meshdrill run scenarios/demo.toml --duration 25s --rate 50 --out results/demo-25s-again --junit results/demo-25s-again.junit.xml
+  meshdrill compare results/demo-25s results/demo-25s-again --markdown results/compare.md   # exit 0, or 1 if this machine's p99 moved past the tolerance
 
 Exit codes: 0 finished and every SLO met (or no [slo]: NO SLO), 1 an SLO failed (or a fault hook
 failed, or a target never answered), 2 bad usage or scenario, 3 run error, 4 INVALID: the generator
@@ -62,6 +67,27 @@ pub enum Command {
         after_help = "Example (the folder of the second `meshdrill run --help` example; writes results/demo-25s/rejudged-window-2s-threshold-99.5/):\n  meshdrill report results/demo-25s --window 2s --threshold 99.5\n\nExit codes: 0 SLOs met (or none set), 1 an SLO failed, 2 bad usage (or --out holds an earlier run, without --force), 3 the folder cannot be read (or its summary.json has a missing or malformed `recovery` or `slo`, or it has neither summary.json nor plan.json), 4 INVALID (the generator was limited, or a rebuilt run stopped before its planned end)."
     )]
     Report(ReportArgs),
+    /// Compare a run with a baseline run, or with the history of earlier runs
+    /// of the same scenario, and fail on a regression (RTO, availability, p99).
+    ///
+    /// `meshdrill compare BASELINE_DIR CURRENT_DIR`: per fault, target and scope the RTO,
+    /// availability, failures by kind, p50/p99 (whole run and over each fault's window),
+    /// versions and clusters served, side by side with the difference.
+    ///
+    /// `meshdrill compare --history DIR... CURRENT_DIR`: the last folder is the current run,
+    /// every other is an earlier run (a shell glob such as results/nightly-* works; the
+    /// current run's own folder is left out if the glob names it). The current run is judged
+    /// against the history's P95 RTO, P95 p99 and P5 availability with the same tolerances;
+    /// earlier runs that are INVALID, interrupted, unreadable or of another scenario are
+    /// skipped and counted. With fewer usable runs than --min-history it warns, says how many
+    /// it had, and exits 0.
+    ///
+    /// Two runs are comparable when they ran the same scenario (name), targets and faults
+    /// (names, in order); anything else that differs (load, recovery rule, fault times) is
+    /// noted. A metric regresses only when it is worse by more than its tolerance AND by
+    /// more than its floor, so a one-request blip does not fail CI.
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Compare(CompareArgs),
     /// Serve the embedded two-cluster Bookinfo simulator until Ctrl-C.
     #[command(
         after_help = "Example:\n  meshdrill sim --scenario scenarios/demo.toml   # with the scenario's [sim] settings and faults\n  curl http://127.0.0.1:9080/productpage"
@@ -76,6 +102,17 @@ pub enum Command {
     #[command(after_help = "Example:\n  meshdrill schema > summary.schema.json")]
     Schema,
 }
+
+const COMPARE_EXAMPLES: &str = "\
+Examples (the folders of the `meshdrill run --help` examples):
+  meshdrill compare results/demo-25s results/demo-25s-again   # exit 0, or 1 if this machine's p99 moved past the tolerance
+  meshdrill compare results/demo-25s results/demo-25s-again --rto-tolerance 20% --p99-tolerance 50% --junit results/compare.junit.xml   # exit 0, or 1 likewise
+  meshdrill compare --history results/demo-25s results/demo-25s-again   # one earlier run, fewer than --min-history 10: warns, exit 0
+
+Exit codes: 0 no regression (or, with --history, too few earlier runs: a warning), 1 a
+regression (each regressed metric named on its own line), 2 bad input (a folder that does not
+exist or cannot be read, an interrupted run, runs of different scenarios, targets or faults),
+4 either run is INVALID (or was never judged): its numbers are not the target's.";
 
 const CLASSIFY_EXAMPLES: &str = "\
 Examples:
@@ -156,6 +193,9 @@ pub struct RunArgs {
     /// Validate the scenario (and overrides) and exit: no traffic, no hooks.
     #[arg(long)]
     pub check: bool,
+    /// Also write the verdict as JUnit XML here (one test case per criterion).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +218,47 @@ pub struct ReportArgs {
     /// Replace the earlier run or re-judgement in --out (its files are removed first).
     #[arg(long)]
     pub force: bool,
+    /// Also write the verdict as JUnit XML here (one test case per criterion).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// BASELINE_DIR CURRENT_DIR; with --history, earlier runs' folders then
+    /// CURRENT_DIR last.
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Judge the last DIR against the percentiles of all the others.
+    #[arg(long)]
+    pub history: bool,
+    /// With --history: fewer usable earlier runs than this warns and exits 0.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub min_history: usize,
+    /// How much longer an RTO may be, relative (e.g. 10%).
+    #[arg(long, default_value = "10%", value_parser = crate::compare::tolerance::parse_percent, value_name = "PCT")]
+    pub rto_tolerance: f64,
+    /// An RTO longer by at most this is never a regression.
+    #[arg(long, default_value = "1s", value_parser = crate::compare::tolerance::parse_floor, value_name = "DURATION")]
+    pub rto_floor: std::time::Duration,
+    /// How much higher a p99 latency may be, relative.
+    #[arg(long, default_value = "25%", value_parser = crate::compare::tolerance::parse_percent, value_name = "PCT")]
+    pub p99_tolerance: f64,
+    /// A p99 higher by at most this is never a regression.
+    #[arg(long, default_value = "5ms", value_parser = crate::compare::tolerance::parse_floor, value_name = "DURATION")]
+    pub p99_floor: std::time::Duration,
+    /// How far availability may fall, in percentage points (e.g. 0.5 or 0.5pp).
+    #[arg(long, default_value = "0.5", value_parser = crate::compare::tolerance::parse_points, value_name = "PP")]
+    pub availability_tolerance: f64,
+    /// An availability drop of at most this many more failed requests is never a regression.
+    #[arg(long, default_value_t = crate::compare::tolerance::FAILED_FLOOR, value_name = "N")]
+    pub failed_floor: u64,
+    /// Also write the comparison as Markdown here.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Also write the comparison as JUnit XML here (one test case per gated metric).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -234,6 +315,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => runtime.block_on(run_command(args)),
         Command::Sim(args) => runtime.block_on(sim_command(args)),
         Command::Report(args) => report_command(args),
+        Command::Compare(args) => compare_command(args),
         Command::Classify(args) => classify_command(args),
         Command::Schema => schema_command(),
     };
@@ -310,6 +392,7 @@ async fn run_command(args: RunArgs) -> u8 {
                 crate::report::table::table(&output.summary, &output.out_dir.display().to_string());
             // A closed stdout (piped into `head`) is not a failed drill.
             let _ = std::io::stdout().write_all(table.as_bytes());
+            verdict_reports(&output.summary, &output.out_dir, args.junit.as_deref());
             if output.summary.interrupted {
                 EXIT_INTERRUPTED
             } else {
@@ -385,10 +468,10 @@ pub fn verdict_exit(status: VerdictStatus) -> u8 {
 fn report_command(args: ReportArgs) -> u8 {
     use crate::report::rejudge::{RejudgeError, RejudgeOptions, rejudge};
     let opts = RejudgeOptions {
-        dir: args.dir,
+        dir: args.dir.clone(),
         window: args.window,
         threshold: args.threshold,
-        out: args.out,
+        out: args.out.clone(),
         force: args.force,
     };
     match rejudge(&opts) {
@@ -397,6 +480,7 @@ fn report_command(args: ReportArgs) -> u8 {
                 eprintln!("meshdrill: {warning}");
             }
             let _ = std::io::stdout().write_all(judged.text.as_bytes());
+            verdict_reports(&judged.summary, &judged.out_dir, args.junit.as_deref());
             verdict_exit(judged.status)
         }
         Err(e) => {
@@ -408,6 +492,173 @@ fn report_command(args: ReportArgs) -> u8 {
                 }
             }
         }
+    }
+}
+
+/// The JUnit file (`--junit`) and the step summary of a judged run; each
+/// that cannot be written is said on stderr, and the exit code stays the
+/// verdict's.
+fn verdict_reports(
+    summary: &crate::results::Summary,
+    dir: &std::path::Path,
+    junit: Option<&std::path::Path>,
+) {
+    use crate::report::{junit as xml, markdown};
+    if let Some(path) = junit
+        && let Err(e) = xml::write(path, &[xml::verdict_suite(summary)])
+    {
+        eprintln!("meshdrill: JUnit not written: {e}");
+    }
+    let text = markdown::summary_md(summary, &dir.display().to_string());
+    if let Some(Err(e)) = markdown::append_to_step_summary(&text) {
+        eprintln!("meshdrill: step summary not written: {e}");
+    }
+}
+
+fn compare_command(args: CompareArgs) -> u8 {
+    use crate::compare::{Tolerances, against_history, compare, select, unjudgeable};
+    use crate::report::{compare as show, junit as xml, markdown};
+    use crate::results::Results;
+
+    let tolerances = Tolerances {
+        rto: crate::compare::Gate {
+            relative_pct: args.rto_tolerance,
+            floor: args.rto_floor.as_secs_f64() * 1000.0,
+        },
+        p99: crate::compare::Gate {
+            relative_pct: args.p99_tolerance,
+            floor: args.p99_floor.as_secs_f64() * 1000.0,
+        },
+        availability: crate::compare::AvailabilityGate {
+            points: args.availability_tolerance,
+            failed_floor: args.failed_floor,
+        },
+    };
+    let junit = |suite: xml::Suite| {
+        if let Some(path) = &args.junit
+            && let Err(e) = xml::write(path, &[suite])
+        {
+            eprintln!("meshdrill: JUnit not written: {e}");
+        }
+    };
+    // Bad input (exit 2) before anything is judged.
+    let (current_dir, earlier) = match (args.history, args.dirs.as_slice()) {
+        (false, [baseline, current]) => (current, std::slice::from_ref(baseline)),
+        (false, _) => {
+            eprintln!(
+                "meshdrill: compare takes BASELINE_DIR CURRENT_DIR ({} folder(s) given); to judge against several earlier runs, add --history",
+                args.dirs.len()
+            );
+            return EXIT_USAGE;
+        }
+        (true, [earlier @ .., current]) => (current, earlier),
+        (true, []) => unreachable!("clap requires a DIR"),
+    };
+    let load = |dir: &std::path::Path| -> Result<Results, u8> {
+        if !dir.is_dir() {
+            eprintln!("meshdrill: {}: no such results folder", dir.display());
+            return Err(EXIT_USAGE);
+        }
+        Results::load(dir).map_err(|e| {
+            eprintln!("meshdrill: cannot compare {}: {e}", dir.display());
+            EXIT_USAGE
+        })
+    };
+    let current = match load(current_dir) {
+        Ok(current) => current,
+        Err(code) => return code,
+    };
+    let scenario = current.summary.scenario.name.clone();
+    let comparison = if args.history {
+        let mut history = Vec::new();
+        let mut own = 0;
+        for dir in earlier {
+            if !dir.is_dir() {
+                eprintln!(
+                    "meshdrill: --history {}: no such results folder",
+                    dir.display()
+                );
+                return EXIT_USAGE;
+            }
+            if same_folder(dir, current_dir) {
+                own += 1;
+                continue;
+            }
+            history.push((dir.clone(), Results::load(dir)));
+        }
+        if own > 0 {
+            eprintln!(
+                "meshdrill: the current run {} is not part of its own history: left out",
+                current_dir.display()
+            );
+        }
+        if let Some(why) = unjudgeable(&current.summary) {
+            eprintln!(
+                "meshdrill: {} cannot be judged: {why}",
+                current_dir.display()
+            );
+            junit(xml::error_suite(&scenario, &why));
+            return EXIT_INVALID;
+        }
+        let (usable, skipped) = select(&current, history);
+        against_history(&current, &usable, skipped, &tolerances, args.min_history)
+    } else {
+        let baseline = match load(&earlier[0]) {
+            Ok(baseline) => baseline,
+            Err(code) => return code,
+        };
+        if let Err(why) = crate::compare::comparable(&baseline.summary, &current.summary) {
+            eprintln!(
+                "meshdrill: {} and {} cannot be compared: {why}",
+                earlier[0].display(),
+                current_dir.display()
+            );
+            return EXIT_USAGE;
+        }
+        for (run, dir) in [(&baseline, &earlier[0]), (&current, current_dir)] {
+            if let Some(why) = unjudgeable(&run.summary) {
+                eprintln!("meshdrill: {} cannot be compared: {why}", dir.display());
+                junit(xml::error_suite(
+                    &scenario,
+                    &format!("{}: {why}", dir.display()),
+                ));
+                return EXIT_INVALID;
+            }
+        }
+        match compare(&baseline, &current, &tolerances) {
+            Ok(c) => c,
+            Err(why) => {
+                eprintln!("meshdrill: cannot compare: {why}");
+                return EXIT_USAGE;
+            }
+        }
+    };
+    let _ = std::io::stdout().write_all(show::console(&comparison).as_bytes());
+    if !comparison.judged {
+        eprintln!("meshdrill: {}", show::outcome_line(&comparison));
+    }
+    let md = show::markdown(&comparison);
+    if let Some(path) = &args.markdown
+        && let Err(e) = crate::results::write_atomic(path, md.as_bytes())
+    {
+        eprintln!("meshdrill: Markdown not written: {e}");
+    }
+    junit(xml::comparison_suite(&comparison));
+    if let Some(Err(e)) = markdown::append_to_step_summary(&md) {
+        eprintln!("meshdrill: step summary not written: {e}");
+    }
+    if comparison.regressed() {
+        EXIT_SLO_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+/// True when both paths name one folder.
+fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
     }
 }
 

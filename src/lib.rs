@@ -16,6 +16,9 @@
 //!    the SLO verdict, as pure functions of those results.
 //! 7. [`report`]: presentation: console lines and tables, charts, report.html, .hgrm.
 //!
+//! [`compare`] judges a run against a baseline run or the percentiles of
+//! earlier runs (`meshdrill compare`), from the typed results alone.
+//!
 //! [`drill`] runs the scenario's faults and markers on the run clock.
 //! [`live`] is the console while a run is on: every stderr line in run-clock
 //! order, under a progress bar on a terminal.
@@ -24,6 +27,7 @@
 pub mod assess;
 pub mod classify;
 pub mod cli;
+pub mod compare;
 pub mod drill;
 pub mod engine;
 pub mod live;

@@ -28,9 +28,10 @@
 //!   and whole in `long_examples_run_as_written` (ignored by default:
 //!   `cargo test --test examples -- --ignored`).
 //!
-//! A `meshdrill run` (and a `meshdrill report` of its folder) may also exit
-//! 4 (INVALID: this machine could not pace it), as every run is documented
-//! to when the generator falls behind: a loaded machine must not fail this.
+//! A `meshdrill run` (and a `meshdrill report` or `meshdrill compare` of its
+//! folder) may also exit 4 (INVALID: this machine could not pace it), as
+//! every run is documented to when the generator falls behind: a loaded
+//! machine must not fail this.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -455,8 +456,10 @@ fn run_examples(examples: &[Example], long_whole: bool) -> Vec<String> {
             let id = format!("ex{i}");
             let code = code_of(&id);
             let mut allowed = e.exits.clone();
-            let judged =
-                command.starts_with("meshdrill run") || command.starts_with("meshdrill report");
+            // `compare` exits 4 when either run it reads was INVALID.
+            let judged = command.starts_with("meshdrill run")
+                || command.starts_with("meshdrill report")
+                || command.starts_with("meshdrill compare");
             if judged && !command.ends_with("--check") {
                 allowed.push(4);
             }

@@ -151,6 +151,7 @@ fn another_rule_writes_its_own_folder_and_leaves_the_run_byte_identical() {
             "outcomes.svg",
             "report.html",
             "summary.json",
+            "summary.md",
         ]
     );
     let new_summary = summary(&new);

@@ -324,7 +324,7 @@ async fn the_results_readme_names_every_file_a_run_writes() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 19, "{names:?}");
+    assert_eq!(names.len(), 20, "{names:?}");
     for name in &names {
         assert!(
             readme.contains(&format!("`{name}`")),

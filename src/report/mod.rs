@@ -1,17 +1,22 @@
 //! Presentation of a run: the console line per finished second (printed
 //! through [`crate::live`]) and the final tables ([`console`], [`table`]),
 //! the charts ([`charts`]), report.html ([`html`]) and the .hgrm files
-//! ([`hgrm`]), all drawn from typed results (`crate::results`) and their
-//! assessment (`crate::assess`); `meshdrill report DIR` judging a folder
-//! again, or its summary rebuilt from the per-second files ([`rejudge`]).
+//! ([`hgrm`]), summary.md ([`markdown`]) and JUnit XML ([`junit`]), all
+//! drawn from typed results (`crate::results`) and their assessment
+//! (`crate::assess`); `meshdrill report DIR` judging a folder again, or its
+//! summary rebuilt from the per-second files ([`rejudge`]); a comparison of
+//! runs (`crate::compare`) as a console table and Markdown ([`compare`]).
 //! [`Writers`] puts the per-second files (written by `crate::results`) and
 //! the console line behind one sink.
 
 pub mod charts;
+pub mod compare;
 pub mod console;
 pub mod failover;
 pub mod hgrm;
 pub mod html;
+pub mod junit;
+pub mod markdown;
 pub mod rejudge;
 pub mod table;
 pub mod width;

@@ -2,8 +2,8 @@
 //! Reads it ([`Results::load`]), or rebuilds its summary from the plan and
 //! the per-second files when the run never wrote one
 //! ([`crate::results::rebuild`]); assesses it with the run's rule or
-//! another; writes what that judgement needs (charts, report.html, and
-//! summary.json where it is new) and returns the text to print and the
+//! another; writes what that judgement needs (charts, report.html,
+//! summary.md, and summary.json where it is new) and returns the text to print and the
 //! verdict. The command line only parses the flags and maps the outcome to
 //! an exit code.
 
@@ -31,8 +31,12 @@ pub struct Rejudged {
     /// The tables, for stdout.
     pub text: String,
     /// What could not be written but did not stop the judgement (a chart,
-    /// report.html), for stderr.
+    /// report.html, summary.md), for stderr.
     pub warnings: Vec<String>,
+    /// The summary as judged (what summary.md, JUnit and the step summary show).
+    pub summary: summary::Summary,
+    /// The folder the judgement was written to.
+    pub out_dir: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +106,9 @@ pub fn rejudge(opts: &RejudgeOptions) -> Result<Rejudged, RejudgeError> {
     if let Err(e) = super::html::write(&out_dir, &results.summary) {
         warnings.push(format!("report.html not written: {e}"));
     }
+    if let Err(e) = super::markdown::write(&out_dir, &results.summary) {
+        warnings.push(format!("summary.md not written: {e}"));
+    }
     let mut text = String::new();
     if let Some(r) = &results.summary.rebuilt {
         text.push_str(&super::table::rebuilt_lines(r));
@@ -136,6 +143,8 @@ pub fn rejudge(opts: &RejudgeOptions) -> Result<Rejudged, RejudgeError> {
         status: assessment.verdict.status,
         text,
         warnings,
+        summary: results.summary,
+        out_dir,
     })
 }
 

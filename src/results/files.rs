@@ -13,6 +13,9 @@ pub use super::timeline::FILE as TIMELINE;
 /// The page for people.
 pub const REPORT_HTML: &str = "report.html";
 
+/// The run in Markdown, for CI pages (`report::markdown`).
+pub const SUMMARY_MD: &str = "summary.md";
+
 /// Chart names, in the order a report shows them; each is written as
 /// `<name>.svg` and `<name>.png` ([`chart_file`]).
 pub const CHARTS: [&str; 4] = ["availability", "outcomes", "latency", "clusters"];

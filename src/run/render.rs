@@ -1,4 +1,4 @@
-//! Drawing the run: the charts and report.html. The drill's numbers are all
+//! Drawing the run: the charts, report.html and summary.md. The drill's numbers are all
 //! on disk by now, so a chart or page that cannot be written is reported on
 //! stderr and the run still ends with its verdict.
 
@@ -14,5 +14,8 @@ pub(super) fn render(out_dir: &Path, results: &Results, assessment: &Assessment)
     }
     if let Err(e) = report::html::write(out_dir, &results.summary) {
         eprintln!("meshdrill: report.html not written: {e}");
+    }
+    if let Err(e) = report::markdown::write(out_dir, &results.summary) {
+        eprintln!("meshdrill: summary.md not written: {e}");
     }
 }
