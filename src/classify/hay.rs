@@ -63,6 +63,16 @@ impl<'a> Hay<'a> {
         Some(hay)
     }
 
+    /// The whole body as one slice, when it is in one chunk (or none).
+    #[inline]
+    pub fn contiguous(&self) -> Option<&'a [u8]> {
+        match self.n {
+            0 => Some(&[]),
+            1 => Some(self.parts[0]),
+            _ => None,
+        }
+    }
+
     #[inline]
     pub fn len(&self) -> usize {
         self.starts[self.n]
@@ -99,6 +109,19 @@ impl<'a> Hay<'a> {
         self.byte_in_parts(at)
     }
 
+    /// The chunk holding offset `at` and its body offset; `None` past the end.
+    #[inline]
+    pub fn chunk_at(&self, at: usize) -> Option<(usize, &'a [u8])> {
+        if self.n == 1 {
+            return (at < self.parts[0].len()).then_some((0, self.parts[0]));
+        }
+        if at >= self.len() {
+            return None;
+        }
+        let i = self.part_of(at);
+        Some((self.starts[i], self.parts[i]))
+    }
+
     #[inline(never)]
     fn byte_in_parts(&self, at: usize) -> Option<u8> {
         (at < self.len()).then(|| {
@@ -126,6 +149,13 @@ impl<'a> Hay<'a> {
         let needle = finder.needle().len();
         debug_assert!(needle <= MAX_NEEDLE);
         let first = self.part_of(from);
+        let start = self.starts[first];
+        if to <= self.starts[first + 1] {
+            // Most searches are short and end in the chunk they start in.
+            return finder
+                .find(&self.parts[first][from - start..to - start])
+                .map(|i| from + i);
+        }
         for i in first..self.n {
             if self.starts[i] >= to {
                 break;
@@ -198,6 +228,11 @@ impl<'a> Hay<'a> {
         }
         if needle.is_empty() {
             return true;
+        }
+        let i = self.part_of(at);
+        let start = self.starts[i];
+        if at + needle.len() <= self.starts[i + 1] {
+            return self.parts[i][at - start..].starts_with(needle);
         }
         let mut rest = needle;
         let mut i = self.part_of(at.min(self.len().saturating_sub(1)));

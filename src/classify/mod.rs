@@ -93,14 +93,7 @@ impl Classifier {
             _ => Kind::HttpOther,
         };
         if kind != Kind::Unrecognized {
-            // A local reply is short: looked at whole, copied when in pieces.
-            let mut reply = [0u8; envoy::MAX_LOCAL_REPLY];
-            let text = if body.len() <= envoy::MAX_LOCAL_REPLY {
-                body.copy(0, body.len(), &mut reply)
-            } else {
-                &[]
-            };
-            let envoy = envoy::reason(status, headers, text, body.len());
+            let envoy = local_reply(status, headers, body);
             let degraded = if envoy.reason.upstream_failed() {
                 Backends::PRODUCTPAGE
             } else {
@@ -204,6 +197,26 @@ impl Classifier {
     pub fn config(&self) -> &ClassifyConfig {
         &self.config
     }
+}
+
+/// Envoy's reason for a local reply. A local reply is short and looked at
+/// whole: in place when it came in one chunk, else stitched on the stack.
+fn local_reply(status: u16, headers: &HeaderMap, body: &Hay<'_>) -> Envoy {
+    if let Some(text) = body.contiguous() {
+        return envoy::reason(status, headers, text, text.len());
+    }
+    stitched_local_reply(status, headers, body)
+}
+
+#[cold]
+fn stitched_local_reply(status: u16, headers: &HeaderMap, body: &Hay<'_>) -> Envoy {
+    let mut reply = [0u8; envoy::MAX_LOCAL_REPLY];
+    let text = if body.len() <= envoy::MAX_LOCAL_REPLY {
+        body.copy(0, body.len(), &mut reply)
+    } else {
+        &[]
+    };
+    envoy::reason(status, headers, text, body.len())
 }
 
 /// Star rows decide (black v2, red v3); no rows and no ratings error is v1;

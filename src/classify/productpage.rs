@@ -239,11 +239,7 @@ fn star_row(s: &mut Scan, color: StarColor, full: u8) {
 /// `Reviews served by:</dt> <u>POD</u> on cluster <u>NAME</u>`. Keeps the
 /// first review's. Returns where it stopped reading.
 fn served_by(s: &mut Scan, body: &Hay<'_>, after: usize, limit: usize) -> usize {
-    let mut p = Cursor {
-        hay: body,
-        at: after,
-        limit,
-    };
+    let mut p = Cursor::new(body, after, limit);
     p.skip_ws();
     if p.eat(b"</dt>") {
         p.skip_ws();
@@ -318,20 +314,49 @@ fn ends_properly(
 }
 
 /// A read position in a short stretch of the body, for fixed-shape checks.
+/// It reads bytes from the chunk it is in, found again only when it
+/// crosses into the next.
 struct Cursor<'h, 'a> {
     hay: &'h Hay<'a>,
     at: usize,
     /// Nothing at or after this is read.
     limit: usize,
+    /// The chunk `at` was last in, and its body offset.
+    chunk: &'a [u8],
+    chunk_start: usize,
 }
 
-impl Cursor<'_, '_> {
-    fn peek(&self) -> Option<u8> {
-        if self.at < self.limit {
-            self.hay.byte(self.at)
-        } else {
-            None
+impl<'h, 'a> Cursor<'h, 'a> {
+    fn new(hay: &'h Hay<'a>, at: usize, limit: usize) -> Cursor<'h, 'a> {
+        let (chunk_start, chunk) = hay.chunk_at(at).unwrap_or((0, &[]));
+        Cursor {
+            hay,
+            at,
+            limit,
+            chunk,
+            chunk_start,
         }
+    }
+
+    #[inline(always)]
+    fn peek(&mut self) -> Option<u8> {
+        if self.at >= self.limit {
+            return None;
+        }
+        if let Some(&b) = self.chunk.get(self.at.wrapping_sub(self.chunk_start)) {
+            return Some(b);
+        }
+        self.next_chunk()
+    }
+
+    /// The byte at `at` from the chunk after the one the cursor was in.
+    #[cold]
+    #[inline(never)]
+    fn next_chunk(&mut self) -> Option<u8> {
+        let (start, chunk) = self.hay.chunk_at(self.at)?;
+        self.chunk_start = start;
+        self.chunk = chunk;
+        Some(chunk[self.at - start])
     }
 
     fn skip(&mut self, keep: impl Fn(u8) -> bool) {
