@@ -12,7 +12,7 @@ use memchr::memmem::Finder;
 use crate::outcome::page::{Envoy, EnvoyReason};
 
 /// Local replies are one short line; a longer body is the app's own page.
-const MAX_LOCAL_REPLY: usize = 1024;
+pub(super) const MAX_LOCAL_REPLY: usize = 1024;
 
 const UPSTREAM_RESET: &[u8] = b"upstream connect error or disconnect/reset before headers.";
 const RETRIED: &[u8] = b"retried and the latest reset reason: ";
@@ -65,9 +65,10 @@ fn reset_reason_finder() -> &'static Finder<'static> {
 }
 
 /// The local reply's reason, or [`Envoy::NONE`] for a status below 400 or a
-/// body Envoy does not send.
-pub(super) fn reason(status: u16, headers: &HeaderMap, body: &[u8]) -> Envoy {
-    if status < 400 || body.len() > MAX_LOCAL_REPLY {
+/// body Envoy does not send. `body` is the whole body when it is at most
+/// [`MAX_LOCAL_REPLY`] bytes; `len` is its length.
+pub(super) fn reason(status: u16, headers: &HeaderMap, body: &[u8], len: usize) -> Envoy {
+    if status < 400 || len > MAX_LOCAL_REPLY {
         return Envoy::NONE;
     }
     let text = body.trim_ascii();
@@ -147,7 +148,7 @@ mod tests {
     }
 
     fn flags(status: u16, headers: &HeaderMap, body: &str) -> String {
-        reason(status, headers, body.as_bytes()).to_string()
+        reason(status, headers, body.as_bytes(), body.len()).to_string()
     }
 
     #[test]

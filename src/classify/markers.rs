@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 use memchr::arch::all::packedpair::HeuristicFrequencyRank;
 use memchr::memmem::{Finder, FinderBuilder};
 
+use super::hay::Hay;
+
 pub(super) const TITLE: &[u8] = b"<title>Simple Bookstore App</title>";
 /// Current: `<script src="static/tailwind/tailwind.css">` right after the title.
 pub(super) const TAILWIND: &[u8] = b"static/tailwind/";
@@ -92,16 +94,6 @@ pub(super) fn finders() -> &'static Finders {
     })
 }
 
-/// `finder` in `hay[from..to]`, as an absolute position. Bounds past the end
-/// are clamped, so callers can pass `from + WINDOW`.
-pub(super) fn find_in(finder: &Finder<'_>, hay: &[u8], from: usize, to: usize) -> Option<usize> {
-    let to = to.min(hay.len());
-    if from >= to {
-        return None;
-    }
-    finder.find(&hay[from..to]).map(|i| from + i)
-}
-
 /// A marker of a healthy page (`ok`) and the error text a page shows in
 /// its place (`err`), found in one pass by searching what both contain
 /// (`common`) and checking which one each hit is part of.
@@ -129,16 +121,15 @@ impl Either {
 
     /// The first of `ok` or `err` in `hay[from..]`: `Some((position, true))`
     /// for `ok`.
-    pub(super) fn find(&self, hay: &[u8], from: usize) -> Option<(usize, bool)> {
-        for hit in self.common.find_iter(hay.get(from..)?) {
-            let at = from + hit;
+    pub(super) fn find(&self, hay: &Hay<'_>, from: usize) -> Option<(usize, bool)> {
+        for at in hay.find_iter(&self.common, from, hay.len()) {
             if let Some(start) = at.checked_sub(self.ok_at).filter(|&s| s >= from)
-                && hay[start..].starts_with(self.ok)
+                && hay.starts_with(start, self.ok)
             {
                 return Some((start, true));
             }
             if let Some(start) = at.checked_sub(self.err_at).filter(|&s| s >= from)
-                && hay[start..].starts_with(self.err)
+                && hay.starts_with(start, self.err)
             {
                 return Some((start, false));
             }
@@ -184,3 +175,44 @@ const HTML_RANK: [u8; 256] = [
       0,   0,  13,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
       0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_marker_can_be_found_across_a_chunk_boundary() {
+        let markers = [
+            TITLE,
+            TAILWIND,
+            BOOTSTRAP,
+            DETAILS_OK,
+            DETAILS_ERROR,
+            REVIEWS_OK,
+            REVIEWS_ERROR,
+            REVIEWS_SORRY,
+            RATINGS_ERROR,
+            SERVED_BY,
+            BLOCKQUOTE,
+            BLOCKQUOTE_END,
+            SECTION,
+            SECTION_END,
+            DIV_END,
+            STAR_ROW,
+            SVG,
+            FILL_CURRENT,
+            FONT_COLOR,
+            GLYPH_STAR,
+            HTML_OPEN,
+            HTML_END,
+            ON_CLUSTER,
+        ];
+        for m in markers {
+            assert!(
+                m.len() <= super::super::hay::MAX_NEEDLE,
+                "{}",
+                String::from_utf8_lossy(m)
+            );
+        }
+    }
+}

@@ -21,6 +21,7 @@
 
 mod clusters;
 mod envoy;
+mod hay;
 mod markers;
 
 mod pods;
@@ -37,13 +38,14 @@ pub use crate::outcome::page::{
     Template,
 };
 pub use clusters::{ClassifyConfig, MAX_CLUSTERS, MAX_OTHER_CLUSTERS};
+pub use hay::{Hay, MAX_PARTS};
 pub use pods::MAX_PODS;
 pub use reading::Reading;
 pub use saved::{SavedResponse, saved_response};
 
 use clusters::OtherClusters;
 use pods::PodTable;
-use productpage::Scan;
+use productpage::{MAX_CLUSTER, MAX_POD, Scan, Span};
 
 /// One lane's classifier: the configured clusters plus the lane's own
 /// tables of pod names and unconfigured cluster names, so ids in a [`Page`]
@@ -72,6 +74,17 @@ impl Classifier {
     /// `Page` fields are filled only for a recognised productpage, and the
     /// Envoy reason only for 4xx/5xx.
     pub fn classify(&mut self, status: u16, headers: &HeaderMap, body: &[u8]) -> (Kind, Page) {
+        self.classify_parts(status, headers, &Hay::whole(body))
+    }
+
+    /// [`Self::classify`] of a body read in place in the chunks it came in:
+    /// the same answer as for the chunks joined, without joining them.
+    pub fn classify_parts(
+        &mut self,
+        status: u16,
+        headers: &HeaderMap,
+        body: &Hay<'_>,
+    ) -> (Kind, Page) {
         let kind = match status {
             200..=299 => Kind::Unrecognized,
             300..=399 => Kind::Http3xx,
@@ -80,7 +93,7 @@ impl Classifier {
             _ => Kind::HttpOther,
         };
         if kind != Kind::Unrecognized {
-            let envoy = envoy::reason(status, headers, body);
+            let envoy = local_reply(status, headers, body);
             let degraded = if envoy.reason.upstream_failed() {
                 Backends::PRODUCTPAGE
             } else {
@@ -100,7 +113,7 @@ impl Classifier {
         if !scan.recognized || !scan.complete {
             return (Kind::Unrecognized, Page::default());
         }
-        let page = self.page(&scan);
+        let page = self.page(&scan, body);
         let kind = if page.degraded.is_empty() {
             Kind::Ok
         } else {
@@ -110,8 +123,12 @@ impl Classifier {
     }
 
     /// A recognised page's `Page`: interns the pod and the cluster.
-    fn page(&mut self, scan: &Scan<'_>) -> Page {
-        let (pod, pod_cluster) = match scan.pod {
+    fn page(&mut self, scan: &Scan, body: &Hay<'_>) -> Page {
+        let mut pod_buf = [0u8; MAX_POD];
+        let pod_name = scan
+            .pod
+            .map(|Span { from, to }| body.copy(from, to, &mut pod_buf));
+        let (pod, pod_cluster) = match pod_name {
             Some(name) => {
                 let config = &self.config;
                 self.pods.intern(name, |pod| config.cluster_of_pod(pod))
@@ -119,7 +136,11 @@ impl Classifier {
             None if scan.pod_malformed => (PodId::OTHER, ClusterId::UNKNOWN),
             None => (PodId::NONE, ClusterId::UNKNOWN),
         };
-        let cluster = match scan.cluster {
+        let mut cluster_buf = [0u8; MAX_CLUSTER];
+        let cluster_name = scan
+            .cluster
+            .map(|Span { from, to }| body.copy(from, to, &mut cluster_buf));
+        let cluster = match cluster_name {
             Some(name) => self.config.configured(name).unwrap_or_else(|| {
                 let configured = self.config.cluster_names().len();
                 self.other_clusters.intern(name, configured)
@@ -127,7 +148,7 @@ impl Classifier {
             None => pod_cluster,
         };
         Page {
-            version: version(scan),
+            version: version(scan, pod_name),
             stars: scan.stars,
             star_color: scan.star_color,
             pod,
@@ -178,9 +199,29 @@ impl Classifier {
     }
 }
 
+/// Envoy's reason for a local reply. A local reply is short and looked at
+/// whole: in place when it came in one chunk, else stitched on the stack.
+fn local_reply(status: u16, headers: &HeaderMap, body: &Hay<'_>) -> Envoy {
+    if let Some(text) = body.contiguous() {
+        return envoy::reason(status, headers, text, text.len());
+    }
+    stitched_local_reply(status, headers, body)
+}
+
+#[cold]
+fn stitched_local_reply(status: u16, headers: &HeaderMap, body: &Hay<'_>) -> Envoy {
+    let mut reply = [0u8; envoy::MAX_LOCAL_REPLY];
+    let text = if body.len() <= envoy::MAX_LOCAL_REPLY {
+        body.copy(0, body.len(), &mut reply)
+    } else {
+        &[]
+    };
+    envoy::reason(status, headers, text, body.len())
+}
+
 /// Star rows decide (black v2, red v3); no rows and no ratings error is v1;
 /// with ratings down, only the pod's name (`reviews-v2-...`) can tell.
-fn version(scan: &Scan<'_>) -> ReviewsVersion {
+fn version(scan: &Scan, pod: Option<&[u8]>) -> ReviewsVersion {
     if scan.reviews == 0 {
         return ReviewsVersion::Unknown;
     }
@@ -194,7 +235,7 @@ fn version(scan: &Scan<'_>) -> ReviewsVersion {
     if scan.ratings_errors == 0 {
         return ReviewsVersion::V1;
     }
-    match scan.pod.and_then(|pod| pod.strip_prefix(b"reviews-v")) {
+    match pod.and_then(|pod| pod.strip_prefix(b"reviews-v")) {
         Some([b'2', b'-', ..]) => ReviewsVersion::V2,
         Some([b'3', b'-', ..]) => ReviewsVersion::V3,
         _ => ReviewsVersion::Unknown,

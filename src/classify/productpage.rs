@@ -8,7 +8,8 @@
 //! it (head, details, reviews, tail) and bounds every search to the stretch
 //! the marker can be in, so a page costs about one pass over its bytes.
 
-use super::markers::{self, Finders, find_in, finders};
+use super::hay::Hay;
+use super::markers::{self, Finders, finders};
 use crate::outcome::page::{Backends, StarColor, Stars, Template};
 
 /// How far after the title the stylesheet link may be.
@@ -17,14 +18,21 @@ const HEAD_WINDOW: usize = 1024;
 /// after the last review the end of the reviews row.
 const NEAR: usize = 512;
 /// Longest pod name Kubernetes allows (a DNS subdomain).
-const MAX_POD: usize = 253;
+pub(super) const MAX_POD: usize = 253;
 /// Longest cluster name read from a page.
-const MAX_CLUSTER: usize = 63;
+pub(super) const MAX_CLUSTER: usize = 63;
+
+/// Where a name lies in the body: `from..to`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Span {
+    pub from: usize,
+    pub to: usize,
+}
 
 /// What one body showed. `recognized` is false for anything that is not a
 /// productpage of a known template; the other fields are then meaningless.
 #[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Scan<'a> {
+pub(super) struct Scan {
     pub recognized: bool,
     /// Everything up to the end of the reviews section arrived, and the body
     /// ends where the template ends it (`</html>`, or `</div>` for the
@@ -41,25 +49,27 @@ pub(super) struct Scan<'a> {
     pub stars: Stars,
     /// Reviews whose rating was replaced by the ratings error.
     pub ratings_errors: u8,
-    /// The token after "Reviews served by:", when shaped like a pod name.
-    pub pod: Option<&'a [u8]>,
+    /// The token after "Reviews served by:", when shaped like a pod name
+    /// (at most [`MAX_POD`] bytes).
+    pub pod: Option<Span>,
     /// A pod was shown but its name was too long or not a name.
     pub pod_malformed: bool,
-    /// The name after "on cluster", when shown.
-    pub cluster: Option<&'a [u8]>,
+    /// The name after "on cluster", when shown (at most [`MAX_CLUSTER`]).
+    pub cluster: Option<Span>,
 }
 
-pub(super) fn scan(body: &[u8]) -> Scan<'_> {
+pub(super) fn scan(body: &Hay<'_>) -> Scan {
     let f = finders();
+    let len = body.len();
     let mut s = Scan::default();
-    let Some(title) = f.title.find(body) else {
+    let Some(title) = body.find(&f.title, 0, len) else {
         return s;
     };
     let head_end = title + markers::TITLE.len();
-    let head = &body[head_end..body.len().min(head_end + HEAD_WINDOW)];
-    s.template = if f.tailwind.find(head).is_some() {
+    let head_to = head_end + HEAD_WINDOW;
+    s.template = if body.find(&f.tailwind, head_end, head_to).is_some() {
         Template::Current
-    } else if f.bootstrap.find(head).is_some() {
+    } else if body.find(&f.bootstrap, head_end, head_to).is_some() {
         Template::Legacy
     } else {
         // Titled like Bookinfo, but no template we know: another build.
@@ -88,7 +98,7 @@ pub(super) fn scan(body: &[u8]) -> Scan<'_> {
         end
     } else {
         s.degraded.insert(Backends::REVIEWS);
-        find_in(&f.reviews_sorry, body, reviews, reviews + NEAR)
+        body.find(&f.reviews_sorry, reviews, reviews + NEAR)
             .map(|at| at + markers::REVIEWS_SORRY.len())
     };
     s.recognized = true;
@@ -100,46 +110,52 @@ pub(super) fn scan(body: &[u8]) -> Scan<'_> {
 /// before the quote, pod and cluster after it), then the row's `</div>`.
 /// Returns where the reviews end, `None` when cut short. Each stretch is
 /// searched once: up to the quote, then from it to `</section>`.
-fn current_reviews<'a>(
-    f: &Finders,
-    body: &'a [u8],
-    mut at: usize,
-    s: &mut Scan<'a>,
-) -> Option<usize> {
-    while let Some(start) = find_in(&f.section, body, at, body.len()) {
-        let quote = find_in(&f.blockquote, body, start, body.len())?;
-        let end = find_in(&f.section_end, body, quote, body.len())?;
+fn current_reviews(f: &Finders, body: &Hay<'_>, mut at: usize, s: &mut Scan) -> Option<usize> {
+    let len = body.len();
+    while let Some(start) = body.find(&f.section, at, len) {
+        let quote = body.find(&f.blockquote, start, len)?;
+        let end = body.find(&f.section_end, quote, len)?;
         at = end + markers::SECTION_END.len();
-        if find_in(&f.section, body, start + 1, quote).is_some() {
+        if body.find(&f.section, start + 1, quote).is_some() {
             // A section without a quote is not a review; this quote is the next one's.
             at = quote;
             continue;
         }
         s.reviews = s.reviews.saturating_add(1);
-        let before = &body[start..quote];
-        if let Some(row) = f.star_row.find(before) {
-            let rest = &before[row + markers::STAR_ROW.len()..];
-            let color = color_word(rest, b"black-500", b"red-500", b"\" ");
-            star_row(s, color, count_svg_stars(f, rest));
-        } else if f.ratings_error.find(before).is_some() {
+        if let Some(row) = body.find(&f.star_row, start, quote) {
+            let rest = row + markers::STAR_ROW.len();
+            let color = color_word(body, rest, quote, b"black-500", b"red-500", b"\" ");
+            star_row(s, color, count_svg_stars(f, body, rest, quote));
+        } else if body.find(&f.ratings_error, start, quote).is_some() {
             s.ratings_errors += 1;
         }
-        if let Some(served) = find_in(&f.served_by, body, quote, end) {
+        if let Some(served) = body.find(&f.served_by, quote, end) {
             let after = served + markers::SERVED_BY.len();
-            served_by(s, &body[after..end]);
+            served_by(s, body, after, end);
         }
     }
     if s.reviews == 0 {
         return None;
     }
-    find_in(&f.div_end, body, at, at + NEAR).map(|i| i + markers::DIV_END.len())
+    body.find(&f.div_end, at, at + NEAR)
+        .map(|i| i + markers::DIV_END.len())
 }
 
-/// `black`/`red` (as `black_word`/`red_word`) at the start of `rest`,
+/// `black`/`red` (as `black_word`/`red_word`) at `at` (before `limit`),
 /// followed by one of `ends`: a whole class or attribute value.
-fn color_word(rest: &[u8], black_word: &[u8], red_word: &[u8], ends: &[u8]) -> StarColor {
+fn color_word(
+    body: &Hay<'_>,
+    at: usize,
+    limit: usize,
+    black_word: &[u8],
+    red_word: &[u8],
+    ends: &[u8],
+) -> StarColor {
     let is = |word: &[u8]| {
-        rest.starts_with(word) && rest.get(word.len()).is_some_and(|b| ends.contains(b))
+        let after = at + word.len();
+        after < limit
+            && body.starts_with(at, word)
+            && body.byte(after).is_some_and(|b| ends.contains(&b))
     };
     if is(black_word) {
         StarColor::Black
@@ -150,14 +166,19 @@ fn color_word(rest: &[u8], black_word: &[u8], red_word: &[u8], ends: &[u8]) -> S
     }
 }
 
-/// Full stars in a current star row (up to the review's quote): `<svg`
-/// tags with `fill="currentColor"`; empty stars are outlines, `fill="none"`.
-fn count_svg_stars(f: &Finders, row: &[u8]) -> u8 {
+/// Full stars in a current star row (`from..to`, up to the review's quote):
+/// `<svg` tags with `fill="currentColor"`; empty stars are outlines,
+/// `fill="none"`.
+fn count_svg_stars(f: &Finders, body: &Hay<'_>, from: usize, to: usize) -> u8 {
     let mut full = 0u8;
-    for fill in f.fill_current.find_iter(row) {
+    for fill in body.find_iter(&f.fill_current, from, to) {
         // Counted only as an attribute of the `<svg>` tag itself.
-        let tag = memchr::memrchr(b'<', &row[..fill]).map(|lt| &row[lt..fill]);
-        if tag.is_some_and(|t| t.starts_with(markers::SVG) && !t.contains(&b'>')) {
+        let is_svg_attribute = body.rfind_byte(b'<', from, fill).is_some_and(|lt| {
+            lt + markers::SVG.len() <= fill
+                && body.starts_with(lt, markers::SVG)
+                && !body.contains_byte(b'>', lt, fill)
+        });
+        if is_svg_attribute {
             full = full.saturating_add(1);
         }
     }
@@ -168,42 +189,41 @@ fn count_svg_stars(f: &Finders, row: &[u8]) -> u8 {
 /// in `<font color>` or the ratings error after the reviewer), then one
 /// `<dl>` with "Reviews served by:" (absent before 2022). Returns where the
 /// reviews end.
-fn legacy_reviews<'a>(f: &Finders, body: &'a [u8], from: usize, s: &mut Scan<'a>) -> Option<usize> {
-    let mut at = find_in(&f.blockquote, body, from, from + NEAR)?;
+fn legacy_reviews(f: &Finders, body: &Hay<'_>, from: usize, s: &mut Scan) -> Option<usize> {
+    let len = body.len();
+    let mut at = body.find(&f.blockquote, from, from + NEAR)?;
     loop {
-        let end = find_in(&f.blockquote_end, body, at, body.len())?;
-        let quote = &body[at..end];
+        let end = body.find(&f.blockquote_end, at, len)?;
         s.reviews = s.reviews.saturating_add(1);
-        if let Some(font) = f.font_color.find(quote) {
-            let rest = &quote[font + markers::FONT_COLOR.len()..];
-            let color = color_word(rest, b"black", b"red", b"\"");
-            let full = f.glyph_star.find_iter(rest).count();
+        if let Some(font) = body.find(&f.font_color, at, end) {
+            let rest = font + markers::FONT_COLOR.len();
+            let color = color_word(body, rest, end, b"black", b"red", b"\"");
+            let full = body.find_iter(&f.glyph_star, rest, end).count();
             star_row(s, color, u8::try_from(full).unwrap_or(u8::MAX));
-        } else if f.ratings_error.find(quote).is_some() {
+        } else if body.find(&f.ratings_error, at, end).is_some() {
             s.ratings_errors += 1;
         }
         at = end + markers::BLOCKQUOTE_END.len();
         // The next review follows at once, or the reviews are over.
-        let next = at
-            + body[at..]
-                .iter()
-                .take_while(|b| b.is_ascii_whitespace())
-                .count();
-        if !body[next..].starts_with(markers::BLOCKQUOTE) {
+        let mut next = at;
+        while body.byte(next).is_some_and(|b| b.is_ascii_whitespace()) {
+            next += 1;
+        }
+        if !body.starts_with(next, markers::BLOCKQUOTE) {
             break;
         }
         at = next;
     }
-    match find_in(&f.served_by, body, at, at + NEAR) {
+    match body.find(&f.served_by, at, at + NEAR) {
         Some(served) => {
             let after = served + markers::SERVED_BY.len();
-            Some(after + served_by(s, &body[after..]))
+            Some(served_by(s, body, after, len))
         }
         None => Some(at),
     }
 }
 
-fn star_row(s: &mut Scan<'_>, color: StarColor, full: u8) {
+fn star_row(s: &mut Scan, color: StarColor, full: u8) {
     s.star_color = if s.star_rows == 0 || s.star_color == color {
         color
     } else {
@@ -213,13 +233,13 @@ fn star_row(s: &mut Scan<'_>, color: StarColor, full: u8) {
     s.stars.push(full);
 }
 
-/// Reads the pod (and cluster) after "Reviews served by:" — current:
+/// Reads the pod (and cluster) after "Reviews served by:" (from `after`,
+/// before `limit`) — current:
 /// `Reviews served by: \n POD \n on cluster <div>NAME</div>`; legacy:
 /// `Reviews served by:</dt> <u>POD</u> on cluster <u>NAME</u>`. Keeps the
-/// first review's. Returns how far into `after` it read (relative to the
-/// marker's end, plus the marker's absolute position, for the legacy caller).
-fn served_by<'a>(s: &mut Scan<'a>, after: &'a [u8]) -> usize {
-    let mut p = Cursor { hay: after, at: 0 };
+/// first review's. Returns where it stopped reading.
+fn served_by(s: &mut Scan, body: &Hay<'_>, after: usize, limit: usize) -> usize {
+    let mut p = Cursor::new(body, after, limit);
     p.skip_ws();
     if p.eat(b"</dt>") {
         p.skip_ws();
@@ -227,7 +247,10 @@ fn served_by<'a>(s: &mut Scan<'a>, after: &'a [u8]) -> usize {
     let underlined = p.eat(b"<u>");
     let start = p.at;
     p.skip(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
-    let name = &after[start..p.at];
+    let name = Span {
+        from: start,
+        to: p.at,
+    };
     let closed = if underlined {
         p.eat(b"</u>")
     } else {
@@ -237,8 +260,9 @@ fn served_by<'a>(s: &mut Scan<'a>, after: &'a [u8]) -> usize {
     if s.pod.is_some() || s.pod_malformed {
         return p.at;
     }
-    if name.is_empty() || !closed || name.len() > MAX_POD {
-        s.pod_malformed = !name.is_empty();
+    let name_len = name.to - name.from;
+    if name_len == 0 || !closed || name_len > MAX_POD {
+        s.pod_malformed = name_len > 0;
         return p.at;
     }
     s.pod = Some(name);
@@ -254,9 +278,12 @@ fn served_by<'a>(s: &mut Scan<'a>, after: &'a [u8]) -> usize {
         };
         let start = p.at;
         p.skip(|b| b != b'<' && !b.is_ascii_whitespace());
-        let name = &after[start..p.at];
-        if !name.is_empty() && name.len() <= MAX_CLUSTER && p.eat(close) {
-            s.cluster = Some(name);
+        let name_len = p.at - start;
+        if name_len > 0 && name_len <= MAX_CLUSTER && p.eat(close) {
+            s.cluster = Some(Span {
+                from: start,
+                to: start + name_len,
+            });
         }
     }
     p.at
@@ -265,29 +292,71 @@ fn served_by<'a>(s: &mut Scan<'a>, after: &'a [u8]) -> usize {
 /// The body ends where the template ends a page: `</html>` when the page
 /// opened `<html>` (legacy, the simulator), else the current template's
 /// closing `</div>`s, with only closing tags between the reviews and it.
-fn ends_properly(f: &Finders, body: &[u8], title: usize, reviews_end: usize, t: Template) -> bool {
-    let tail = body[reviews_end.min(body.len())..].trim_ascii();
+fn ends_properly(
+    f: &Finders,
+    body: &Hay<'_>,
+    title: usize,
+    reviews_end: usize,
+    t: Template,
+) -> bool {
+    let (from, to) = body.trim(reviews_end.min(body.len()), body.len());
+    let ends_with = |end: &[u8]| to - from >= end.len() && body.starts_with(to - end.len(), end);
     if t == Template::Legacy {
         // The legacy page's scripts follow the reviews.
-        return tail.ends_with(markers::HTML_END);
+        return ends_with(markers::HTML_END);
     }
-    let last = if f.html_open.find(&body[..title]).is_some() {
+    let last = if body.find(&f.html_open, 0, title).is_some() {
         markers::HTML_END
     } else {
         markers::DIV_END
     };
-    tail.starts_with(b"</") && tail.ends_with(last)
+    to - from >= 2 && body.starts_with(from, b"</") && ends_with(last)
 }
 
-/// A read position in a short slice, for fixed-shape checks.
-struct Cursor<'a> {
-    hay: &'a [u8],
+/// A read position in a short stretch of the body, for fixed-shape checks.
+/// It reads bytes from the chunk it is in, found again only when it
+/// crosses into the next.
+struct Cursor<'h, 'a> {
+    hay: &'h Hay<'a>,
     at: usize,
+    /// Nothing at or after this is read.
+    limit: usize,
+    /// The chunk `at` was last in, and its body offset.
+    chunk: &'a [u8],
+    chunk_start: usize,
 }
 
-impl Cursor<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.hay.get(self.at).copied()
+impl<'h, 'a> Cursor<'h, 'a> {
+    fn new(hay: &'h Hay<'a>, at: usize, limit: usize) -> Cursor<'h, 'a> {
+        let (chunk_start, chunk) = hay.chunk_at(at).unwrap_or((0, &[]));
+        Cursor {
+            hay,
+            at,
+            limit,
+            chunk,
+            chunk_start,
+        }
+    }
+
+    #[inline(always)]
+    fn peek(&mut self) -> Option<u8> {
+        if self.at >= self.limit {
+            return None;
+        }
+        if let Some(&b) = self.chunk.get(self.at.wrapping_sub(self.chunk_start)) {
+            return Some(b);
+        }
+        self.next_chunk()
+    }
+
+    /// The byte at `at` from the chunk after the one the cursor was in.
+    #[cold]
+    #[inline(never)]
+    fn next_chunk(&mut self) -> Option<u8> {
+        let (start, chunk) = self.hay.chunk_at(self.at)?;
+        self.chunk_start = start;
+        self.chunk = chunk;
+        Some(chunk[self.at - start])
     }
 
     fn skip(&mut self, keep: impl Fn(u8) -> bool) {
@@ -301,7 +370,7 @@ impl Cursor<'_> {
     }
 
     fn eat(&mut self, prefix: &[u8]) -> bool {
-        let ok = self.hay[self.at..].starts_with(prefix);
+        let ok = self.at + prefix.len() <= self.limit && self.hay.starts_with(self.at, prefix);
         if ok {
             self.at += prefix.len();
         }

@@ -21,7 +21,9 @@ use tokio::time::Instant;
 
 use crate::engine::buffers::{BodyBudget, BodyBuf, Refused};
 use crate::engine::conn_info::ConnInfo;
-use crate::engine::connect::{ConnectError, ConnectSpec, Connector};
+use crate::engine::connect::{
+    ConnectError, ConnectSpec, Connector, DialHost, HostPin, dial_target,
+};
 use crate::engine::redirect;
 use crate::engine::resolve::Resolver;
 use crate::engine::tls::{self, TlsSettings};
@@ -109,11 +111,30 @@ pub struct TargetClient {
     max_body_bytes: usize,
     body_budget: Arc<BodyBudget>,
     max_connection_age: Option<Duration>,
+    /// Where the target's URI is dialed, for redirect hops' addresses.
+    pin: Option<HostPin>,
+    /// The address the target's URI dials when it is an IP address (no
+    /// name to resolve, so it is the peer of every connection): responses
+    /// then carry no [`ConnInfo`] and the client names the peer itself.
+    peer: Option<SocketAddr>,
+}
+
+/// The address `uri` is dialed at when that is an IP address.
+fn literal_peer(uri: &Uri, pin: Option<&HostPin>) -> Option<SocketAddr> {
+    match dial_target(uri, pin) {
+        Ok((DialHost::Ip(ip), port)) => Some(SocketAddr::new(ip, port)),
+        _ => None,
+    }
 }
 
 impl TargetClient {
     pub fn new(spec: &ClientSpec) -> Result<TargetClient, hyper::header::InvalidHeaderValue> {
-        let connector = Connector::new(spec.connect.clone(), spec.resolver.clone());
+        // Every connection's ConnInfo rides in each response's extensions
+        // (two allocations and a hashed insert per response in
+        // hyper-util): only when it says something the request does not,
+        // the peer of a name, or the connection's age.
+        let connector = Connector::new(spec.connect.clone(), spec.resolver.clone())
+            .info_always(spec.max_connection_age.is_some());
         let mut builder = Client::builder(TokioExecutor::new());
         builder.http1_max_buf_size(READ_BUFFER_MAX);
         let close = spec.policy == ConnectionPolicy::New;
@@ -159,6 +180,8 @@ impl TargetClient {
             max_body_bytes: spec.max_body_bytes,
             body_budget: spec.body_budget.clone(),
             max_connection_age: spec.max_connection_age,
+            pin: spec.connect.pin.clone(),
+            peer: literal_peer(&spec.uri, spec.connect.pin.as_ref()),
         })
     }
 
@@ -172,7 +195,8 @@ impl TargetClient {
         self.body_budget.clone()
     }
 
-    /// Sends one GET and reads the whole body into `body` (cleared first).
+    /// Sends one GET and reads the whole body into `body` (cleared first;
+    /// see [`BodyBuf`] for when it is kept in hyper's chunks).
     /// Returns when the response is complete, failed, or `timeout` passed
     /// since `sent`. A body that would pass `max_body` is `body_too_large`
     /// (at once when its Content-Length says so); one the run's buffer
@@ -224,7 +248,14 @@ impl TargetClient {
         captured: &mut Option<CaptureConnection>,
     ) -> Reply {
         let mut reply = self
-            .exchange_once(body, self.uri.clone(), self.host.clone(), peer, captured)
+            .exchange_once(
+                body,
+                self.uri.clone(),
+                self.host.clone(),
+                self.peer,
+                peer,
+                captured,
+            )
             .await;
         let mut followed = 0;
         let mut at = None;
@@ -247,7 +278,10 @@ impl TargetClient {
             followed += 1;
             at = Some(uri.clone());
             *peer = None;
-            reply = self.exchange_once(body, uri, host, peer, captured).await;
+            let literal = literal_peer(&uri, self.pin.as_ref());
+            reply = self
+                .exchange_once(body, uri, host, literal, peer, captured)
+                .await;
         }
         if let Reply::Response { followed: f, .. } = &mut reply {
             *f = followed;
@@ -256,12 +290,15 @@ impl TargetClient {
     }
 
     /// One request. `peer` is set as soon as the address is known, so a
-    /// timeout later still says who was (not) answering.
+    /// timeout later still says who was (not) answering; `literal` is the
+    /// address `uri` dials when it is an IP address (then the response's
+    /// connection carries no [`ConnInfo`] unless `max_connection_age` asks).
     async fn exchange_once(
         &self,
         body: &mut BodyBuf,
         uri: Uri,
         host: HeaderValue,
+        literal: Option<SocketAddr>,
         peer: &mut Option<SocketAddr>,
         captured: &mut Option<CaptureConnection>,
     ) -> Reply {
@@ -289,7 +326,7 @@ impl TargetClient {
             }
         };
         let info = response.extensions().get::<ConnInfo>().copied();
-        *peer = info.map(|i| i.peer);
+        *peer = info.map(|i| i.peer).or(literal);
         if let (Some(age), Some(info), Some(captured)) =
             (self.max_connection_age, info, captured.as_ref())
             && info.opened_at.elapsed() >= age
@@ -309,7 +346,8 @@ impl TargetClient {
         while let Some(frame) = incoming.frame().await {
             match frame {
                 Ok(frame) => {
-                    if let Some(data) = frame.data_ref() {
+                    // Kept as hyper delivered it: the classifier reads it in place.
+                    if let Ok(data) = frame.into_data() {
                         match body.append(data, self.max_body_bytes, declared) {
                             Ok(()) => {}
                             Err(Refused::TooLarge) => return Reply::Failed(Kind::BodyTooLarge),

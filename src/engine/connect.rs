@@ -92,12 +92,38 @@ pub struct Connector {
 struct Inner {
     spec: ConnectSpec,
     resolver: Arc<Resolver>,
+    /// Every connection carries its [`ConnInfo`], not only those to a name.
+    info_always: bool,
 }
 
 impl Connector {
     pub fn new(spec: ConnectSpec, resolver: Arc<Resolver>) -> Connector {
         Connector {
-            inner: Arc::new(Inner { spec, resolver }),
+            inner: Arc::new(Inner {
+                spec,
+                resolver,
+                info_always: false,
+            }),
+        }
+    }
+
+    /// With `true`, every connection carries its [`ConnInfo`] (its age
+    /// decides `max_connection_age`); else only a connection to a resolved
+    /// name does, whose peer is one of several addresses: a connection to
+    /// an IP address reaches that address, which the client knows from the
+    /// request, and hyper-util would otherwise copy the info into every
+    /// response's extensions (two allocations per response).
+    pub fn info_always(self, always: bool) -> Connector {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
+            spec: shared.spec.clone(),
+            resolver: shared.resolver.clone(),
+            info_always: shared.info_always,
+        });
+        Connector {
+            inner: Arc::new(Inner {
+                info_always: always,
+                ..inner
+            }),
         }
     }
 }
@@ -183,6 +209,7 @@ impl Inner {
             ),
             _ => None,
         };
+        let with_info = self.info_always || matches!(host, DialHost::Name(_));
         let addrs = match &host {
             DialHost::Ip(ip) => vec![SocketAddr::new(*ip, port)],
             DialHost::Name(name) => self.resolver.resolve(name, port).await?,
@@ -200,6 +227,7 @@ impl Inner {
                     tcp_connect_us,
                     tls_handshake_us: None,
                 },
+                with_info,
                 h2: false,
             });
         };
@@ -223,6 +251,7 @@ impl Inner {
                 tcp_connect_us,
                 tls_handshake_us: Some(micros(handshake)),
             },
+            with_info,
             h2,
         })
     }
@@ -289,6 +318,8 @@ pin_project_lite::pin_project! {
         #[pin]
         io: TokioIo<Stream>,
         info: ConnInfo,
+        // Whether `info` rides in every response ([`Connector::info_always`]).
+        with_info: bool,
         // ALPN chose h2: hyper-util then speaks HTTP/2 on it.
         h2: bool,
     }
@@ -296,7 +327,11 @@ pin_project_lite::pin_project! {
 
 impl Connection for Conn {
     fn connected(&self) -> Connected {
-        let connected = Connected::new().extra(self.info);
+        let connected = if self.with_info {
+            Connected::new().extra(self.info)
+        } else {
+            Connected::new()
+        };
         if self.h2 {
             connected.negotiated_h2()
         } else {
@@ -491,7 +526,8 @@ mod tests {
             connect_timeout: Duration::from_secs(5),
             tls: None,
         };
-        let mut connector = Connector::new(spec, Arc::new(Resolver::system()));
+        let resolver = Arc::new(Resolver::system());
+        let mut connector = Connector::new(spec.clone(), resolver.clone()).info_always(true);
         let conn = tower_service::Service::call(
             &mut connector,
             uri("http://bookinfo.example.com/productpage"),
@@ -503,5 +539,18 @@ mod tests {
         let mut extensions = hyper::http::Extensions::new();
         conn.connected().get_extras(&mut extensions);
         assert_eq!(extensions.get::<ConnInfo>(), Some(&conn.info));
+
+        // Pinned to an IP address, the peer is known from the request: the
+        // connection does not hand its info to every response.
+        let mut connector = Connector::new(spec, resolver);
+        let conn = tower_service::Service::call(
+            &mut connector,
+            uri("http://bookinfo.example.com/productpage"),
+        )
+        .await
+        .unwrap();
+        let mut extensions = hyper::http::Extensions::new();
+        conn.connected().get_extras(&mut extensions);
+        assert_eq!(extensions.get::<ConnInfo>(), None);
     }
 }

@@ -22,7 +22,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use crate::classify::{Classifier, ClassifyConfig, ClusterId, Page, PodId};
+use crate::classify::{Classifier, ClassifyConfig, ClusterId, Hay, Page, PodId};
 use crate::engine::buffers::{BodyBuf, BodyPool};
 use crate::engine::client::Reply;
 use crate::engine::clock::RunClock;
@@ -362,7 +362,7 @@ pub async fn run_lane(
                 let mut pause = think;
                 if let Some(exchanged) = done.exchange {
                     let address = addresses.slot(exchanged.peer, &spec.addresses);
-                    let outcome = finish(&exchanged, done.body.as_slice(), &mut classifier, clock, spec.target, address);
+                    let outcome = finish(&exchanged, &done.body.hay(), &mut classifier, clock, spec.target, address);
                     if failover {
                         tallies.member(exchanged.member, &outcome, spec.warmup_seconds);
                     }
@@ -422,6 +422,40 @@ pub async fn run_lane(
 /// Nanoseconds of `at` on the run clock (0 before its zero).
 fn clock_ns(clock: RunClock, at: Instant) -> u64 {
     u64::try_from(at.saturating_duration_since(clock.start).as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// One request of a lane outside its loop, by the same steps the loop
+/// takes for each: a pooled body buffer, [`request`], the answering
+/// address's slot, [`finish`] (classification), the shard, the buffer back
+/// to the pool. Public so `tests/lane_alloc.rs` can hold exactly this path
+/// to allocating nothing per request.
+#[allow(clippy::too_many_arguments)]
+pub async fn request_and_record(
+    route: &Route,
+    pool: &mut BodyPool,
+    classifier: &mut Classifier,
+    shard: &mut Shard,
+    addresses: &mut LaneAddresses,
+    registry: &AddressRegistry,
+    clock: RunClock,
+    target: TargetId,
+) -> Outcome {
+    let now = Instant::now();
+    let end_at = now + Duration::from_secs(3600);
+    let done = request(route, Start::At(now), end_at, 0, pool.take()).await;
+    let exchanged = done.exchange.as_ref().expect("intended before the end");
+    let address = addresses.slot(exchanged.peer, registry);
+    let outcome = finish(
+        exchanged,
+        &done.body.hay(),
+        classifier,
+        clock,
+        target,
+        address,
+    );
+    shard.record(&outcome);
+    pool.give(done.body, 0);
+    outcome
 }
 
 /// `slot` once the pacer has released it (at once when it already has);
@@ -506,7 +540,7 @@ fn abandoned_at_stop(
 /// Classifies a finished exchange into its outcome.
 fn finish(
     x: &Exchanged,
-    body: &[u8],
+    body: &Hay<'_>,
     classifier: &mut Classifier,
     clock: RunClock,
     target: TargetId,
@@ -516,7 +550,7 @@ fn finish(
         Reply::Response {
             status, headers, ..
         } => {
-            let (kind, page) = classifier.classify(status.as_u16(), headers, body);
+            let (kind, page) = classifier.classify_parts(status.as_u16(), headers, body);
             (kind, status.as_u16(), page)
         }
         Reply::Failed(kind) => (*kind, 0, Page::default()),
