@@ -362,8 +362,16 @@ mod tests {
         run
     }
 
+    /// A sleep duration no other process on the machine sleeps for: `base`
+    /// (one per test) with this test process's pid as its fraction, so two
+    /// test suites running at once (CI and a developer's) never see each
+    /// other's sleeps in /proc.
+    fn secs(base: u32) -> String {
+        format!("{base}.{}", std::process::id())
+    }
+
     /// Pids of `sleep SECONDS` processes: each test sleeps for a duration of
-    /// its own, so it finds only its own.
+    /// its own ([`secs`]), so it finds only its own.
     fn sleeping(seconds: &str) -> Vec<i32> {
         let wanted = format!("sleep\0{seconds}\0");
         let mut found = Vec::new();
@@ -470,27 +478,31 @@ mod tests {
 
     #[tokio::test]
     async fn a_hook_over_its_timeout_is_killed_and_failed() {
-        let cmd = HookCommand::Argv(vec!["sleep".into(), "1001.25".into()]);
+        let cmd = HookCommand::Argv(vec!["sleep".into(), secs(1001)]);
         let run = run(&cmd, Duration::from_millis(200), &[]).await;
         assert!(run.timed_out);
         assert!(!run.succeeded());
         assert!(run.ended_ms - run.started_ms < 20_000.0, "{run:?}");
-        assert_none_left("1001.25");
+        assert_none_left(&secs(1001));
     }
 
     /// Issue 11: sh was killed at its timeout, both sleeps lived on holding
     /// the pipes, and the hook (and the drill) never finished.
     #[tokio::test]
     async fn a_timeout_ends_the_whole_group() {
-        let cmd = HookCommand::Shell("sleep 1002.25 & sleep 1003.25; echo done".into());
+        let cmd = HookCommand::Shell(format!(
+            "sleep {} & sleep {}; echo done",
+            secs(1002),
+            secs(1003)
+        ));
         let ran = tokio::time::timeout(
             Duration::from_secs(20),
             run(&cmd, Duration::from_millis(300), &[]),
         )
         .await;
-        let left = [sleeping("1002.25"), sleeping("1003.25")].concat();
-        assert_none_left("1002.25");
-        assert_none_left("1003.25");
+        let left = [sleeping(&secs(1002)), sleeping(&secs(1003))].concat();
+        assert_none_left(&secs(1002));
+        assert_none_left(&secs(1003));
         let run = ran.expect("the hook ends within 20 s of a 0.3 s timeout");
         assert!(run.timed_out, "{run:?}");
         assert_eq!(run.stdout, "");
@@ -502,7 +514,7 @@ mod tests {
     /// lasted as long as the sleep.
     #[tokio::test]
     async fn a_background_child_is_named_and_does_not_hold_the_hook() {
-        let cmd = HookCommand::Shell("sleep 1004.25 & echo started".into());
+        let cmd = HookCommand::Shell(format!("sleep {} & echo started", secs(1004)));
         let hooked = tokio::time::timeout(
             Duration::from_secs(20),
             run_hook(
@@ -515,12 +527,12 @@ mod tests {
         )
         .await;
         let Ok((run, group)) = hooked else {
-            assert_none_left("1004.25");
+            assert_none_left(&secs(1004));
             panic!("the hook waited for its background child");
         };
         assert!(run.succeeded(), "{run:?}");
         assert_eq!(run.stdout, "started\n");
-        let pids = sleeping("1004.25");
+        let pids = sleeping(&secs(1004));
         assert_eq!(
             run.left_running,
             pids.iter()
@@ -535,12 +547,12 @@ mod tests {
             .expect("a group with a member")
             .end_and_forget(KILL_GRACE)
             .await;
-        assert_none_left("1004.25");
+        assert_none_left(&secs(1004));
     }
 
     #[tokio::test]
     async fn the_runs_end_cuts_a_hook_that_ignores_sigterm() {
-        let cmd = HookCommand::Shell("trap '' TERM; sleep 1005.25; echo after".into());
+        let cmd = HookCommand::Shell(format!("trap '' TERM; sleep {}; echo after", secs(1005)));
         let cut = CancellationToken::new();
         let cutting = cut.clone();
         tokio::spawn(async move {
@@ -552,7 +564,7 @@ mod tests {
             run_hook(&cmd, Duration::from_secs(60), clock(), &[], &cut),
         )
         .await;
-        assert_none_left("1005.25");
+        assert_none_left(&secs(1005));
         let (run, group) = hooked.expect("SIGKILL follows the ignored SIGTERM");
         assert!(run.cut_by_run_end && !run.timed_out, "{run:?}");
         assert!(!run.succeeded());
@@ -562,7 +574,11 @@ mod tests {
 
     #[tokio::test]
     async fn dropping_a_group_kills_what_is_left_and_detaching_keeps_it() {
-        let cmd = HookCommand::Shell("sleep 1006.25 & sleep 1007.25 & true".into());
+        let cmd = HookCommand::Shell(format!(
+            "sleep {} & sleep {} & true",
+            secs(1006),
+            secs(1007)
+        ));
         let (_, group) = run_hook(
             &cmd,
             Duration::from_secs(60),
@@ -574,15 +590,15 @@ mod tests {
         assert_eq!(group.as_ref().unwrap().members().len(), 2);
         drop(group);
         for _ in 0..100 {
-            if sleeping("1006.25").is_empty() && sleeping("1007.25").is_empty() {
+            if sleeping(&secs(1006)).is_empty() && sleeping(&secs(1007)).is_empty() {
                 break;
             }
             tokio::time::sleep(POLL).await;
         }
-        assert_none_left("1006.25");
-        assert_none_left("1007.25");
+        assert_none_left(&secs(1006));
+        assert_none_left(&secs(1007));
 
-        let cmd = HookCommand::Shell("sleep 1008.25 & true".into());
+        let cmd = HookCommand::Shell(format!("sleep {} & true", secs(1008)));
         let (_, group) = run_hook(
             &cmd,
             Duration::from_secs(60),
@@ -593,7 +609,7 @@ mod tests {
         .await;
         group.unwrap().detach();
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let detached = sleeping("1008.25");
+        let detached = sleeping(&secs(1008));
         for pid in &detached {
             // SAFETY: sends a signal to a process this test started.
             unsafe { libc::kill(*pid, libc::SIGKILL) };
