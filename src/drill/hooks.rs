@@ -39,6 +39,18 @@ pub const OUTPUT_GRACE: Duration = Duration::from_millis(500);
 /// How often a group's members are looked up while it is being ended.
 const POLL: Duration = Duration::from_millis(50);
 
+/// Whether hook output (as [`HookRun::stdout`] holds it) lost bytes to
+/// the cap: the runner ends it with this note then.
+pub fn was_cut(text: &str) -> bool {
+    text.ends_with(" more bytes not kept]")
+        && text.rfind("\n[... ").is_some_and(|at| {
+            text[at + 6..]
+                .split(' ')
+                .next()
+                .is_some_and(|n| n.parse::<usize>().is_ok())
+        })
+}
+
 impl HookRun {
     /// Leaving processes running is not a failure: a background
     /// port-forward is a legitimate hook.
@@ -406,6 +418,7 @@ mod tests {
         assert_eq!(run.exit_code, Some(3));
         assert!(!run.succeeded());
         assert_eq!(run.stdout, "out\nf1\n");
+        assert!(!was_cut(&run.stdout));
         assert_eq!(run.stderr, "err\n");
         assert!(run.ended_ms >= run.started_ms);
         assert_eq!(run.status(), "exit 3");
@@ -619,7 +632,7 @@ mod tests {
         assert!(run.succeeded());
         assert!(run.stdout.starts_with(&"x".repeat(1000)));
         assert!(
-            run.stdout.ends_with("[... 134464 more bytes not kept]"),
+            run.stdout.ends_with("[... 134464 more bytes not kept]") && was_cut(&run.stdout),
             "{}",
             &run.stdout[run.stdout.len() - 60..]
         );

@@ -6,6 +6,7 @@
 //! they record (faults.jsonl, summary.json's `faults` and `markers`) are
 //! [`crate::results::faults`]'s.
 
+pub mod captures;
 pub mod faults;
 pub mod hooks;
 pub mod markers;

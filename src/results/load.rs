@@ -33,6 +33,8 @@ pub struct Results {
     /// addresses.csv, in file order; `None` for a folder written before
     /// runs kept it.
     pub addresses: Option<Vec<AddressRow>>,
+    /// captures.json with each capture's output; empty without captures.
+    pub captures: Vec<super::captures::Capture>,
 }
 
 impl Results {
@@ -61,6 +63,7 @@ impl Results {
             journal: read_journal(&dir.join(faults::FILE))?,
             plan: PlanRecord::read(dir)?,
             addresses: super::addresses::read(dir, None)?,
+            captures: super::captures::read(dir)?,
         })
     }
 }

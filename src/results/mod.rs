@@ -11,6 +11,8 @@
 //!   answered, written and read by [`addresses`];
 //! - `latency.hlog` (every request) and `latency-ok.hlog` (successes
 //!   alone): written and read by [`hlog`];
+//! - `captures.json` and `captures/`: the `[[capture]]` commands' runs and
+//!   output, written and read by [`captures`];
 //! - the folder: its file names ([`files`]), which files make a run
 //!   ([`folder`]), how a whole file is replaced ([`atomic`]), and reading it
 //!   all back: [`Results::load`] ([`load`]), the only way anything reads a
@@ -24,6 +26,7 @@
 
 pub mod addresses;
 pub mod atomic;
+pub mod captures;
 pub mod error;
 pub mod faults;
 pub mod files;

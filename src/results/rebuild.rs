@@ -98,6 +98,7 @@ pub fn rebuild(dir: &Path) -> Result<Results, RebuildError> {
         journal: disk.journal,
         plan: Some(plan),
         addresses,
+        captures: super::captures::read(dir)?,
     })
 }
 
@@ -125,6 +126,7 @@ pub fn beside(dir: &Path, summary: Summary, seconds: u32) -> Result<Results, Loa
         journal: disk.journal,
         plan: PlanRecord::read(dir)?,
         addresses: super::addresses::read(dir, Some(seconds))?,
+        captures: super::captures::read(dir)?,
     })
 }
 

@@ -154,6 +154,16 @@ async fn run_with(
     }
     // Before any traffic, so the folder explains itself whatever happens next.
     folder::write_plan(&out_dir, plan, &infos)?;
+    // The mesh as it was before any traffic; an interrupt cuts it short.
+    let mut captures = crate::results::captures::CaptureIndex::default();
+    crate::drill::captures::run_captures(
+        &plan.captures,
+        crate::scenario::CaptureWhen::Start,
+        &out_dir,
+        &mut captures,
+        &stop,
+    )
+    .await;
 
     let classify = ClassifyConfig::from_plan(plan);
     let clusters = start::cluster_registry(plan, &classify);
@@ -192,6 +202,16 @@ async fn run_with(
     let recorded = record::record(opts, sim, engine, clock, &mut writers, &out_dir, &stop)
         .await
         .map_err(write_err)?;
+    // The mesh as the traffic left it, before anything is judged; each
+    // capture has its own timeout, so this ends even after an interrupt.
+    crate::drill::captures::run_captures(
+        &plan.captures,
+        crate::scenario::CaptureWhen::End,
+        &out_dir,
+        &mut captures,
+        &CancellationToken::new(),
+    )
+    .await;
     for (info, client) in infos.iter_mut().zip(&clients) {
         info.http_versions = client
             .versions()
