@@ -32,6 +32,8 @@ pub use crate::results::faults::FILE as JOURNAL;
 pub struct FaultLog<'a> {
     pub journal: Option<&'a Path>,
     pub quiet: bool,
+    /// `--grafana`: each inject is annotated as it happens (queued, never awaited).
+    pub annotate: Option<&'a crate::annotate::Annotator>,
 }
 
 /// Runs every inject and restore at its time until done or `stop`.
@@ -103,6 +105,9 @@ pub async fn drive_faults(
                 record.injected_at_ms = Some(start_ms);
                 record.inject_done_ms = Some(done_ms);
                 record.inject_hook = hook;
+                if let Some(annotator) = log.annotate {
+                    annotator.injected(record);
+                }
                 if let Some(restore_at) = faults[i].restore_at {
                     // The restore is scheduled only once the inject has run.
                     pending.push(step(

@@ -3,6 +3,7 @@
 
 /// `meshdrill run`'s per-second and whole-run files.
 pub use super::addresses::FILE as ADDRESSES;
+pub use super::annotations::FILE as ANNOTATIONS;
 pub use super::captures::DIR as CAPTURES_DIR;
 pub use super::captures::FILE as CAPTURES;
 pub use super::faults::FILE as FAULTS;

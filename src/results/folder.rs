@@ -6,14 +6,15 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::files::{
-    ADDRESSES, CAPTURES, CHART_FORMATS, CHARTS, FAULTS, HLOG, HLOG_OK, PLAN, REPORT_HTML, SUMMARY,
-    TIMELINE, chart_file,
+    ADDRESSES, ANNOTATIONS, CAPTURES, CHART_FORMATS, CHARTS, FAULTS, HLOG, HLOG_OK, PLAN,
+    REPORT_HTML, SUMMARY, TIMELINE, chart_file,
 };
 
 /// True for a file name `meshdrill run` writes into its results folder.
 pub fn is_run_file(name: &str) -> bool {
-    const FILES: [&str; 9] = [
+    const FILES: [&str; 10] = [
         SUMMARY,
+        ANNOTATIONS,
         CAPTURES,
         TIMELINE,
         ADDRESSES,

@@ -35,6 +35,9 @@ pub struct Results {
     pub addresses: Option<Vec<AddressRow>>,
     /// captures.json with each capture's output; empty without captures.
     pub captures: Vec<super::captures::Capture>,
+    /// annotations.json; `None` for a run without `--grafana` (or one
+    /// still being judged: it is written after the verdict).
+    pub annotations: Option<super::annotations::AnnotationLog>,
 }
 
 impl Results {
@@ -64,6 +67,7 @@ impl Results {
             plan: PlanRecord::read(dir)?,
             addresses: super::addresses::read(dir, None)?,
             captures: super::captures::read(dir)?,
+            annotations: super::annotations::read(dir)?,
         })
     }
 }

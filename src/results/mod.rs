@@ -13,6 +13,8 @@
 //!   alone): written and read by [`hlog`];
 //! - `captures.json` and `captures/`: the `[[capture]]` commands' runs and
 //!   output, written and read by [`captures`];
+//! - `annotations.json`: the Grafana annotations a `--grafana` run posted,
+//!   and each post's answer, written and read by [`annotations`];
 //! - the folder: its file names ([`files`]), which files make a run
 //!   ([`folder`]), how a whole file is replaced ([`atomic`]), and reading it
 //!   all back: [`Results::load`] ([`load`]), the only way anything reads a
@@ -25,6 +27,7 @@
 //! is `assess`'s to compute and `report`'s to show.
 
 pub mod addresses;
+pub mod annotations;
 pub mod atomic;
 pub mod captures;
 pub mod error;

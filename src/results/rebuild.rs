@@ -99,6 +99,7 @@ pub fn rebuild(dir: &Path) -> Result<Results, RebuildError> {
         plan: Some(plan),
         addresses,
         captures: super::captures::read(dir)?,
+        annotations: super::annotations::read(dir)?,
     })
 }
 
@@ -127,6 +128,7 @@ pub fn beside(dir: &Path, summary: Summary, seconds: u32) -> Result<Results, Loa
         plan: PlanRecord::read(dir)?,
         addresses: super::addresses::read(dir, Some(seconds))?,
         captures: super::captures::read(dir)?,
+        annotations: super::annotations::read(dir)?,
     })
 }
 

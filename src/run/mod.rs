@@ -170,6 +170,11 @@ async fn run_with(
     let addresses = AddressRegistry::new();
     let names: Vec<String> = plan.targets.iter().map(|t| t.name.clone()).collect();
     let clock = RunClock::starting_in(start::CLOCK_LEAD);
+    // `--grafana`: posted off the hot path, never awaited before the end.
+    let annotator = crate::annotate::Annotator::start(plan.grafana.as_ref(), &plan.name, clock);
+    if let Some(annotator) = &annotator {
+        annotator.run_started();
+    }
     let mut writers = Writers::create(
         &out_dir,
         &names,
@@ -199,9 +204,18 @@ async fn run_with(
     // The console in run-clock order until the run returns.
     let _live = crate::live::start(engine.end, opts.quiet);
 
-    let recorded = record::record(opts, sim, engine, clock, &mut writers, &out_dir, &stop)
-        .await
-        .map_err(write_err)?;
+    let recorded = record::record(
+        opts,
+        sim,
+        engine,
+        clock,
+        &mut writers,
+        &out_dir,
+        &stop,
+        annotator.as_ref(),
+    )
+    .await
+    .map_err(write_err)?;
     // The mesh as the traffic left it, before anything is judged; each
     // capture has its own timeout, so this ends even after an interrupt.
     crate::drill::captures::run_captures(
@@ -233,7 +247,13 @@ async fn run_with(
         open_files_limit,
         recorded,
     )?;
-    let (results, assessment) = judge::judge(&out_dir, plan, summary)?;
+    let (mut results, assessment) = judge::judge(&out_dir, plan, summary)?;
+    if let Some(annotator) = annotator {
+        let s = &results.summary;
+        let ended_ms = s.requests_ended_ms.unwrap_or(f64::from(s.seconds) * 1000.0);
+        annotator.run_ended(&s.faults, &s.outages, ended_ms);
+        results.annotations = Some(annotator.finish(&out_dir).await);
+    }
     render::render(&out_dir, &results, &assessment);
     Ok(RunOutput {
         out_dir,
