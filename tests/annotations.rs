@@ -5,6 +5,8 @@
 //! and answers as told; a Grafana that fails (500) or is not there changes
 //! neither the verdict nor the exit code.
 
+mod tls_server;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -49,8 +51,18 @@ struct Received {
 
 /// A Grafana that answers every request with `status`.
 async fn grafana(status: StatusCode) -> (String, Arc<Mutex<Vec<Received>>>) {
+    grafana_over(status, None).await
+}
+
+/// The same over TLS when `tls` is given (its URL then `https://`).
+async fn grafana_over(
+    status: StatusCode,
+    tls: Option<rustls::ServerConfig>,
+) -> (String, Arc<Mutex<Vec<Received>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{}", listener.local_addr().unwrap());
+    let acceptor = tls.map(|config| tokio_rustls::TlsAcceptor::from(Arc::new(config)));
     let received = Arc::new(Mutex::new(Vec::new()));
     let kept = received.clone();
     tokio::spawn(async move {
@@ -61,6 +73,7 @@ async fn grafana(status: StatusCode) -> (String, Arc<Mutex<Vec<Received>>>) {
             };
             id += 1;
             let kept = kept.clone();
+            let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                     let kept = kept.clone();
@@ -91,9 +104,21 @@ async fn grafana(status: StatusCode) -> (String, Arc<Mutex<Vec<Received>>>) {
                             .body(Full::new(Bytes::from(answer)))
                     }
                 });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                match acceptor {
+                    Some(acceptor) => {
+                        let Ok(stream) = acceptor.accept(stream).await else {
+                            return;
+                        };
+                        let _ = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    }
+                    None => {
+                        let _ = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    }
+                }
             });
         }
     });
@@ -101,10 +126,25 @@ async fn grafana(status: StatusCode) -> (String, Arc<Mutex<Vec<Received>>>) {
 }
 
 async fn run(dir: &Path, url: &str) -> (std::process::Output, std::path::PathBuf) {
+    run_trusting(dir, url, None).await
+}
+
+/// `roots`: the only CA file the run trusts (`SSL_CERT_FILE`).
+async fn run_trusting(
+    dir: &Path,
+    url: &str,
+    roots: Option<&Path>,
+) -> (std::process::Output, std::path::PathBuf) {
     let file = dir.join("annotated.toml");
     std::fs::write(&file, SCENARIO).unwrap();
     let out = dir.join("out");
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshdrill"))
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshdrill"));
+    if let Some(roots) = roots {
+        command
+            .env("SSL_CERT_FILE", roots)
+            .env_remove("SSL_CERT_DIR");
+    }
+    let output = command
         .arg("run")
         .arg(&file)
         .arg("--quiet")
@@ -289,4 +329,44 @@ fn a_grafana_url_that_is_not_http_is_refused_before_anything_runs() {
         )
     );
     assert!(!dir.path().join("out").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_grafana_is_posted_to_over_tls_and_an_untrusted_one_is_reported() {
+    let ca = tls_server::TestCa::new("meshdrill grafana test CA");
+    let config = ca.server_config(&["127.0.0.1"], &[b"http/1.1"]);
+    let (url, received) = grafana_over(StatusCode::OK, Some(config)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let roots = ca.write(dir.path(), "ca.pem");
+    let (output, out) = run_trusting(dir.path(), &url, Some(&roots)).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(url.starts_with("https://127.0.0.1:"));
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 4, "{stderr}");
+    assert_eq!(got[0].authorization.as_deref(), Some("Bearer s3cret-token"));
+    let log = Results::load(&out).unwrap().annotations.unwrap();
+    assert!(
+        log.posts.iter().all(|p| p.ok && p.status == Some(200)),
+        "{log:?}"
+    );
+
+    // Without the CA: the certificate is refused, nothing is posted.
+    let other = tempfile::tempdir().unwrap();
+    let stranger = tls_server::TestCa::new("another CA").write(other.path(), "ca.pem");
+    let before = received.lock().unwrap().len();
+    let (output, out) = run_trusting(other.path(), &url, Some(&stranger)).await;
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(received.lock().unwrap().len(), before);
+    let log = Results::load(&out).unwrap().annotations.unwrap();
+    for post in &log.posts {
+        assert!(!post.ok && post.status.is_none(), "{post:?}");
+        assert!(
+            post.error
+                .as_deref()
+                .unwrap()
+                .starts_with("TLS with 127.0.0.1:"),
+            "{post:?}"
+        );
+    }
 }
