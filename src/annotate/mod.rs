@@ -111,19 +111,16 @@ impl Annotator {
         });
     }
 
-    /// A fault's inject, as it happened.
-    pub fn injected(&self, fault: &FaultRecord) {
-        let Some(at) = fault.injected_at_ms else {
-            return;
-        };
+    /// A fault's inject, as it starts (`at_ms` on the run clock).
+    pub fn injecting(&self, fault: &str, action: &str, at_ms: f64) {
         self.post(Annotation {
-            what: format!("inject {}", fault.name),
-            time_ms: self.unix_ms(at),
+            what: format!("inject {fault}"),
+            time_ms: self.unix_ms(at_ms),
             time_end_ms: None,
-            tags: self.tags(&[&fault.name, "inject"]),
+            tags: self.tags(&[fault, "inject"]),
             text: format!(
-                "meshdrill {}: fault {} injected ({})",
-                self.scenario, fault.name, fault.action
+                "meshdrill {}: fault {fault} injected ({action})",
+                self.scenario
             ),
         });
     }
