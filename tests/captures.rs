@@ -39,6 +39,11 @@ when = "start"
 name = "failing"
 argv = ["sh", "-c", "echo partial; exit 3"]
 when = "end"
+
+[[capture]]
+name = "big"
+argv = ["sh", "-c", "head -c 70000 /dev/zero | tr '\\0' x"]
+when = "end"
 "#;
 
 fn run(dir: &Path, scenario: &str) -> (std::process::Output, std::path::PathBuf) {
@@ -98,9 +103,10 @@ fn captures_are_kept_indexed_and_shown_and_failures_change_nothing() {
             ("missing", "start"),
             ("dr", "end"),
             ("failing", "end"),
+            ("big", "end"),
         ]
     );
-    let [dr, slow, missing, dr_end, failing] = &results.captures[..] else {
+    let [dr, slow, missing, dr_end, failing, big] = &results.captures[..] else {
         unreachable!()
     };
     assert!(dr.record.succeeded && dr_end.record.succeeded);
@@ -130,6 +136,13 @@ fn captures_are_kept_indexed_and_shown_and_failures_change_nothing() {
     assert_eq!(failing.record.exit_code, Some(3));
     assert_eq!(failing.record.status, "exit 3");
     assert_eq!(failing.record.stderr_file, None);
+    assert!(
+        big.record.succeeded && big.record.truncated,
+        "{:?}",
+        big.record
+    );
+    assert!(big.stdout.starts_with(&"x".repeat(65536)));
+    assert!(big.stdout.ends_with("\n[... 4464 more bytes not kept]"));
 
     let json: serde_json::Value = serde_json::from_str(&read("captures.json")).unwrap();
     let first = &json["captures"][0];

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::drill::hooks::{KILL_GRACE, run_hook, was_cut};
+use crate::drill::hooks::{KILL_GRACE, run_hook};
 use crate::engine::clock::RunClock;
 use crate::results::captures::{CaptureIndex, CaptureRecord, DIR, FILE, output_file};
 use crate::results::write_atomic;
@@ -70,7 +70,7 @@ pub async fn run_captures(
             error: run.error.clone(),
             status: run.status(),
             succeeded: run.succeeded(),
-            truncated: was_cut(&run.stdout) || was_cut(&run.stderr),
+            truncated: run.output_cut,
             stdout_file,
             stderr_file,
         };

@@ -39,18 +39,6 @@ pub const OUTPUT_GRACE: Duration = Duration::from_millis(500);
 /// How often a group's members are looked up while it is being ended.
 const POLL: Duration = Duration::from_millis(50);
 
-/// Whether hook output (as [`HookRun::stdout`] holds it) lost bytes to
-/// the cap: the runner ends it with this note then.
-pub fn was_cut(text: &str) -> bool {
-    text.ends_with(" more bytes not kept]")
-        && text.rfind("\n[... ").is_some_and(|at| {
-            text[at + 6..]
-                .split(' ')
-                .next()
-                .is_some_and(|n| n.parse::<usize>().is_ok())
-        })
-}
-
 impl HookRun {
     /// Leaving processes running is not a failure: a background
     /// port-forward is a legitimate hook.
@@ -155,8 +143,9 @@ pub async fn run_hook(
     }
     run.ended_ms = ms(Instant::now());
     let drained_by = Instant::now() + OUTPUT_GRACE;
-    run.stdout = stdout.text_by(drained_by).await;
-    run.stderr = stderr.text_by(drained_by).await;
+    let (out, out_cut) = stdout.text_by(drained_by).await;
+    let (err, err_cut) = stderr.text_by(drained_by).await;
+    (run.stdout, run.stderr, run.output_cut) = (out, err, out_cut || err_cut);
     let Some(group) = group else {
         return (run, None);
     };
@@ -328,8 +317,9 @@ impl Capture {
         Capture { kept, reading }
     }
 
-    /// What was read by `deadline` (or the stream's end, if sooner).
-    async fn text_by(self, deadline: Instant) -> String {
+    /// What was read by `deadline` (or the stream's end, if sooner), and
+    /// whether bytes were dropped.
+    async fn text_by(self, deadline: Instant) -> (String, bool) {
         if let Some(reading) = self.reading {
             let _ = tokio::time::timeout_at(deadline, reading).await;
         }
@@ -338,7 +328,7 @@ impl Capture {
         if kept.dropped > 0 {
             text.push_str(&format!("\n[... {} more bytes not kept]", kept.dropped));
         }
-        text
+        (text, kept.dropped > 0)
     }
 }
 
@@ -418,7 +408,7 @@ mod tests {
         assert_eq!(run.exit_code, Some(3));
         assert!(!run.succeeded());
         assert_eq!(run.stdout, "out\nf1\n");
-        assert!(!was_cut(&run.stdout));
+        assert!(!run.output_cut);
         assert_eq!(run.stderr, "err\n");
         assert!(run.ended_ms >= run.started_ms);
         assert_eq!(run.status(), "exit 3");
@@ -632,7 +622,7 @@ mod tests {
         assert!(run.succeeded());
         assert!(run.stdout.starts_with(&"x".repeat(1000)));
         assert!(
-            run.stdout.ends_with("[... 134464 more bytes not kept]") && was_cut(&run.stdout),
+            run.stdout.ends_with("[... 134464 more bytes not kept]") && run.output_cut,
             "{}",
             &run.stdout[run.stdout.len() - 60..]
         );
