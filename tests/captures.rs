@@ -47,6 +47,14 @@ when = "end"
 "#;
 
 fn run(dir: &Path, scenario: &str) -> (std::process::Output, std::path::PathBuf) {
+    run_with(dir, scenario, &[])
+}
+
+fn run_with(
+    dir: &Path,
+    scenario: &str,
+    flags: &[&str],
+) -> (std::process::Output, std::path::PathBuf) {
     let file = dir.join("captures.toml");
     std::fs::write(&file, scenario).unwrap();
     let out = dir.join("out");
@@ -56,6 +64,7 @@ fn run(dir: &Path, scenario: &str) -> (std::process::Output, std::path::PathBuf)
         .arg("--quiet")
         .arg("--out")
         .arg(&out)
+        .args(flags)
         .output()
         .unwrap();
     (output, out)
@@ -190,5 +199,34 @@ fn the_same_run_without_captures_writes_no_capture_files() {
     assert!(!out.join("captures").exists());
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(!html.contains("<h2>Captures</h2>"));
+    assert_eq!(Results::load(&out).unwrap().captures, []);
+}
+
+#[test]
+fn force_replaces_an_earlier_runs_captures_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = r#"
+[[target]]
+name = "primary"
+url = "sim:primary"
+[load]
+rate = 5
+duration = "1s"
+max_late_pct = 50
+[[capture]]
+name = "once"
+argv = ["echo", "first run"]
+when = "start"
+"#;
+    let (output, out) = run(dir.path(), one);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(out.join("captures/once-start.txt").exists());
+    let plain = one.split("[[capture]]").next().unwrap();
+    let (refused, _) = run(dir.path(), plain);
+    assert_eq!(refused.status.code(), Some(2));
+    let (output, out) = run_with(dir.path(), plain, &["--force"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(!out.join("captures/once-start.txt").exists());
+    assert!(!out.join("captures.json").exists());
     assert_eq!(Results::load(&out).unwrap().captures, []);
 }
