@@ -129,14 +129,23 @@ async fn run(dir: &Path, url: &str) -> (std::process::Output, std::path::PathBuf
     run_trusting(dir, url, None).await
 }
 
-/// `roots`: the only CA file the run trusts (`SSL_CERT_FILE`).
 async fn run_trusting(
     dir: &Path,
     url: &str,
     roots: Option<&Path>,
 ) -> (std::process::Output, std::path::PathBuf) {
+    run_scenario(dir, url, roots, SCENARIO).await
+}
+
+/// `roots`: the only CA file the run trusts (`SSL_CERT_FILE`).
+async fn run_scenario(
+    dir: &Path,
+    url: &str,
+    roots: Option<&Path>,
+    scenario: &str,
+) -> (std::process::Output, std::path::PathBuf) {
     let file = dir.join("annotated.toml");
-    std::fs::write(&file, SCENARIO).unwrap();
+    std::fs::write(&file, scenario).unwrap();
     let out = dir.join("out");
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshdrill"));
     if let Some(roots) = roots {
@@ -369,4 +378,43 @@ async fn an_https_grafana_is_posted_to_over_tls_and_an_untrusted_one_is_reported
             "{post:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_that_never_recovers_is_annotated_up_to_its_restores_end() {
+    let (url, received) = grafana(StatusCode::OK).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Restored only at the end of traffic: no good second after it.
+    let scenario = SCENARIO.replace("restore_at = \"2s\"", "restore_at = \"5s\"");
+    let (output, out) = run_scenario(dir.path(), &url, None, &scenario).await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let results = Results::load(&out).unwrap();
+    let start = results.summary.start_unix_ms;
+    let fault = &results.summary.faults[0];
+    let scope = &results.summary.outages[0].scopes[0];
+    assert!(
+        matches!(
+            scope.report.recovery,
+            meshdrill::results::outage::Recovery::NotRecovered { .. }
+        ),
+        "{:?}",
+        scope.report.recovery
+    );
+    let got = received.lock().unwrap().clone();
+    let region = &got[2].body;
+    assert_eq!(
+        region["time"],
+        start + fault.injected_at_ms.unwrap().round() as u64
+    );
+    assert_eq!(
+        region["timeEnd"],
+        start + fault.restore_done_ms.unwrap().round() as u64
+    );
+    let text = region["text"].as_str().unwrap();
+    assert!(text.contains("RTO primary not recovered (> "), "{text}");
 }
