@@ -190,11 +190,17 @@ fn grafana_plan(args: &RunArgs) -> Result<Option<scenario::GrafanaPlan>, String>
             "--grafana {url:?}: give the base URL, without a query"
         ));
     }
+    let token = std::env::var(GRAFANA_TOKEN_ENV)
+        .ok()
+        .filter(|t| !t.is_empty());
+    if token.is_none() {
+        eprintln!(
+            "meshdrill: warning: {GRAFANA_TOKEN_ENV} is not set: annotations are posted without Authorization (Grafana will likely refuse them)"
+        );
+    }
     Ok(Some(scenario::GrafanaPlan {
         url: parsed,
-        token: std::env::var(GRAFANA_TOKEN_ENV)
-            .ok()
-            .filter(|t| !t.is_empty()),
+        token,
         dashboard_uid: args.grafana_dashboard.clone(),
     }))
 }

@@ -338,6 +338,21 @@ fn a_grafana_url_that_is_not_http_is_refused_before_anything_runs() {
         )
     );
     assert!(!dir.path().join("out").exists());
+
+    // No token: said at once, then posted without Authorization.
+    let checked = std::process::Command::new(env!("CARGO_BIN_EXE_meshdrill"))
+        .arg("run")
+        .arg(&file)
+        .arg("--check")
+        .arg("--grafana")
+        .arg("http://127.0.0.1:9/")
+        .env_remove("MESHDRILL_GRAFANA_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(checked.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&checked.stderr).contains(
+        "warning: MESHDRILL_GRAFANA_TOKEN is not set: annotations are posted without Authorization"
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
