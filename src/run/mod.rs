@@ -1,9 +1,11 @@
 //! One run, end to end, as the sequence it is: the results folder (and
-//! plan.json), the engine started on one clock ([`start`]), the recording
-//! with the faults and markers beside it ([`record`]), the totals finished
-//! into the typed summary ([`finish`]), the assessment ([`judge`]) and the
-//! charts and report.html ([`render`]). Tests drive whole runs through
-//! [`run`] in-process.
+//! plan.json), the start captures (`[[capture]]`, before any traffic), the
+//! engine started on one clock ([`start`]) with the `--grafana` annotator,
+//! the recording with the faults and markers beside it ([`record`]), the
+//! end captures, the totals finished into the typed summary ([`finish`]),
+//! the assessment ([`judge`]), the faults' annotations, and the charts and
+//! report.html ([`render`]). Tests drive whole runs through [`run`]
+//! in-process.
 
 mod finish;
 mod folder;
