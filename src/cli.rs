@@ -196,6 +196,53 @@ pub struct RunArgs {
     /// Also write the verdict as JUnit XML here (one test case per criterion).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Annotate the run on this Grafana (http:// or https:// base URL): the
+    /// start, each fault's inject, each fault's window with its RTO and
+    /// availability, the end. The token is read from MESHDRILL_GRAFANA_TOKEN
+    /// (sent as a Bearer token). A post that fails is reported and changes
+    /// neither the verdict nor the exit code.
+    #[arg(long, value_name = "URL")]
+    pub grafana: Option<String>,
+    /// With --grafana: annotate this dashboard (its UID) only.
+    #[arg(long, value_name = "UID", requires = "grafana")]
+    pub grafana_dashboard: Option<String>,
+}
+
+/// The env variable `--grafana`'s token is read from (never a flag, so it
+/// is not in the shell's history or `ps`).
+pub const GRAFANA_TOKEN_ENV: &str = "MESHDRILL_GRAFANA_TOKEN";
+
+/// `--grafana URL` (and its token and dashboard) as the run posts to them.
+fn grafana_plan(args: &RunArgs) -> Result<Option<scenario::GrafanaPlan>, String> {
+    let Some(url) = &args.grafana else {
+        return Ok(None);
+    };
+    let parsed: hyper::Uri = url
+        .parse()
+        .map_err(|e| format!("--grafana {url:?} is not a URL: {e}"))?;
+    if !matches!(parsed.scheme_str(), Some("http" | "https")) || parsed.host().is_none() {
+        return Err(format!(
+            "--grafana {url:?} is not an http:// or https:// URL with a host (e.g. http://127.0.0.1:3000)"
+        ));
+    }
+    if parsed.query().is_some() {
+        return Err(format!(
+            "--grafana {url:?}: give the base URL, without a query"
+        ));
+    }
+    let token = std::env::var(GRAFANA_TOKEN_ENV)
+        .ok()
+        .filter(|t| !t.is_empty());
+    if token.is_none() {
+        eprintln!(
+            "meshdrill: warning: {GRAFANA_TOKEN_ENV} is not set: annotations are posted without Authorization (Grafana will likely refuse them)"
+        );
+    }
+    Ok(Some(scenario::GrafanaPlan {
+        url: parsed,
+        token,
+        dashboard_uid: args.grafana_dashboard.clone(),
+    }))
 }
 
 #[derive(Debug, Args)]
@@ -323,6 +370,13 @@ pub fn main() -> ExitCode {
 }
 
 async fn run_command(args: RunArgs) -> u8 {
+    let grafana = match grafana_plan(&args) {
+        Ok(grafana) => grafana,
+        Err(message) => {
+            eprintln!("meshdrill: {message}");
+            return EXIT_USAGE;
+        }
+    };
     let overrides = Overrides {
         duration: args.duration,
         rate: args.rate,
@@ -341,7 +395,8 @@ async fn run_command(args: RunArgs) -> u8 {
         warning.key = format!("warning: {}", warning.key);
         eprintln!("{warning}");
     }
-    let plan = checked.plan;
+    let mut plan = checked.plan;
+    plan.grafana = grafana;
     let out_dir = args
         .out
         .clone()

@@ -22,8 +22,11 @@
 //! [`drill`] runs the scenario's faults and markers on the run clock.
 //! [`live`] is the console while a run is on: every stderr line in run-clock
 //! order, under a progress bar on a terminal.
+//! [`annotate`] marks the run and its faults on the users' Grafana
+//! (`--grafana`), off the hot path.
 //! [`sim`] is the embedded two-cluster Bookinfo the demo and the tests drive.
 
+pub mod annotate;
 pub mod assess;
 pub mod classify;
 pub mod cli;

@@ -142,3 +142,27 @@ fn invalid_utf8_is_located_by_line_and_byte() {
         )
     );
 }
+
+#[test]
+fn capture_programs_are_looked_up_on_path_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = path_with_tool();
+    let path_var = bin.path().to_str().unwrap();
+    let file = tmp.path().join("s.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "{HEAD}[[capture]]\nname = \"ok\"\nargv = [\"tool\"]\n[[capture]]\nname = \"dr\"\nargv = [\"kubectl\", \"get\", \"dr\"]\n"
+        ),
+    )
+    .unwrap();
+    let out = check(&file, path_var);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "{}:12: capture[1].argv program \"kubectl\" is not on PATH (install it, or give its full path)\n",
+            file.display()
+        )
+    );
+}

@@ -155,6 +155,8 @@ fn shipped_demo_compiles_to_the_documented_drill() {
             },
             clusters: Vec::new(),
             dns: Default::default(),
+            captures: Vec::new(),
+            grafana: None,
         }
     );
     assert!(plan.uses_sim());
@@ -196,6 +198,8 @@ duration = "1m"
             slo: SloPlan::default(),
             clusters: Vec::new(),
             dns: Default::default(),
+            captures: Vec::new(),
+            grafana: None,
         }
     );
 }
@@ -319,6 +323,8 @@ sim = "http503"
             slo: SloPlan::default(),
             clusters: Vec::new(),
             dns: Default::default(),
+            captures: Vec::new(),
+            grafana: None,
         }
     );
     assert!(plan.uses_sim());
@@ -448,7 +454,7 @@ duration = "30s"
 "#,
         &[
             "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection, max_connection_age, ca, insecure, sni, cert, key, http, h2_connections, failover, follow_redirects)",
-            "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters, dns)",
+            "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, capture, recovery, slo, clusters, dns)",
         ],
     );
 }
@@ -1050,7 +1056,7 @@ sim = "down"
     assert_eq!(
         display.lines().next(),
         Some(
-            "demo.toml:2: colour is not a known key (allowed: name, description, target, load, sim, fault, recovery, slo, clusters, dns)"
+            "demo.toml:2: colour is not a known key (allowed: name, description, target, load, sim, fault, capture, recovery, slo, clusters, dns)"
         )
     );
 }

@@ -161,6 +161,8 @@ fn demo(dir: &str, outage_ms: u64) -> Results {
         journal: Vec::new(),
         plan: None,
         addresses: None,
+        captures: Vec::new(),
+        annotations: None,
     }
 }
 

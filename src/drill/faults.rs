@@ -32,6 +32,8 @@ pub use crate::results::faults::FILE as JOURNAL;
 pub struct FaultLog<'a> {
     pub journal: Option<&'a Path>,
     pub quiet: bool,
+    /// `--grafana`: each inject is annotated as it happens (queued, never awaited).
+    pub annotate: Option<&'a crate::annotate::Annotator>,
 }
 
 /// Runs every inject and restore at its time until done or `stop`.
@@ -47,6 +49,8 @@ pub async fn drive_faults(
     let mut journal = log
         .journal
         .and_then(|p| File::options().create(true).append(true).open(p).ok());
+    // What each fault does, for its inject's annotation (`--grafana`).
+    let actions: Vec<String> = records.iter().map(|r| r.action.clone()).collect();
     let mut pending = FuturesUnordered::new();
     for (i, fault) in faults.iter().enumerate() {
         pending.push(step(
@@ -57,6 +61,7 @@ pub async fn drive_faults(
             sim,
             clock,
             stop.clone(),
+            log.annotate.map(|a| (a, actions[i].as_str())),
         ));
     }
     let mut restores_left: Vec<bool> = faults.iter().map(|f| f.restore_at.is_some()).collect();
@@ -113,6 +118,7 @@ pub async fn drive_faults(
                         sim,
                         clock,
                         stop.clone(),
+                        None,
                     ));
                 }
             }
@@ -232,6 +238,8 @@ type StepResult = (
 
 /// Waits for the step's time, then runs it. An inject not yet started when
 /// `stop` fires is skipped (`None`); a restore runs at once instead.
+/// `announce`: an inject's annotation is queued the moment it starts.
+#[allow(clippy::too_many_arguments)] // one step's whole context, passed once
 async fn step(
     fault: &FaultPlan,
     index: usize,
@@ -240,6 +248,7 @@ async fn step(
     sim: Option<&Sim>,
     clock: RunClock,
     stop: CancellationToken,
+    announce: Option<(&crate::annotate::Annotator, &str)>,
 ) -> (usize, Step, Option<StepResult>) {
     tokio::select! {
         _ = stop.cancelled() => {
@@ -250,6 +259,9 @@ async fn step(
         _ = tokio::time::sleep_until(clock.at(at)) => {}
     }
     let started = Instant::now();
+    if let Some((annotator, action)) = announce {
+        annotator.injecting(&fault.name, action, ms(clock, started));
+    }
     // A restore is never cut short: it heals, and its timeout bounds it.
     let cut = match which {
         Step::Inject => stop,

@@ -143,8 +143,9 @@ pub async fn run_hook(
     }
     run.ended_ms = ms(Instant::now());
     let drained_by = Instant::now() + OUTPUT_GRACE;
-    run.stdout = stdout.text_by(drained_by).await;
-    run.stderr = stderr.text_by(drained_by).await;
+    let (out, out_cut) = stdout.text_by(drained_by).await;
+    let (err, err_cut) = stderr.text_by(drained_by).await;
+    (run.stdout, run.stderr, run.output_cut) = (out, err, out_cut || err_cut);
     let Some(group) = group else {
         return (run, None);
     };
@@ -316,8 +317,9 @@ impl Capture {
         Capture { kept, reading }
     }
 
-    /// What was read by `deadline` (or the stream's end, if sooner).
-    async fn text_by(self, deadline: Instant) -> String {
+    /// What was read by `deadline` (or the stream's end, if sooner), and
+    /// whether bytes were dropped.
+    async fn text_by(self, deadline: Instant) -> (String, bool) {
         if let Some(reading) = self.reading {
             let _ = tokio::time::timeout_at(deadline, reading).await;
         }
@@ -326,7 +328,7 @@ impl Capture {
         if kept.dropped > 0 {
             text.push_str(&format!("\n[... {} more bytes not kept]", kept.dropped));
         }
-        text
+        (text, kept.dropped > 0)
     }
 }
 
@@ -414,6 +416,7 @@ mod tests {
         assert_eq!(run.exit_code, Some(3));
         assert!(!run.succeeded());
         assert_eq!(run.stdout, "out\nf1\n");
+        assert!(!run.output_cut);
         assert_eq!(run.stderr, "err\n");
         assert!(run.ended_ms >= run.started_ms);
         assert_eq!(run.status(), "exit 3");
@@ -635,7 +638,7 @@ mod tests {
         assert!(run.succeeded());
         assert!(run.stdout.starts_with(&"x".repeat(1000)));
         assert!(
-            run.stdout.ends_with("[... 134464 more bytes not kept]"),
+            run.stdout.ends_with("[... 134464 more bytes not kept]") && run.output_cut,
             "{}",
             &run.stdout[run.stdout.len() - 60..]
         );

@@ -27,6 +27,7 @@ pub async fn drive_sim(
             let log = FaultLog {
                 journal: None,
                 quiet: false,
+                annotate: None,
             };
             drive_faults(
                 &plan.faults,

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::results::Summary;
+use crate::results::captures::Capture;
 use crate::results::faults::HookRun;
 use crate::results::files::{CHARTS, chart_file};
 use crate::results::outage::{PhaseLatency, Recovery, T0Source, WindowEnd};
@@ -27,13 +28,24 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe
 
 /// Writes report.html from a final summary (with outages and verdict),
 /// whole or not at all.
-pub fn write(dir: &Path, summary: &Summary) -> Result<PathBuf, crate::results::WriteError> {
+pub fn write(
+    dir: &Path,
+    summary: &Summary,
+    captures: &[Capture],
+) -> Result<PathBuf, crate::results::WriteError> {
     let path = dir.join(FILE);
-    crate::results::write_atomic(&path, render(dir, summary).as_bytes())?;
+    crate::results::write_atomic(&path, render_with(dir, summary, captures).as_bytes())?;
     Ok(path)
 }
 
+/// The page without captures.
 pub fn render(dir: &Path, s: &Summary) -> String {
+    render_with(dir, s, &[])
+}
+
+/// The page, with the `[[capture]]` commands' output (collapsed) after the
+/// faults.
+pub fn render_with(dir: &Path, s: &Summary, captures: &[Capture]) -> String {
     let mut h = String::with_capacity(256 * 1024);
     let name = esc(&s.scenario.name);
     let verdict = s.verdict.as_ref();
@@ -286,6 +298,7 @@ pub fn render(dir: &Path, s: &Summary) -> String {
             ms_s(Some(m.at_ms))
         );
     }
+    captures_section(&mut h, captures);
     h.push_str("<p class=\"meta\">Written by meshdrill from summary.json and the chart files in this folder.</p>\n</body></html>\n");
     h
 }
@@ -527,6 +540,44 @@ fn recovery_rule(h: &mut String, s: &Summary) {
             "<div id=\"rejudged\" class=\"invalid\"><p>Re-judgement of {} with a different rule than the run's (the run was judged with {}); that folder's own summary.json and report.html are unchanged.</p></div>",
             esc(&from.dir),
             rule(&from.recovery)
+        );
+    }
+}
+
+/// Each capture collapsed, its status in the summary line (a failed one
+/// marked, never hidden): the mesh's settings beside the RTO, for whoever
+/// wants to look.
+fn captures_section(h: &mut String, captures: &[Capture]) {
+    if captures.is_empty() {
+        return;
+    }
+    section(h, "Captures");
+    h.push_str("<p class=\"meta\">Commands run at the start (before traffic) and the end (after it stopped); they do not affect the verdict.</p>\n");
+    for c in captures {
+        let r = &c.record;
+        let status = if r.succeeded {
+            esc(&r.status)
+        } else {
+            format!("<span class=\"fail\">{}</span>", esc(&r.status))
+        };
+        let _ = writeln!(
+            h,
+            "<details class=\"capture\"><summary>{} at the {} · {status} · {:.0} ms{}</summary><pre>$ {}\n{}</pre>{}</details>",
+            esc(&r.name),
+            esc(&r.when),
+            r.duration_ms,
+            if r.truncated {
+                " · output cut (only the first 64 KiB per stream kept)"
+            } else {
+                ""
+            },
+            esc(&r.command),
+            esc(&c.stdout),
+            if c.stderr.is_empty() {
+                String::new()
+            } else {
+                format!("<p>stderr:</p><pre>{}</pre>", esc(&c.stderr))
+            }
         );
     }
 }

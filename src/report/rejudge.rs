@@ -103,7 +103,7 @@ pub fn rejudge(opts: &RejudgeOptions) -> Result<Rejudged, RejudgeError> {
     if rebuilt {
         write_hgrms(&out_dir, &results, &mut warnings);
     }
-    if let Err(e) = super::html::write(&out_dir, &results.summary) {
+    if let Err(e) = super::html::write(&out_dir, &results.summary, &results.captures) {
         warnings.push(format!("report.html not written: {e}"));
     }
     if let Err(e) = super::markdown::write(&out_dir, &results.summary) {

@@ -92,6 +92,11 @@ pub struct HookRun {
     /// ms on the run clock.
     #[serde(deserialize_with = "crate::results::required")]
     pub left_running_ended_ms: Option<f64>,
+    /// Output was longer than what is kept (the text ends with a note
+    /// saying how much was dropped). Not written: the note says it there;
+    /// `[[capture]]`s record it in captures.json.
+    #[serde(skip)]
+    pub output_cut: bool,
 }
 
 /// A process a hook left running.

@@ -3,6 +3,9 @@
 
 /// `meshdrill run`'s per-second and whole-run files.
 pub use super::addresses::FILE as ADDRESSES;
+pub use super::annotations::FILE as ANNOTATIONS;
+pub use super::captures::DIR as CAPTURES_DIR;
+pub use super::captures::FILE as CAPTURES;
 pub use super::faults::FILE as FAULTS;
 pub use super::hlog::FILE as HLOG;
 pub use super::hlog::OK_FILE as HLOG_OK;

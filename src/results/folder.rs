@@ -6,15 +6,17 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::files::{
-    ADDRESSES, CHART_FORMATS, CHARTS, FAULTS, HLOG, HLOG_OK, PLAN, REPORT_HTML, SUMMARY,
-    SUMMARY_MD, TIMELINE, chart_file,
+    ADDRESSES, ANNOTATIONS, CAPTURES, CAPTURES_DIR, CHART_FORMATS, CHARTS, FAULTS, HLOG, HLOG_OK,
+    PLAN, REPORT_HTML, SUMMARY, SUMMARY_MD, TIMELINE, chart_file,
 };
 
 /// True for a file name `meshdrill run` writes into its results folder.
 pub fn is_run_file(name: &str) -> bool {
-    const FILES: [&str; 9] = [
+    const FILES: [&str; 11] = [
         SUMMARY,
         SUMMARY_MD,
+        ANNOTATIONS,
+        CAPTURES,
         TIMELINE,
         ADDRESSES,
         HLOG,
@@ -46,6 +48,20 @@ pub fn earlier_run(dir: &Path) -> io::Result<Vec<PathBuf>> {
             found.push(entry.path());
         }
     }
+    // `[[capture]]` output: a new run's captures must not sit beside an
+    // earlier run's that captures.json no longer names.
+    if let Ok(captures) = std::fs::read_dir(dir.join(CAPTURES_DIR)) {
+        for entry in captures {
+            let entry = entry?;
+            let is_output = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.ends_with(".txt"));
+            if is_output && entry.file_type()?.is_file() {
+                found.push(entry.path());
+            }
+        }
+    }
     found.sort();
     Ok(found)
 }
@@ -53,6 +69,28 @@ pub fn earlier_run(dir: &Path) -> io::Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_earlier_runs_capture_output_is_part_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("captures")).unwrap();
+        for file in [
+            "captures.json",
+            "notes.txt",
+            "captures/dr-start.txt",
+            "captures/keep.md",
+        ] {
+            std::fs::write(dir.path().join(file), "").unwrap();
+        }
+        let found = earlier_run(dir.path()).unwrap();
+        assert_eq!(
+            found,
+            [
+                dir.path().join("captures/dr-start.txt"),
+                dir.path().join("captures.json"),
+            ]
+        );
+    }
 
     #[test]
     fn every_file_a_run_writes_is_known_and_nothing_else() {
@@ -64,6 +102,8 @@ mod tests {
             "latency-ok.hlog",
             "faults.jsonl",
             "plan.json",
+            "captures.json",
+            "annotations.json",
             "report.html",
             "summary.md",
             "latency-primary.hgrm",

@@ -33,6 +33,11 @@ pub struct Results {
     /// addresses.csv, in file order; `None` for a folder written before
     /// runs kept it.
     pub addresses: Option<Vec<AddressRow>>,
+    /// captures.json with each capture's output; empty without captures.
+    pub captures: Vec<super::captures::Capture>,
+    /// annotations.json; `None` for a run without `--grafana` (or one
+    /// still being judged: it is written after the verdict).
+    pub annotations: Option<super::annotations::AnnotationLog>,
 }
 
 impl Results {
@@ -61,6 +66,8 @@ impl Results {
             journal: read_journal(&dir.join(faults::FILE))?,
             plan: PlanRecord::read(dir)?,
             addresses: super::addresses::read(dir, None)?,
+            captures: super::captures::read(dir)?,
+            annotations: super::annotations::read(dir)?,
         })
     }
 }

@@ -11,6 +11,10 @@
 //!   answered, written and read by [`addresses`];
 //! - `latency.hlog` (every request) and `latency-ok.hlog` (successes
 //!   alone): written and read by [`hlog`];
+//! - `captures.json` and `captures/`: the `[[capture]]` commands' runs and
+//!   output, written and read by [`captures`];
+//! - `annotations.json`: the Grafana annotations a `--grafana` run posted,
+//!   and each post's answer, written and read by [`annotations`];
 //! - the folder: its file names ([`files`]), which files make a run
 //!   ([`folder`]), how a whole file is replaced ([`atomic`]), and reading it
 //!   all back: [`Results::load`] ([`load`]), the only way anything reads a
@@ -23,7 +27,9 @@
 //! is `assess`'s to compute and `report`'s to show.
 
 pub mod addresses;
+pub mod annotations;
 pub mod atomic;
+pub mod captures;
 pub mod error;
 pub mod faults;
 pub mod files;

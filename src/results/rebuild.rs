@@ -98,6 +98,8 @@ pub fn rebuild(dir: &Path) -> Result<Results, RebuildError> {
         journal: disk.journal,
         plan: Some(plan),
         addresses,
+        captures: super::captures::read(dir)?,
+        annotations: super::annotations::read(dir)?,
     })
 }
 
@@ -125,6 +127,8 @@ pub fn beside(dir: &Path, summary: Summary, seconds: u32) -> Result<Results, Loa
         journal: disk.journal,
         plan: PlanRecord::read(dir)?,
         addresses: super::addresses::read(dir, Some(seconds))?,
+        captures: super::captures::read(dir)?,
+        annotations: super::annotations::read(dir)?,
     })
 }
 

@@ -1,9 +1,11 @@
 //! One run, end to end, as the sequence it is: the results folder (and
-//! plan.json), the engine started on one clock ([`start`]), the recording
-//! with the faults and markers beside it ([`record`]), the totals finished
-//! into the typed summary ([`finish`]), the assessment ([`judge`]) and the
-//! charts and report.html ([`render`]). Tests drive whole runs through
-//! [`run`] in-process.
+//! plan.json), the start captures (`[[capture]]`, before any traffic), the
+//! engine started on one clock ([`start`]) with the `--grafana` annotator,
+//! the recording with the faults and markers beside it ([`record`]), the
+//! end captures, the totals finished into the typed summary ([`finish`]),
+//! the assessment ([`judge`]), the faults' annotations, and the charts and
+//! report.html ([`render`]). Tests drive whole runs through [`run`]
+//! in-process.
 
 mod finish;
 mod folder;
@@ -154,12 +156,27 @@ async fn run_with(
     }
     // Before any traffic, so the folder explains itself whatever happens next.
     folder::write_plan(&out_dir, plan, &infos)?;
+    // The mesh as it was before any traffic; an interrupt cuts it short.
+    let mut captures = crate::results::captures::CaptureIndex::default();
+    crate::drill::captures::run_captures(
+        &plan.captures,
+        crate::scenario::CaptureWhen::Start,
+        &out_dir,
+        &mut captures,
+        &stop,
+    )
+    .await;
 
     let classify = ClassifyConfig::from_plan(plan);
     let clusters = start::cluster_registry(plan, &classify);
     let addresses = AddressRegistry::new();
     let names: Vec<String> = plan.targets.iter().map(|t| t.name.clone()).collect();
     let clock = RunClock::starting_in(start::CLOCK_LEAD);
+    // `--grafana`: posted off the hot path, never awaited before the end.
+    let annotator = crate::annotate::Annotator::start(plan.grafana.as_ref(), &plan.name, clock);
+    if let Some(annotator) = &annotator {
+        annotator.run_started();
+    }
     let mut writers = Writers::create(
         &out_dir,
         &names,
@@ -189,9 +206,28 @@ async fn run_with(
     // The console in run-clock order until the run returns.
     let _live = crate::live::start(engine.end, opts.quiet);
 
-    let recorded = record::record(opts, sim, engine, clock, &mut writers, &out_dir, &stop)
-        .await
-        .map_err(write_err)?;
+    let recorded = record::record(
+        opts,
+        sim,
+        engine,
+        clock,
+        &mut writers,
+        &out_dir,
+        &stop,
+        annotator.as_ref(),
+    )
+    .await
+    .map_err(write_err)?;
+    // The mesh as the traffic left it, before anything is judged; each
+    // capture has its own timeout, so this ends even after an interrupt.
+    crate::drill::captures::run_captures(
+        &plan.captures,
+        crate::scenario::CaptureWhen::End,
+        &out_dir,
+        &mut captures,
+        &CancellationToken::new(),
+    )
+    .await;
     for (info, client) in infos.iter_mut().zip(&clients) {
         info.http_versions = client
             .versions()
@@ -213,7 +249,13 @@ async fn run_with(
         open_files_limit,
         recorded,
     )?;
-    let (results, assessment) = judge::judge(&out_dir, plan, summary)?;
+    let (mut results, assessment) = judge::judge(&out_dir, plan, summary)?;
+    if let Some(annotator) = annotator {
+        let s = &results.summary;
+        let ended_ms = s.requests_ended_ms.unwrap_or(f64::from(s.seconds) * 1000.0);
+        annotator.run_ended(&s.faults, &s.outages, ended_ms);
+        results.annotations = Some(annotator.finish(&out_dir).await);
+    }
     render::render(&out_dir, &results, &assessment);
     Ok(RunOutput {
         out_dir,

@@ -32,6 +32,9 @@ pub(super) struct Recorded {
 
 /// Records until every lane has ended, then writes the last seconds. A
 /// failed write stops the lanes and is returned once they have ended.
+/// `annotator` (`--grafana`) is handed to the faults, which queue each
+/// inject's annotation.
+#[allow(clippy::too_many_arguments)] // the run's stages, passed straight through
 pub(super) async fn record(
     opts: &RunOptions,
     sim: Option<&Sim>,
@@ -40,6 +43,7 @@ pub(super) async fn record(
     writers: &mut Writers,
     out_dir: &Path,
     stop: &CancellationToken,
+    annotator: Option<&crate::annotate::Annotator>,
 ) -> io::Result<Recorded> {
     let plan = &opts.plan;
     let Engine {
@@ -62,6 +66,7 @@ pub(super) async fn record(
     let log = FaultLog {
         journal: Some(&journal),
         quiet: opts.quiet,
+        annotate: annotator,
     };
     let faults = drive_faults(
         &plan.faults,

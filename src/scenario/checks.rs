@@ -78,6 +78,29 @@ pub(super) fn check(raw: &RawScenario, plan: &Plan, cx: &mut Cx<'_>) -> Vec<Hook
             }
         }
     }
+    // A capture's program too: `kubectl` missing is better known before the drill.
+    for capture in &raw.captures {
+        if let Some(
+            item @ Item {
+                value: Value::Array(argv),
+                ..
+            },
+        ) = &capture.argv
+            && let Some(first) = argv.first()
+        {
+            let first = Item {
+                value: first.clone(),
+                origin: item.origin.clone(),
+            };
+            if let Some(program) = cx.text(&first, "a program").map(|t| t.value) {
+                programs.push(HookProgram {
+                    origin: item.origin.clone(),
+                    program,
+                    shell: false,
+                });
+            }
+        }
+    }
     programs
 }
 

@@ -12,7 +12,7 @@ use super::error::Problems;
 use super::interpolate::interpolate;
 use super::plan::Plan;
 use super::raw::{Item, Origin, RawScenario, Value};
-use super::{clusters, dns, duration, fault, load, recovery, sim_settings, slo, target};
+use super::{capture, clusters, dns, duration, fault, load, recovery, sim_settings, slo, target};
 
 /// Compiles the whole scenario. `None` when anything was wrong; the reasons
 /// are in `cx.problems`.
@@ -56,6 +56,7 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
     let slo = slo::compile(&raw.slo, &targets, cx);
     let clusters = clusters::compile(&raw.clusters, cx);
     let dns = dns::compile(&raw.dns, cx);
+    let captures = capture::compile(&raw.captures, cx);
 
     let targets: Option<Vec<_>> = targets.into_iter().map(|t| t.plan).collect();
     let plan = Plan {
@@ -70,6 +71,8 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
         slo: slo?,
         clusters: clusters?,
         dns: dns?,
+        captures: captures?,
+        grafana: None,
     };
     cx.problems.is_empty().then_some(plan)
 }

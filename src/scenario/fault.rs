@@ -336,7 +336,7 @@ fn flag(item: &Option<Item>, cx: &mut Cx<'_>) -> Option<bool> {
     }
 }
 
-fn command(item: &Item, shell: bool, cx: &mut Cx<'_>) -> Option<HookCommand> {
+pub(super) fn command(item: &Item, shell: bool, cx: &mut Cx<'_>) -> Option<HookCommand> {
     match &item.value {
         Value::Str(_) if shell => {
             // Kept as written: sh expands `${VAR}` from the hook's environment.

@@ -7,6 +7,7 @@
 //! found on the way is collected and reported together, each with file, line
 //! and key ([`ScenarioError`]).
 
+mod capture;
 mod checks;
 mod clusters;
 mod compile;

@@ -35,6 +35,69 @@ pub struct Plan {
     pub clusters: Vec<ClusterRule>,
     /// `[dns]`: where host names are resolved, and the TTL clamps.
     pub dns: DnsPlan,
+    /// `[[capture]]`: commands whose output is kept with the results.
+    pub captures: Vec<CapturePlan>,
+    /// `run --grafana URL`: where fault windows are annotated (not a
+    /// scenario key: set by the command line).
+    pub grafana: Option<GrafanaPlan>,
+}
+
+/// One `[[capture]]`: a command run before traffic and/or after it, whose
+/// output travels with the RTO (the mesh's failover settings, say).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CapturePlan {
+    /// Unique; names its files (`captures/<name>-start.txt`).
+    pub name: String,
+    /// Always an argv (run without a shell, `${VAR}` resolved when it runs).
+    pub command: HookCommand,
+    pub when: CaptureWhen,
+    /// Killed (its process group) after this long.
+    pub timeout: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaptureWhen {
+    Start,
+    End,
+    Both,
+}
+
+impl CaptureWhen {
+    /// Whether a capture runs at `phase` ("start" or "end").
+    pub fn includes(self, phase: CaptureWhen) -> bool {
+        self == CaptureWhen::Both || self == phase
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            CaptureWhen::Start => "start",
+            CaptureWhen::End => "end",
+            CaptureWhen::Both => "both",
+        }
+    }
+}
+
+/// Grafana's annotations API: `POST {url}/api/annotations`.
+#[derive(Clone, PartialEq)]
+pub struct GrafanaPlan {
+    /// The Grafana base URL as given (`http://127.0.0.1:3000`).
+    pub url: hyper::Uri,
+    /// `MESHDRILL_GRAFANA_TOKEN`, sent as `Authorization: Bearer`.
+    pub token: Option<String>,
+    /// `--grafana-dashboard UID`: annotate that dashboard only (default:
+    /// an organization-wide annotation).
+    pub dashboard_uid: Option<String>,
+}
+
+/// Never prints the token.
+impl std::fmt::Debug for GrafanaPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrafanaPlan")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "(set)"))
+            .field("dashboard_uid", &self.dashboard_uid)
+            .finish()
+    }
 }
 
 impl Plan {

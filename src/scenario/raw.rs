@@ -121,6 +121,17 @@
 //!                               # are left running at the run's end; default: ended
 //! restore_at = "18s"            # optional; > at and <= warmup + duration
 //!
+//! [[capture]]                   # optional, any number: a command whose output is kept
+//!                               # with the results (captures/, report.html), e.g. the
+//!                               # mesh's failover settings; never changes the verdict
+//! name = "destinationrules"     # required, unique; letters, digits, '_', '.', '-'
+//! argv = ["kubectl", "get", "destinationrule", "-A", "-o", "yaml"]
+//!                               # required: program and arguments, run as fault hooks
+//!                               # run (no shell; ${VAR} resolved when it runs)
+//! when = "both"                 # "start" (before traffic) | "end" (after traffic
+//!                               # stops) | "both"; default both
+//! timeout = "30s"               # killed (its process group) after this; default 30s
+//!
 //! [recovery]                    # optional: when a target counts as recovered
 //! window = "5s"                 # good seconds in a row; whole seconds >= 1s; default 5s
 //! threshold = 99.0              # a second is good at availability >= this percent;
@@ -253,6 +264,7 @@ pub(super) struct RawScenario {
     pub load: RawLoad,
     pub sim: RawSim,
     pub faults: Vec<RawFault>,
+    pub captures: Vec<RawCapture>,
     pub recovery: RawRecovery,
     pub slo: RawSlo,
     pub clusters: Vec<RawCluster>,
@@ -344,6 +356,16 @@ pub(super) struct RawFault {
     pub shell: Option<Item>,
     pub timeout: Option<Item>,
     pub detach: Option<Item>,
+}
+
+/// `[[capture]]`.
+#[derive(Clone, Debug)]
+pub(super) struct RawCapture {
+    pub origin: Origin,
+    pub name: Option<Item>,
+    pub argv: Option<Item>,
+    pub when: Option<Item>,
+    pub timeout: Option<Item>,
 }
 
 /// `[recovery]`; an absent table reads as one with no keys.

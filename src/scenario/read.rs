@@ -6,8 +6,8 @@ use toml_edit::{ImDocument, TableLike};
 
 use super::error::Problems;
 use super::raw::{
-    Item, Origin, RawCluster, RawDns, RawFault, RawLoad, RawRecovery, RawScenario, RawSim, RawSlo,
-    RawSloSpec, RawStage, RawTarget, Value,
+    Item, Origin, RawCapture, RawCluster, RawDns, RawFault, RawLoad, RawRecovery, RawScenario,
+    RawSim, RawSlo, RawSloSpec, RawStage, RawTarget, Value,
 };
 
 /// `None` on a TOML syntax error (reported alone: nothing after it can be
@@ -55,6 +55,12 @@ pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenari
         .into_iter()
         .map(|t| read_fault(t, &lines, problems))
         .collect();
+    let captures = root
+        .array("capture", &lines, problems)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| read_capture(t, &lines, problems))
+        .collect();
     let recovery = root.table("recovery", &lines, problems);
     let recovery = read_recovery(recovery, &lines, problems);
     let slo = root.table("slo", &lines, problems);
@@ -75,6 +81,7 @@ pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenari
         load,
         sim,
         faults,
+        captures,
         recovery,
         slo,
         clusters,
@@ -166,6 +173,18 @@ fn read_fault(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> R
         shell: t.value("shell", lines),
         timeout: t.value("timeout", lines),
         detach: t.value("detach", lines),
+    };
+    t.finish(lines, problems);
+    raw
+}
+
+fn read_capture(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> RawCapture {
+    let raw = RawCapture {
+        origin: t.origin.clone(),
+        name: t.value("name", lines),
+        argv: t.value("argv", lines),
+        when: t.value("when", lines),
+        timeout: t.value("timeout", lines),
     };
     t.finish(lines, problems);
     raw

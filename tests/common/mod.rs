@@ -84,6 +84,8 @@ pub fn plan(name: &str, targets: Vec<TargetPlan>, model: LoadModel, duration: Du
         slo: SloPlan::default(),
         clusters: Vec::new(),
         dns: Default::default(),
+        captures: Vec::new(),
+        grafana: None,
     }
 }
 
