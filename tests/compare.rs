@@ -4,6 +4,8 @@
 //! `--min-history` and fails past the history's P95; INVALID, missing and
 //! foreign folders are refused with their exit codes.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -117,15 +119,6 @@ fn compare(args: &[&Path]) -> Output {
         .unwrap()
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// True when both runs were judged; false (after checking that compare
 /// then exits 4, naming INVALID) when this machine left one generator-limited.
 fn both_judged(out: &Output, dirs: &[&Path]) -> bool {
@@ -137,8 +130,12 @@ fn both_judged(out: &Output, dirs: &[&Path]) -> bool {
             .is_some_and(|v| v.status == VerdictStatus::Invalid)
     });
     if invalid {
-        assert_eq!(out.status.code(), Some(4), "{}", text(out));
-        assert!(text(out).contains("INVALID"), "{}", text(out));
+        assert_eq!(out.status.code(), Some(4), "{}", common::output_text(out));
+        assert!(
+            common::output_text(out).contains("INVALID"),
+            "{}",
+            common::output_text(out)
+        );
         eprintln!("a run was generator-limited on this machine: exit 4 checked, the rest skipped");
     }
     !invalid
@@ -151,10 +148,18 @@ fn a_run_compared_with_itself_has_no_regression() {
     if !both_judged(&out, &[&r.short]) {
         return;
     }
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("no regression"), "{}", text(&out));
-    assert!(!stdout.contains("REGRESSED"), "{}", text(&out));
+    assert!(
+        stdout.contains("no regression"),
+        "{}",
+        common::output_text(&out)
+    );
+    assert!(
+        !stdout.contains("REGRESSED"),
+        "{}",
+        common::output_text(&out)
+    );
     // Side by side: every scope, the fault's RTO, versions and clusters.
     for needle in [
         "primary-down (RTO",
@@ -164,7 +169,11 @@ fn a_run_compared_with_itself_has_no_regression() {
         "clusters",
         "RTO",
     ] {
-        assert!(stdout.contains(needle), "{needle}: {}", text(&out));
+        assert!(
+            stdout.contains(needle),
+            "{needle}: {}",
+            common::output_text(&out)
+        );
     }
 }
 
@@ -182,19 +191,23 @@ fn an_outage_four_seconds_longer_fails_and_names_the_rto() {
     if !both_judged(&out, &[&r.short, &r.long]) {
         return;
     }
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", common::output_text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let rto_line = stdout
         .lines()
         .find(|l| l.trim_start().starts_with("RTO primary-down/primary "))
-        .unwrap_or_else(|| panic!("no RTO regression line: {}", text(&out)));
+        .unwrap_or_else(|| panic!("no RTO regression line: {}", common::output_text(&out)));
     assert!(rto_line.contains("tolerance 10 % or 1.000 s"), "{rto_line}");
-    assert!(stdout.contains("REGRESSED"), "{}", text(&out));
+    assert!(
+        stdout.contains("REGRESSED"),
+        "{}",
+        common::output_text(&out)
+    );
     // The schedule that differs is noted, not refused.
     assert!(
         stdout.contains("note: fault primary-down is planned"),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
     let markdown = std::fs::read_to_string(&md).unwrap();
     assert!(markdown.contains("RTO primary-down/primary "), "{markdown}");
@@ -217,7 +230,7 @@ fn an_outage_four_seconds_longer_fails_and_names_the_rto() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
 }
 
 /// `dir`'s files copied to `to`, its summary changed through the typed
@@ -298,46 +311,58 @@ fn the_history_gate_warns_below_min_history_and_fails_past_its_p95() {
 
     // Three earlier runs: a warning naming the count, exit 0 even for the long outage.
     let out = gate(&dirs[..3], &r.long);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
     assert!(
-        text(&out).contains(
+        common::output_text(&out).contains(
             "only 3 earlier run(s) of demo-short to judge against, fewer than --min-history 10"
         ),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
 
     // Ten usable (and the INVALID one skipped): the long outage is past the P95.
     let out = gate(&dirs, &r.long);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", common::output_text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("10 earlier run(s) usable (--min-history 10), 1 skipped"),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
-    assert!(stdout.contains("it is INVALID"), "{}", text(&out));
+    assert!(
+        stdout.contains("it is INVALID"),
+        "{}",
+        common::output_text(&out)
+    );
     let p95 = short_rto + 9 * 7;
     let expected = format!("RTO primary-down/primary {:.3} s → ", p95 as f64 / 1000.0);
-    assert!(stdout.contains(&expected), "{expected}: {}", text(&out));
+    assert!(
+        stdout.contains(&expected),
+        "{expected}: {}",
+        common::output_text(&out)
+    );
 
     // A run like its history passes; the current run named in its own
     // history (a glob) is left out.
     let mut with_itself = dirs.clone();
     with_itself.push(dirs[0].clone());
     let out = gate_with(&with_itself, &dirs[0], &["--min-history", "5"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
     assert!(
-        text(&out).contains("is not part of its own history"),
+        common::output_text(&out).contains("is not part of its own history"),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
     assert!(
-        text(&out).contains("9 earlier run(s) usable (--min-history 5), 1 skipped"),
+        common::output_text(&out).contains("9 earlier run(s) usable (--min-history 5), 1 skipped"),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
-    assert!(text(&out).contains("no regression"), "{}", text(&out));
+    assert!(
+        common::output_text(&out).contains("no regression"),
+        "{}",
+        common::output_text(&out)
+    );
 }
 
 #[test]
@@ -346,25 +371,25 @@ fn folders_that_cannot_be_compared_are_refused_with_their_exit_codes() {
     // A folder that does not exist: bad input.
     let missing = r.root.join("no-such-run");
     let out = compare(&[&r.short, &missing]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", common::output_text(&out));
     assert!(
-        text(&out).contains("no such results folder"),
+        common::output_text(&out).contains("no such results folder"),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
     // Another scenario: bad input, saying why.
     let other = r.root.join("other-scenario");
     copy_run(&r.short, &other, |s| s.scenario.name = "go-live".into());
     let out = compare(&[&r.short, &other]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", common::output_text(&out));
     assert!(
-        text(&out).contains("different scenarios: \"demo-short\" and \"go-live\""),
+        common::output_text(&out).contains("different scenarios: \"demo-short\" and \"go-live\""),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
     // One folder without --history: usage.
     let out = compare(&[&r.short]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", common::output_text(&out));
     // An INVALID run: 4, naming it.
     let invalid = r.root.join("invalid");
     copy_run(&r.short, &invalid, |s| {
@@ -373,10 +398,10 @@ fn folders_that_cannot_be_compared_are_refused_with_their_exit_codes() {
         v.generator.invalid = vec!["primary: late sends".into()];
     });
     let out = compare(&[&r.short, &invalid]);
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(4), "{}", common::output_text(&out));
     assert!(
-        text(&out).contains("it is INVALID: primary: late sends"),
+        common::output_text(&out).contains("it is INVALID: primary: late sends"),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
 }

@@ -7,6 +7,8 @@
 //! set; and a report that cannot be written is said on stderr without
 //! changing the exit code.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -51,15 +53,6 @@ fn meshdrill() -> Command {
     c
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 struct Run {
     _dir: tempfile::TempDir,
     root: PathBuf,
@@ -90,7 +83,7 @@ fn run() -> &'static Run {
         assert!(
             matches!(output.status.code(), Some(1) | Some(4)),
             "{}",
-            text(&output)
+            common::output_text(&output)
         );
         Run {
             _dir: dir,
@@ -117,7 +110,7 @@ fn validates(file: &Path) {
         "{} does not validate against {}:\n{}\n{}",
         file.display(),
         xsd.display(),
-        text(&out),
+        common::output_text(&out),
         std::fs::read_to_string(file).unwrap_or_default()
     );
 }
@@ -194,7 +187,12 @@ fn run_and_report_junit_validate_with_one_case_per_criterion() {
         .arg(&report_file)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), r.output.status.code(), "{}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        r.output.status.code(),
+        "{}",
+        common::output_text(&out)
+    );
     validates(&report_file);
     assert_eq!(cases(&report_file), found);
 }
@@ -241,7 +239,7 @@ fn compare_junit_validates_with_one_case_per_gated_metric() {
         out.status.code(),
         Some(if invalid { 4 } else { 0 }),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
     validates(&file);
     let found = cases(&file);
@@ -290,7 +288,12 @@ fn summary_md_is_in_every_results_folder_and_in_the_step_summary() {
         .env("GITHUB_STEP_SUMMARY", &step_file)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), r.output.status.code(), "{}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        r.output.status.code(),
+        "{}",
+        common::output_text(&out)
+    );
     assert_eq!(
         std::fs::read_to_string(r.out.join("summary.md")).unwrap(),
         md
@@ -309,7 +312,7 @@ fn summary_md_is_in_every_results_folder_and_in_the_step_summary() {
     assert!(
         matches!(out.status.code(), Some(0) | Some(1) | Some(4)),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
     let rejudged = std::fs::read_to_string(r.root.join("rejudged/summary.md")).unwrap();
     assert!(rejudged.contains("Re-judged from "), "{rejudged}");
@@ -329,7 +332,7 @@ fn summary_md_is_in_every_results_folder_and_in_the_step_summary() {
     assert!(
         matches!(out.status.code(), Some(0) | Some(1) | Some(4)),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
     let md = std::fs::read_to_string(rebuilt.join("summary.md")).unwrap();
     assert!(md.contains("**REBUILT** from the per-second files"), "{md}");
@@ -348,17 +351,17 @@ fn a_report_that_cannot_be_written_never_changes_the_exit_code() {
         .env("GITHUB_STEP_SUMMARY", &r.root)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), expected, "{}", text(&out));
+    assert_eq!(out.status.code(), expected, "{}", common::output_text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("meshdrill: JUnit not written: "),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
     assert!(
         stderr.contains("meshdrill: step summary not written: "),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
 
     // summary.md that cannot be replaced (a folder is in its place).
@@ -373,11 +376,11 @@ fn a_report_that_cannot_be_written_never_changes_the_exit_code() {
     std::fs::create_dir(blocked.join("summary.md")).unwrap();
     std::fs::write(blocked.join("summary.md/keep"), "x").unwrap();
     let out = meshdrill().arg("report").arg(&blocked).output().unwrap();
-    assert_eq!(out.status.code(), expected, "{}", text(&out));
+    assert_eq!(out.status.code(), expected, "{}", common::output_text(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("meshdrill: summary.md not written: "),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
 
     // compare: Markdown and JUnit both unwritable, the exit code is the comparison's.
@@ -395,19 +398,19 @@ fn a_report_that_cannot_be_written_never_changes_the_exit_code() {
         out.status.code(),
         Some(if invalid { 4 } else { 0 }),
         "{}",
-        text(&out)
+        common::output_text(&out)
     );
     if !invalid {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
             stderr.contains("meshdrill: Markdown not written: "),
             "{}",
-            text(&out)
+            common::output_text(&out)
         );
         assert!(
             stderr.contains("meshdrill: JUnit not written: "),
             "{}",
-            text(&out)
+            common::output_text(&out)
         );
     }
 }
