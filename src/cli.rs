@@ -206,6 +206,16 @@ pub struct RunArgs {
     /// With --grafana: annotate this dashboard (its UID) only.
     #[arg(long, value_name = "UID", requires = "grafana")]
     pub grafana_dashboard: Option<String>,
+    /// Serve live Prometheus metrics at http://ADDR/metrics while the run is
+    /// on (e.g. 127.0.0.1:9464): requests by outcome, pages by version and
+    /// cluster, a latency histogram, updated once a second. Off by default;
+    /// a port that cannot be bound is a usage error (exit 2) before traffic.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// With --metrics-listen: keep serving the final values this long after
+    /// the run, so a scraper gets the last second (e.g. 5s).
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration, requires = "metrics_listen")]
+    pub metrics_linger: std::time::Duration,
 }
 
 /// The env variable `--grafana`'s token is read from (never a flag, so it
@@ -432,6 +442,30 @@ async fn run_command(args: RunArgs) -> u8 {
         );
         return EXIT_OK;
     }
+    let metrics = match args.metrics_listen.map(crate::metrics::serve::bind) {
+        None => None,
+        Some(Ok(listener)) => Some(listener),
+        Some(Err(message)) => {
+            eprintln!("meshdrill: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    let metrics_state = metrics
+        .as_ref()
+        .map(|_| crate::metrics::MetricsState::new());
+    let metrics_stop = CancellationToken::new();
+    let metrics_server = match (metrics, &metrics_state) {
+        (Some(listener), Some(state)) => {
+            match crate::metrics::serve::spawn(listener, state.clone(), metrics_stop.clone()) {
+                Ok(server) => Some(server),
+                Err(e) => {
+                    eprintln!("meshdrill: --metrics-listen: {e}");
+                    return EXIT_USAGE;
+                }
+            }
+        }
+        _ => None,
+    };
     let stop = CancellationToken::new();
     watch_interrupts(stop.clone());
     let options = RunOptions {
@@ -440,8 +474,15 @@ async fn run_command(args: RunArgs) -> u8 {
         quiet: args.quiet,
         lanes_per_target: None,
         markers: true,
+        metrics: metrics_state,
     };
-    match run(options, stop).await {
+    let result = run(options, stop).await;
+    if let Some(server) = metrics_server {
+        tokio::time::sleep(args.metrics_linger).await;
+        metrics_stop.cancel();
+        let _ = server.await;
+    }
+    match result {
         Ok(output) => {
             let table =
                 crate::report::table::table(&output.summary, &output.out_dir.display().to_string());

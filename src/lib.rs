@@ -34,6 +34,7 @@ pub mod compare;
 pub mod drill;
 pub mod engine;
 pub mod live;
+pub mod metrics;
 pub mod outcome;
 pub mod record;
 pub mod report;

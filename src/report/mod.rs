@@ -36,6 +36,9 @@ pub struct Writers {
     pub hlog: crate::results::hlog::HlogWriter,
     pub hlog_ok: crate::results::hlog::HlogWriter,
     pub console: console::ConsoleLines,
+    /// `--metrics-listen`: each finished second also folded into the
+    /// live metrics.
+    pub metrics: Option<crate::metrics::Feed>,
 }
 
 impl Writers {
@@ -64,6 +67,7 @@ impl Writers {
             hlog: HlogWriter::create(dir, Which::All, targets.to_vec(), epoch)?,
             hlog_ok: HlogWriter::create(dir, Which::Ok, targets.to_vec(), epoch)?,
             console: console::ConsoleLines::new(targets.to_vec(), quiet, max_late_pct),
+            metrics: None,
         })
     }
 }
@@ -77,7 +81,11 @@ impl RowSink for Writers {
         self.timeline.write(row)?;
         self.hlog.write(row)?;
         self.hlog_ok.write(row)?;
-        self.console.write(row)
+        self.console.write(row)?;
+        if let Some(metrics) = &self.metrics {
+            metrics.second(row);
+        }
+        Ok(())
     }
 }
 

@@ -44,6 +44,8 @@ pub struct RunOptions {
     /// Listen for manual markers (SIGUSR1, and `m` + Enter on stdin). Off
     /// for in-process callers: it installs a signal handler and reads stdin.
     pub markers: bool,
+    /// `--metrics-listen`: the live metrics each finished second feeds.
+    pub metrics: Option<std::sync::Arc<crate::metrics::MetricsState>>,
 }
 
 impl RunOptions {
@@ -55,6 +57,7 @@ impl RunOptions {
             quiet: false,
             lanes_per_target: None,
             markers: false,
+            metrics: None,
         }
     }
 }
@@ -187,6 +190,10 @@ async fn run_with(
         plan.load.max_late_pct,
     )
     .map_err(write_err)?;
+    writers.metrics = opts
+        .metrics
+        .clone()
+        .map(|state| crate::metrics::Feed::new(state, &names, clusters.clone()));
     // Lanes stop on the user's interrupt or when writing results fails.
     let engine = start::start_engine(
         opts,
