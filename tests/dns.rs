@@ -168,6 +168,7 @@ async fn run_in(plan: Plan, dir: &Path) -> Results {
         quiet: true,
         lanes_per_target: Some(1),
         markers: false,
+        metrics: None,
     };
     run(options, CancellationToken::new()).await.unwrap();
     Results::load(dir).unwrap()

@@ -118,6 +118,7 @@ async fn an_interrupt_restores_what_was_broken() {
         quiet: true,
         lanes_per_target: None,
         markers: false,
+        metrics: None,
     };
     let interrupt = stop.clone();
     // The operator presses Ctrl-C one second into a 30 s drill.

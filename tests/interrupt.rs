@@ -159,6 +159,7 @@ async fn requests_in_flight_at_the_interrupt_are_counted_in_their_seconds() {
         quiet: true,
         lanes_per_target: None,
         markers: false,
+        metrics: None,
     };
     let stop = CancellationToken::new();
     let running = tokio::spawn(run(options, stop.clone()));

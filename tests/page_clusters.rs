@@ -92,6 +92,7 @@ async fn run_one_lane(plan: meshdrill::scenario::Plan, dir: &std::path::Path) ->
         quiet: true,
         lanes_per_target: Some(1),
         markers: false,
+        metrics: None,
     };
     run(options, CancellationToken::new()).await.unwrap();
     serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()

@@ -111,6 +111,7 @@ pub async fn run_in(plan: Plan, dir: &Path) -> RunOutput {
         quiet: true,
         lanes_per_target: None,
         markers: false,
+        metrics: None,
     };
     run(options, CancellationToken::new())
         .await

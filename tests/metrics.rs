@@ -1,0 +1,148 @@
+//! `--metrics-listen`: a short sim run scraped over HTTP while it runs; the
+//! last scrape (served during `--metrics-linger`) agrees exactly with what
+//! summary.json says, and a port already taken stops the run before traffic.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use meshdrill::results::Results;
+
+const SCENARIO: &str = "[[target]]\nname = \"primary\"\nurl = \"sim:primary\"\n\
+                        [load]\nmodel = \"rate\"\nrate = 20\nduration = \"3s\"\nmax_late_pct = 100\n";
+
+fn free_port() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// A minimal HTTP/1.0 GET: status line and body, or `None` while nothing listens.
+fn get(addr: SocketAddr, path: &str) -> Option<(String, String)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    Some((head.to_string(), body.to_string()))
+}
+
+fn run(scenario: &Path, out: &Path, listen: SocketAddr, linger: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_meshdrill"));
+    cmd.arg("run")
+        .arg(scenario)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(out)
+        .arg("--metrics-listen")
+        .arg(listen.to_string())
+        .arg("--metrics-linger")
+        .arg(linger)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    cmd
+}
+
+fn value(line: &str) -> u64 {
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_last_scrape_matches_the_summary_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("metrics.toml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let out = dir.path().join("out");
+    let addr = free_port();
+    let mut child = run(&scenario, &out, addr, "3s").spawn().unwrap();
+    let mut last = None;
+    let mut not_found = None;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if let Some((head, body)) = get(addr, "/metrics") {
+            assert!(head.starts_with("HTTP/1.0 200"), "{head}");
+            assert!(
+                head.to_ascii_lowercase()
+                    .contains("content-type: text/plain; version=0.0.4; charset=utf-8"),
+                "{head}"
+            );
+            last = Some(body);
+            if not_found.is_none() {
+                not_found = get(addr, "/other").map(|(head, _)| head);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(status.code().is_some_and(|c| c == 0 || c == 4), "{status}");
+    let not_found = not_found.expect("no scrape of /other");
+    assert!(not_found.starts_with("HTTP/1.0 404"), "{not_found}");
+    let body = last.expect("no scrape of /metrics while the run was on");
+
+    let results = Results::load(&out).unwrap();
+    let primary = results
+        .summary
+        .targets
+        .iter()
+        .find(|t| t.name == "primary")
+        .unwrap();
+    assert!(primary.requests > 0);
+
+    let requests: u64 = body
+        .lines()
+        .filter(|l| l.starts_with("meshdrill_requests_total{target=\"primary\",outcome=\""))
+        .map(value)
+        .sum();
+    assert_eq!(requests, primary.requests, "{body}");
+    let one = |prefix: &str| {
+        let lines: Vec<&str> = body.lines().filter(|l| l.starts_with(prefix)).collect();
+        assert_eq!(lines.len(), 1, "{prefix}: {body}");
+        value(lines[0])
+    };
+    let count = one("meshdrill_request_duration_seconds_count{target=\"primary\"}");
+    assert_eq!(count, primary.requests);
+    let inf = one("meshdrill_request_duration_seconds_bucket{target=\"primary\",le=\"+Inf\"}");
+    assert_eq!(inf, count);
+    let buckets: Vec<u64> = body
+        .lines()
+        .filter(|l| l.starts_with("meshdrill_request_duration_seconds_bucket{target=\"primary\","))
+        .map(value)
+        .collect();
+    assert_eq!(buckets.len(), 14, "{body}");
+    assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "{buckets:?}");
+    let seconds = one("meshdrill_seconds_recorded{target=\"primary\"}");
+    assert_eq!(seconds, u64::from(results.summary.seconds), "{body}");
+    for kind in [
+        "# TYPE meshdrill_requests_total counter",
+        "# TYPE meshdrill_request_duration_seconds histogram",
+    ] {
+        assert!(body.contains(kind), "{body}");
+    }
+}
+
+#[test]
+fn a_taken_port_is_a_usage_error_before_any_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("metrics.toml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let out = dir.path().join("out");
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let output = run(&scenario, &out, taken.local_addr().unwrap(), "0s")
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--metrics-listen") && stderr.contains("cannot listen"),
+        "{stderr}"
+    );
+    assert!(!out.join("timeline.csv").exists());
+}
