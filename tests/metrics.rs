@@ -146,3 +146,82 @@ fn a_taken_port_is_a_usage_error_before_any_traffic() {
     );
     assert!(!out.join("timeline.csv").exists());
 }
+
+/// Kills the Prometheus it holds when the test ends, however it ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A real Prometheus (Debian's `prometheus`; required in CI) scrapes the
+/// run every second and ends up with the summary's request count.
+#[test]
+fn prometheus_scrapes_the_final_counts() {
+    let prometheus = Path::new("/usr/bin/prometheus");
+    if !prometheus.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have prometheus (.ci/run installs it)"
+        );
+        eprintln!("skipped: no /usr/bin/prometheus");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("metrics.toml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let addr = free_port();
+    let web = free_port();
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: meshdrill\n    static_configs:\n      - targets: ['{addr}']\n"
+        ),
+    )
+    .unwrap();
+    let _prometheus = Killed(
+        Command::new(prometheus)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address={web}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(200));
+        get(web, "/-/ready").is_some_and(|(head, _)| head.contains(" 200"))
+    });
+    assert!(ready, "prometheus never became ready on {web}");
+    let out = dir.path().join("out");
+    let status = run(&scenario, &out, addr, "4s").status().unwrap();
+    assert!(status.code().is_some_and(|c| c == 0 || c == 4), "{status}");
+    let results = Results::load(&out).unwrap();
+    let requests = results
+        .summary
+        .targets
+        .iter()
+        .find(|t| t.name == "primary")
+        .unwrap()
+        .requests;
+    assert!(requests > 0);
+    // The run's end made the series stale (its scrapes fail now), so the
+    // query takes each counter's last value over the last minute.
+    let query = "/api/v1/query?query=sum(max_over_time(meshdrill_requests_total%7Btarget%3D%22primary%22%7D%5B1m%5D))";
+    let (head, body) = get(web, query).expect("prometheus answers");
+    assert!(head.contains(" 200"), "{head}\n{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let value = json["data"]["result"][0]["value"][1]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(value.parse::<f64>().unwrap(), requests as f64, "{body}");
+}
