@@ -29,8 +29,8 @@ pub struct PlanRecord {
     /// In the order they are scheduled.
     pub faults: Vec<PlannedFault>,
     /// `run --start-at`, as in summary.json (written again once second 0
-    /// is taken); absent without the flag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// is taken); `null` without the flag, missing in older folders.
+    #[serde(default)]
     pub start: Option<super::summary::StartInfo>,
 }
 

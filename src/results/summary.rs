@@ -109,9 +109,10 @@ pub struct Summary {
     /// per-second files and the plan; `null` for a run's own summary.
     #[serde(deserialize_with = "crate::results::required")]
     pub rebuilt: Option<crate::results::rebuild::Rebuilt>,
-    /// `run --start-at`: absent (not `null`) for a run started at once, and
-    /// in folders written before the flag existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `run --start-at`; `null` for a run started at once. Written by every
+    /// run like every other field, but defaulted when read: folders of
+    /// version 5 written before the flag existed lack the key.
+    #[serde(default)]
     pub start: Option<StartInfo>,
 }
 
