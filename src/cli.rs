@@ -37,8 +37,8 @@ Examples:
 
 Exit codes: 0 finished and every SLO met (or no [slo]: NO SLO), 1 an SLO failed (or a fault hook
 failed, or a target never answered), 2 bad usage or scenario, 3 run error, 4 INVALID: the generator
-could not do what the scenario asked (late or unsent requests, in-flight cap, local errors), so
-nothing was judged; 130 interrupted (results still written).";
+could not do what the scenario asked (late or unsent requests, in-flight cap, local errors, a
+second 0 later than --max-skew after --start-at), so nothing was judged; 130 interrupted (results still written).";
 
 #[derive(Debug, Parser)]
 #[command(name = "meshdrill", version, about = "Paced synthetic traffic and measured failover for multi-cluster service-mesh drills", after_help = EXAMPLES)]
@@ -193,6 +193,19 @@ pub struct RunArgs {
     /// Validate the scenario (and overrides) and exit: no traffic, no hooks.
     #[arg(long)]
     pub check: bool,
+    /// Make second 0 (what the schedule's offsets count from) this
+    /// wall-clock instant: RFC 3339 (2026-12-02T13:00:00Z, offsets allowed)
+    /// or Unix milliseconds. The run waits for it (Ctrl-C while waiting
+    /// exits 130, nothing sent); one already past starts at once. The
+    /// start lag and the clock's NTP state are recorded as `start` in
+    /// summary.json and plan.json.
+    #[arg(long, value_name = "WHEN", value_parser = crate::run::parse_start_at)]
+    pub start_at: Option<std::time::SystemTime>,
+    /// With --start-at: a second 0 later than this after WHEN, or a
+    /// synchronized clock whose error bound is larger, makes the run
+    /// INVALID (exit 4). An unsynchronized clock is reported, not judged.
+    #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = crate::run::parse_max_skew, requires = "start_at")]
+    pub max_skew: std::time::Duration,
     /// Also write the verdict as JUnit XML here (one test case per criterion).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -407,6 +420,10 @@ async fn run_command(args: RunArgs) -> u8 {
     }
     let mut plan = checked.plan;
     plan.grafana = grafana;
+    plan.start_at = args.start_at.map(|at| scenario::StartAtPlan {
+        at,
+        max_skew: args.max_skew,
+    });
     let out_dir = args
         .out
         .clone()
@@ -440,6 +457,13 @@ async fn run_command(args: RunArgs) -> u8 {
             plan.faults.len(),
             plan.load.warmup + plan.load.duration
         );
+        if let Some(start) = &plan.start_at {
+            println!(
+                "second 0 at {} (--start-at; max skew {:?}): not waited for with --check",
+                humantime::format_rfc3339_millis(start.at),
+                start.max_skew
+            );
+        }
         return EXIT_OK;
     }
     let metrics = match args.metrics_listen.map(crate::metrics::serve::bind) {
@@ -498,6 +522,10 @@ async fn run_command(args: RunArgs) -> u8 {
                     .as_ref()
                     .map_or(EXIT_OK, |v| verdict_exit(v.status))
             }
+        }
+        Err(e @ crate::run::RunError::InterruptedBeforeStart) => {
+            eprintln!("meshdrill: {e}");
+            EXIT_INTERRUPTED
         }
         Err(e @ crate::run::RunError::TlsFile { .. }) => {
             eprintln!("{}: {e}", args.scenario.display());

@@ -157,6 +157,7 @@ fn shipped_demo_compiles_to_the_documented_drill() {
             dns: Default::default(),
             captures: Vec::new(),
             grafana: None,
+            start_at: None,
         }
     );
     assert!(plan.uses_sim());
@@ -200,6 +201,7 @@ duration = "1m"
             dns: Default::default(),
             captures: Vec::new(),
             grafana: None,
+            start_at: None,
         }
     );
 }
@@ -325,6 +327,7 @@ sim = "http503"
             dns: Default::default(),
             captures: Vec::new(),
             grafana: None,
+            start_at: None,
         }
     );
     assert!(plan.uses_sim());

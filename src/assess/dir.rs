@@ -264,6 +264,16 @@ pub fn assess(results: &Results, rule: &RecoveryRule, slo: &SloPlan) -> Assessme
                 .to_string(),
         );
     }
+    if let Some(start) = &summary.start {
+        let reasons = super::generator::start_invalid(start);
+        if !reasons.is_empty() {
+            generator.advice.push(
+                "start every shard a little ahead of --start-at, or allow more --max-skew"
+                    .to_string(),
+            );
+        }
+        generator.invalid.extend(reasons);
+    }
     let status = if !generator.invalid.is_empty() {
         VerdictStatus::Invalid
     } else if criteria.iter().any(|c| !c.pass) {

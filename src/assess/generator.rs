@@ -12,7 +12,10 @@
 //!   can hide one), and at least through the restore's end plus the window;
 //! - a target's share of late sends over the measured phase is above
 //!   `max_late_pct`, or its share of local errors is;
-//! - any request was never sent (`not_sent`).
+//! - any request was never sent (`not_sent`);
+//! - with `run --start-at`, second 0 came later than `--max-skew` after
+//!   the requested instant, or the synchronized clock's error bound is
+//!   larger than the skew ([`start_invalid`]).
 //!
 //! Generator-limited seconds outside those are reported, not judged: their
 //! latency and failures are marked as the generator's in every output.
@@ -114,6 +117,32 @@ pub fn judge(
         report.advice = advice(limits_seen, &report.invalid);
     }
     report
+}
+
+/// Why a `--start-at` run cannot be lined up with its other shards: a
+/// second 0 too late, or a clock that may be off by more than the skew. An
+/// unsynchronized clock says nothing of its error, and is not a reason
+/// alone (see the README: many test machines report no NTP state at all).
+pub fn start_invalid(start: &crate::results::summary::StartInfo) -> Vec<String> {
+    let mut invalid = Vec::new();
+    if start.lag_ms > start.max_skew_ms {
+        invalid.push(format!(
+            "started {:.0} ms after --start-at (max skew {} ms)",
+            start.lag_ms, start.max_skew_ms
+        ));
+    }
+    if let Some(error) = start
+        .clock
+        .max_error_ms
+        .filter(|_| start.clock.synchronized)
+        && error > start.max_skew_ms
+    {
+        invalid.push(format!(
+            "clock error bound {error} ms > max skew {} ms",
+            start.max_skew_ms
+        ));
+    }
+    invalid
 }
 
 /// The fault's judged seconds `[from, to)`; see the module doc.
@@ -436,5 +465,32 @@ mod tests {
         assert_eq!(runs(&[3, 4, 5, 9]), vec![[3, 5], [9, 9]]);
         assert_eq!(show_runs(&runs(&[3, 4, 5, 9])), "3–5, 9");
         assert!(runs(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_late_start_or_a_loose_synchronized_clock_is_invalid_an_unsynchronized_one_is_not() {
+        use crate::results::summary::{ClockStatus, StartInfo};
+        let clock = |synchronized, max_error_ms| ClockStatus {
+            synchronized,
+            offset_ms: synchronized.then_some(0.5),
+            max_error_ms,
+        };
+        let start = |lag_ms, clock| StartInfo {
+            at_unix_ms: 0,
+            lag_ms,
+            max_skew_ms: 50.0,
+            clock,
+            notes: Vec::new(),
+        };
+        assert!(start_invalid(&start(50.0, clock(true, Some(50.0)))).is_empty());
+        assert!(start_invalid(&start(300.0, clock(false, None))).len() == 1);
+        assert_eq!(
+            start_invalid(&start(212.4, clock(true, Some(80.5)))),
+            [
+                "started 212 ms after --start-at (max skew 50 ms)",
+                "clock error bound 80.5 ms > max skew 50 ms"
+            ]
+        );
+        assert!(start_invalid(&start(0.0, clock(false, None))).is_empty());
     }
 }

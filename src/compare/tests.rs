@@ -151,6 +151,7 @@ fn demo(dir: &str, outage_ms: u64) -> Results {
         }),
         rejudged_from: None,
         rebuilt: None,
+        start: None,
     };
     Results {
         dir: PathBuf::from(dir),

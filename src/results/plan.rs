@@ -28,6 +28,10 @@ pub struct PlanRecord {
     pub slo: SloPlan,
     /// In the order they are scheduled.
     pub faults: Vec<PlannedFault>,
+    /// `run --start-at`, as in summary.json (written again once second 0
+    /// is taken); `null` without the flag, missing in older folders.
+    #[serde(default)]
+    pub start: Option<super::summary::StartInfo>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -103,6 +107,7 @@ impl PlanRecord {
                     planned_restore_ms: f.planned_restore_ms,
                 })
                 .collect(),
+            start: None,
         }
     }
 

@@ -560,6 +560,7 @@ fn summarize(plan: &PlanRecord, disk: &OnDisk, addresses: Option<&[AddressRow]>)
             seconds_on_disk: seconds,
             seconds_planned,
         }),
+        start: plan.start.clone(),
     }
 }
 

@@ -49,7 +49,10 @@ pub const FILE: &str = "summary.json";
 /// users planned in that second and those that ran in it; and `p95` in
 /// every latency percentile set, with the `p95_max_ms` criterion in `slo`
 /// (the runbooks' k6 `p(95)` thresholds). A file of any other version is
-/// refused, never guessed at.
+/// refused, never guessed at. Version 5 also gained, additively, `start`
+/// (in plan.json too; absent in older folders): `run --start-at`'s planned
+/// second 0, how late second 0 really was, the allowed skew and the
+/// system clock's synchronization as the kernel reported it.
 pub const SCHEMA_VERSION: u32 = 5;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -106,6 +109,43 @@ pub struct Summary {
     /// per-second files and the plan; `null` for a run's own summary.
     #[serde(deserialize_with = "crate::results::required")]
     pub rebuilt: Option<crate::results::rebuild::Rebuilt>,
+    /// `run --start-at`; `null` for a run started at once. Written by every
+    /// run like every other field, but defaulted when read: folders of
+    /// version 5 written before the flag existed lack the key.
+    #[serde(default)]
+    pub start: Option<StartInfo>,
+}
+
+/// A run started at a wall-clock instant (`--start-at`), so shards on
+/// several machines share second 0: how close this one came, and how far
+/// its clock can be trusted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StartInfo {
+    /// The requested second 0 (Unix ms).
+    pub at_unix_ms: u64,
+    /// Actual second 0 minus the requested one, ms (0 or more: a run never
+    /// starts early).
+    pub lag_ms: f64,
+    /// `--max-skew`: more lag, or a larger clock error bound, is INVALID.
+    pub max_skew_ms: f64,
+    pub clock: ClockStatus,
+    /// What the run said of its start on stderr (the lag or clock error
+    /// beyond the skew, an unsynchronized clock); empty when all was well.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// The system clock's NTP discipline as the kernel (`adjtimex`) reported it
+/// when second 0 was taken.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ClockStatus {
+    pub synchronized: bool,
+    /// Estimated offset from the reference, ms; `null` when unsynchronized.
+    #[serde(deserialize_with = "crate::results::required")]
+    pub offset_ms: Option<f64>,
+    /// The kernel's maximum error bound, ms; `null` when unsynchronized.
+    #[serde(deserialize_with = "crate::results::required")]
+    pub max_error_ms: Option<f64>,
 }
 
 /// Where a re-judged summary came from.

@@ -149,6 +149,7 @@ pub(super) fn finish(
         verdict: None,
         rejudged_from: None,
         rebuilt: None,
+        start: None,
     })
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::RunError;
 use crate::results::PlanRecord;
-use crate::results::summary::TargetInfo;
+use crate::results::summary::{StartInfo, TargetInfo};
 use crate::scenario::Plan;
 
 /// Creates the folder (and its parents) the run writes into.
@@ -21,18 +21,22 @@ pub(super) fn create(out_dir: Option<&Path>, plan: &Plan) -> Result<PathBuf, Run
 }
 
 /// plan.json: the compiled plan, the targets as they will be dialled and
-/// every fault as planned.
+/// every fault as planned; with `--start-at`, written again once second 0
+/// is taken, with `start`.
 pub(super) fn write_plan(
     out_dir: &Path,
     plan: &Plan,
     infos: &[TargetInfo],
+    start: Option<&StartInfo>,
 ) -> Result<(), RunError> {
     let planned: Vec<_> = plan
         .faults
         .iter()
         .map(|f| crate::drill::faults::record_for(f, &plan.targets))
         .collect();
-    PlanRecord::new(plan, super::finish::scenario_info(plan), infos, &planned).write(out_dir)?;
+    let mut record = PlanRecord::new(plan, super::finish::scenario_info(plan), infos, &planned);
+    record.start = start.cloned();
+    record.write(out_dir)?;
     Ok(())
 }
 

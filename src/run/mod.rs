@@ -13,9 +13,11 @@ mod judge;
 mod record;
 mod render;
 mod start;
+mod start_at;
 
 pub use folder::default_out_dir;
 pub use start::tls_file_problems;
+pub use start_at::{clock_status, parse_max_skew, parse_start_at};
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -84,6 +86,9 @@ pub enum RunError {
     },
     #[error("cannot start the pacer thread: {0}")]
     Pacer(String),
+    /// Ctrl-C while waiting for `--start-at`: nothing was sent.
+    #[error("interrupted while waiting for --start-at: nothing was sent")]
+    InterruptedBeforeStart,
     #[error("writing results in {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
     /// A whole file (summary.json, an .hgrm) that could not be replaced.
@@ -158,7 +163,7 @@ async fn run_with(
         }
     }
     // Before any traffic, so the folder explains itself whatever happens next.
-    folder::write_plan(&out_dir, plan, &infos)?;
+    folder::write_plan(&out_dir, plan, &infos, None)?;
     // The mesh as it was before any traffic; an interrupt cuts it short.
     let mut captures = crate::results::captures::CaptureIndex::default();
     crate::drill::captures::run_captures(
@@ -174,7 +179,21 @@ async fn run_with(
     let clusters = start::cluster_registry(plan, &classify);
     let addresses = AddressRegistry::new();
     let names: Vec<String> = plan.targets.iter().map(|t| t.name.clone()).collect();
-    let clock = RunClock::starting_in(start::CLOCK_LEAD);
+    let (clock, start_info) = match &plan.start_at {
+        None => (RunClock::starting_in(start::CLOCK_LEAD), None),
+        Some(at) => {
+            let Some((clock, mut info)) = start_at::clock_at(at, start::CLOCK_LEAD, &stop).await
+            else {
+                return Err(RunError::InterruptedBeforeStart);
+            };
+            info.notes = start_at::start_notes(&info);
+            for note in &info.notes {
+                eprintln!("meshdrill: warning: {note}");
+            }
+            folder::write_plan(&out_dir, plan, &infos, Some(&info))?;
+            (clock, Some(info))
+        }
+    };
     // `--grafana`: posted off the hot path, never awaited before the end.
     let annotator = crate::annotate::Annotator::start(plan.grafana.as_ref(), &plan.name, clock);
     if let Some(annotator) = &annotator {
@@ -243,7 +262,7 @@ async fn run_with(
             .collect();
         info.tls_handshake_ms = client.handshake_times();
     }
-    let summary = finish::finish(
+    let mut summary = finish::finish(
         &out_dir,
         plan,
         &infos,
@@ -256,6 +275,7 @@ async fn run_with(
         open_files_limit,
         recorded,
     )?;
+    summary.start = start_info;
     let (mut results, assessment) = judge::judge(&out_dir, plan, summary)?;
     if let Some(annotator) = annotator {
         let s = &results.summary;

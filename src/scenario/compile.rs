@@ -73,6 +73,7 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
         dns: dns?,
         captures: captures?,
         grafana: None,
+        start_at: None,
     };
     cx.problems.is_empty().then_some(plan)
 }

@@ -40,6 +40,18 @@ pub struct Plan {
     /// `run --grafana URL`: where fault windows are annotated (not a
     /// scenario key: set by the command line).
     pub grafana: Option<GrafanaPlan>,
+    /// `run --start-at WHEN`: the wall-clock second 0 (not a scenario key:
+    /// set by the command line).
+    pub start_at: Option<StartAtPlan>,
+}
+
+/// `--start-at` with its `--max-skew`: shards on several machines share
+/// one wall-clock second 0, and a shard that missed it by more than the
+/// skew cannot be lined up with the others.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StartAtPlan {
+    pub at: std::time::SystemTime,
+    pub max_skew: std::time::Duration,
 }
 
 /// One `[[capture]]`: a command run before traffic and/or after it, whose

@@ -86,6 +86,7 @@ pub fn plan(name: &str, targets: Vec<TargetPlan>, model: LoadModel, duration: Du
         dns: Default::default(),
         captures: Vec::new(),
         grafana: None,
+        start_at: None,
     }
 }
 
