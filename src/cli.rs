@@ -206,6 +206,32 @@ pub struct RunArgs {
     /// With --grafana: annotate this dashboard (its UID) only.
     #[arg(long, value_name = "UID", requires = "grafana")]
     pub grafana_dashboard: Option<String>,
+    /// Send shard I of N of the plan (0 <= I < N): arrival slot (or user)
+    /// i when i mod N == I, so N processes together send the unsharded
+    /// plan, each judged against its exact share. Default: not sharded.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<crate::engine::schedule::Shard>,
+    /// With --shard: the one shard (default 0) that runs fault hook
+    /// commands, markers and captures; the others keep the same fault
+    /// schedule without running commands.
+    #[arg(long, value_name = "I", requires = "shard")]
+    pub hooks_on: Option<u32>,
+}
+
+/// `--shard I/N`.
+fn parse_shard(s: &str) -> Result<crate::engine::schedule::Shard, String> {
+    let parsed = s
+        .split_once('/')
+        .and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
+    let Some((index, count)) = parsed else {
+        return Err(format!("expected I/N (e.g. 0/3), got {s:?}"));
+    };
+    crate::engine::schedule::Shard::new(index, count).ok_or_else(|| {
+        format!(
+            "{s:?}: need N >= 1 and 0 <= I < N (shards 0/N to {}/N)",
+            count.max(1) - 1
+        )
+    })
 }
 
 /// The env variable `--grafana`'s token is read from (never a flag, so it
@@ -370,6 +396,16 @@ pub fn main() -> ExitCode {
 }
 
 async fn run_command(args: RunArgs) -> u8 {
+    let shard = args.shard.unwrap_or(crate::engine::schedule::Shard::WHOLE);
+    let hooks_on = args.hooks_on.unwrap_or(0);
+    if hooks_on >= shard.count {
+        eprintln!(
+            "meshdrill: --hooks-on {hooks_on}: must name one of the {} shard(s), 0 to {}",
+            shard.count,
+            shard.count - 1
+        );
+        return EXIT_USAGE;
+    }
     let grafana = match grafana_plan(&args) {
         Ok(grafana) => grafana,
         Err(message) => {
@@ -423,14 +459,27 @@ async fn run_command(args: RunArgs) -> u8 {
                 args.scenario.display()
             );
         }
+        let sharded = if shard.is_whole() {
+            String::new()
+        } else {
+            format!(", {shard} (hooks on shard {hooks_on})")
+        };
         println!(
-            "{}: ok — {} target(s), {} fault(s), {:?} of traffic",
+            "{}: ok — {} target(s), {} fault(s), {:?} of traffic{sharded}",
             args.scenario.display(),
             plan.targets.len(),
             plan.faults.len(),
             plan.load.warmup + plan.load.duration
         );
         return EXIT_OK;
+    }
+    if !shard.is_whole() {
+        let hooks = if shard.index == hooks_on {
+            "this shard runs the hooks, markers and captures".to_string()
+        } else {
+            format!("shard {hooks_on} runs the hooks, markers and captures")
+        };
+        eprintln!("meshdrill: {shard}: sending its share of the plan; {hooks}");
     }
     let stop = CancellationToken::new();
     watch_interrupts(stop.clone());
@@ -440,6 +489,8 @@ async fn run_command(args: RunArgs) -> u8 {
         quiet: args.quiet,
         lanes_per_target: None,
         markers: true,
+        shard,
+        hooks_on,
     };
     match run(options, stop).await {
         Ok(output) => {

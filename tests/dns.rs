@@ -168,6 +168,8 @@ async fn run_in(plan: Plan, dir: &Path) -> Results {
         quiet: true,
         lanes_per_target: Some(1),
         markers: false,
+        shard: meshdrill::engine::schedule::Shard::WHOLE,
+        hooks_on: 0,
     };
     run(options, CancellationToken::new()).await.unwrap();
     Results::load(dir).unwrap()

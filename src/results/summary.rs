@@ -58,6 +58,11 @@ pub struct Summary {
     pub schema_version: u32,
     pub meshdrill_version: String,
     pub scenario: ScenarioInfo,
+    /// `--shard I/N`: this run sent shard `index` of `count` of the plan
+    /// (slots and users `i` with `i % count == index`), and its planned
+    /// counts are that share. Absent when not sharded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::engine::schedule::Shard>,
     /// Wall-clock time of the run clock's zero (second 0 of the timeline).
     pub start_unix_ms: u64,
     pub start_utc: String,

@@ -26,13 +26,21 @@ pub(super) fn write_plan(
     out_dir: &Path,
     plan: &Plan,
     infos: &[TargetInfo],
+    shard: Option<crate::engine::schedule::Shard>,
 ) -> Result<(), RunError> {
     let planned: Vec<_> = plan
         .faults
         .iter()
         .map(|f| crate::drill::faults::record_for(f, &plan.targets))
         .collect();
-    PlanRecord::new(plan, super::finish::scenario_info(plan), infos, &planned).write(out_dir)?;
+    PlanRecord::new(
+        plan,
+        super::finish::scenario_info(plan),
+        infos,
+        &planned,
+        shard,
+    )
+    .write(out_dir)?;
     Ok(())
 }
 

@@ -44,6 +44,18 @@ pub struct RunOptions {
     /// Listen for manual markers (SIGUSR1, and `m` + Enter on stdin). Off
     /// for in-process callers: it installs a signal handler and reads stdin.
     pub markers: bool,
+    /// `--shard I/N`: this process sends its exact share of the plan.
+    pub shard: crate::engine::schedule::Shard,
+    /// `--hooks-on I`: the one shard that runs hook commands, markers and
+    /// captures (the others keep the same fault schedule, without commands).
+    pub hooks_on: u32,
+}
+
+impl RunOptions {
+    /// This process runs the hook commands, markers and captures.
+    pub fn runs_hooks(&self) -> bool {
+        self.shard.index == self.hooks_on
+    }
 }
 
 impl RunOptions {
@@ -55,6 +67,8 @@ impl RunOptions {
             quiet: false,
             lanes_per_target: None,
             markers: false,
+            shard: crate::engine::schedule::Shard::WHOLE,
+            hooks_on: 0,
         }
     }
 }
@@ -155,11 +169,18 @@ async fn run_with(
         }
     }
     // Before any traffic, so the folder explains itself whatever happens next.
-    folder::write_plan(&out_dir, plan, &infos)?;
+    let shard = (!opts.shard.is_whole()).then_some(opts.shard);
+    folder::write_plan(&out_dir, plan, &infos, shard)?;
+    // Sharded, one process captures: the one running the hooks.
+    let capture_plans = if opts.runs_hooks() {
+        &plan.captures[..]
+    } else {
+        &[]
+    };
     // The mesh as it was before any traffic; an interrupt cuts it short.
     let mut captures = crate::results::captures::CaptureIndex::default();
     crate::drill::captures::run_captures(
-        &plan.captures,
+        capture_plans,
         crate::scenario::CaptureWhen::Start,
         &out_dir,
         &mut captures,
@@ -221,7 +242,7 @@ async fn run_with(
     // The mesh as the traffic left it, before anything is judged; each
     // capture has its own timeout, so this ends even after an interrupt.
     crate::drill::captures::run_captures(
-        &plan.captures,
+        capture_plans,
         crate::scenario::CaptureWhen::End,
         &out_dir,
         &mut captures,
@@ -248,6 +269,7 @@ async fn run_with(
         clock,
         open_files_limit,
         recorded,
+        shard,
     )?;
     let (mut results, assessment) = judge::judge(&out_dir, plan, summary)?;
     if let Some(annotator) = annotator {

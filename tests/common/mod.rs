@@ -111,6 +111,8 @@ pub async fn run_in(plan: Plan, dir: &Path) -> RunOutput {
         quiet: true,
         lanes_per_target: None,
         markers: false,
+        shard: meshdrill::engine::schedule::Shard::WHOLE,
+        hooks_on: 0,
     };
     run(options, CancellationToken::new())
         .await
