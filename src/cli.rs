@@ -34,6 +34,7 @@ Examples:
   meshdrill run scenarios/throughput-sim.toml --duration 5s --rate 50 --target primary=http://127.0.0.1:9080/productpage
   meshdrill run scenarios/demo.toml --duration 25s --rate 50 --out results/demo-25s-again --junit results/demo-25s-again.junit.xml
   meshdrill compare results/demo-25s results/demo-25s-again --markdown results/compare.md   # exit 0, or 1 if this machine's p99 moved past the tolerance
+  meshdrill run scenarios/demo.toml --shard 1/3 --hooks-on 0 --check   # shard 1 of 3 of the plan; shard 0 runs the hooks
 
 Exit codes: 0 finished and every SLO met (or no [slo]: NO SLO), 1 an SLO failed (or a fault hook
 failed, or a target never answered), 2 bad usage or scenario, 3 run error, 4 INVALID: the generator

@@ -48,8 +48,10 @@ pub const FILE: &str = "summary.json";
 /// closed model's new `planned_users` and `active_users` columns hold the
 /// users planned in that second and those that ran in it; and `p95` in
 /// every latency percentile set, with the `p95_max_ms` criterion in `slo`
-/// (the runbooks' k6 `p(95)` thresholds). A file of any other version is
-/// refused, never guessed at.
+/// (the runbooks' k6 `p(95)` thresholds); and `shard: {index, count}`
+/// (`--shard I/N`, in plan.json too) with each hook fault's
+/// `hooks_on_shard` (`--hooks-on`), both absent when not sharded. A file of
+/// any other version is refused, never guessed at.
 pub const SCHEMA_VERSION: u32 = 5;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -193,8 +193,10 @@ async fn run_with(
     let addresses = AddressRegistry::new();
     let names: Vec<String> = plan.targets.iter().map(|t| t.name.clone()).collect();
     let clock = RunClock::starting_in(start::CLOCK_LEAD);
-    // `--grafana`: posted off the hot path, never awaited before the end.
-    let annotator = crate::annotate::Annotator::start(plan.grafana.as_ref(), &plan.name, clock);
+    // `--grafana`: posted off the hot path, never awaited before the end;
+    // sharded, by the shard running the hooks only (one set per drill).
+    let grafana = plan.grafana.as_ref().filter(|_| opts.runs_hooks());
+    let annotator = crate::annotate::Annotator::start(grafana, &plan.name, clock);
     if let Some(annotator) = &annotator {
         annotator.run_started();
     }
