@@ -99,8 +99,7 @@ pub(super) async fn record(
     };
     let mut marker_log = MarkerLog::new(clock);
     let markers = async {
-        // Sharded, one process listens: the one running the hooks.
-        if !opts.markers || !opts.runs_hooks() {
+        if !opts.markers {
             return;
         }
         let mut signals = watch_markers(true);
@@ -108,6 +107,16 @@ pub(super) async fn record(
             tokio::select! {
                 _ = faults_stop.cancelled() => break,
                 Some(signal) = signals.recv() => {
+                    // Sharded, one process records markers: the one running
+                    // the hooks. The others still take SIGUSR1 (unhandled,
+                    // it would end them) and say where markers go.
+                    if !opts.runs_hooks() {
+                        eprintln!(
+                            "meshdrill: marker ({}) not recorded: shard {} takes the markers",
+                            signal.1, opts.hooks_on
+                        );
+                        continue;
+                    }
                     let marker = marker_log.add(signal);
                     if !opts.quiet {
                         crate::live::event(marker.at_ms, &format!(
