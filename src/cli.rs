@@ -34,6 +34,7 @@ Examples:
   meshdrill run scenarios/throughput-sim.toml --duration 5s --rate 50 --target primary=http://127.0.0.1:9080/productpage
   meshdrill run scenarios/demo.toml --duration 25s --rate 50 --out results/demo-25s-again --junit results/demo-25s-again.junit.xml
   meshdrill compare results/demo-25s results/demo-25s-again --markdown results/compare.md   # exit 0, or 1 if this machine's p99 moved past the tolerance
+  meshdrill run scenarios/demo.toml --shard 1/3 --hooks-on 0 --check   # shard 1 of 3 of the plan; shard 0 runs the hooks
 
 Exit codes: 0 finished and every SLO met (or no [slo]: NO SLO), 1 an SLO failed (or a fault hook
 failed, or a target never answered), 2 bad usage or scenario, 3 run error, 4 INVALID: the generator
@@ -229,6 +230,32 @@ pub struct RunArgs {
     /// the run, so a scraper gets the last second (e.g. 5s).
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration, requires = "metrics_listen")]
     pub metrics_linger: std::time::Duration,
+    /// Send shard I of N of the plan (0 <= I < N): arrival slot (or user)
+    /// i when i mod N == I, so N processes together send the unsharded
+    /// plan, each judged against its exact share. Default: not sharded.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<crate::engine::schedule::Shard>,
+    /// With --shard: the one shard (default 0) that runs fault hook
+    /// commands, markers and captures; the others keep the same fault
+    /// schedule without running commands.
+    #[arg(long, value_name = "I", requires = "shard")]
+    pub hooks_on: Option<u32>,
+}
+
+/// `--shard I/N`.
+fn parse_shard(s: &str) -> Result<crate::engine::schedule::Shard, String> {
+    let parsed = s
+        .split_once('/')
+        .and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
+    let Some((index, count)) = parsed else {
+        return Err(format!("expected I/N (e.g. 0/3), got {s:?}"));
+    };
+    crate::engine::schedule::Shard::new(index, count).ok_or_else(|| {
+        format!(
+            "{s:?}: need N >= 1 and 0 <= I < N (shards 0/N to {}/N)",
+            count.max(1) - 1
+        )
+    })
 }
 
 /// The env variable `--grafana`'s token is read from (never a flag, so it
@@ -393,6 +420,16 @@ pub fn main() -> ExitCode {
 }
 
 async fn run_command(args: RunArgs) -> u8 {
+    let shard = args.shard.unwrap_or(crate::engine::schedule::Shard::WHOLE);
+    let hooks_on = args.hooks_on.unwrap_or(0);
+    if hooks_on >= shard.count {
+        eprintln!(
+            "meshdrill: --hooks-on {hooks_on}: must name one of the {} shard(s), 0 to {}",
+            shard.count,
+            shard.count - 1
+        );
+        return EXIT_USAGE;
+    }
     let grafana = match grafana_plan(&args) {
         Ok(grafana) => grafana,
         Err(message) => {
@@ -450,8 +487,13 @@ async fn run_command(args: RunArgs) -> u8 {
                 args.scenario.display()
             );
         }
+        let sharded = if shard.is_whole() {
+            String::new()
+        } else {
+            format!(", {shard} (hooks on shard {hooks_on})")
+        };
         println!(
-            "{}: ok — {} target(s), {} fault(s), {:?} of traffic",
+            "{}: ok — {} target(s), {} fault(s), {:?} of traffic{sharded}",
             args.scenario.display(),
             plan.targets.len(),
             plan.faults.len(),
@@ -490,6 +532,14 @@ async fn run_command(args: RunArgs) -> u8 {
         }
         _ => None,
     };
+    if !shard.is_whole() {
+        let hooks = if shard.index == hooks_on {
+            "this shard runs the hooks, markers and captures".to_string()
+        } else {
+            format!("shard {hooks_on} runs the hooks, markers and captures")
+        };
+        eprintln!("meshdrill: {shard}: sending its share of the plan; {hooks}");
+    }
     let stop = CancellationToken::new();
     watch_interrupts(stop.clone());
     let options = RunOptions {
@@ -499,6 +549,8 @@ async fn run_command(args: RunArgs) -> u8 {
         lanes_per_target: None,
         markers: true,
         metrics: metrics_state,
+        shard,
+        hooks_on,
     };
     let result = run(options, stop).await;
     if let Some(server) = metrics_server {

@@ -169,6 +169,8 @@ async fn run_in(plan: Plan, dir: &Path) -> Results {
         lanes_per_target: Some(1),
         markers: false,
         metrics: None,
+        shard: meshdrill::engine::schedule::Shard::WHOLE,
+        hooks_on: 0,
     };
     run(options, CancellationToken::new()).await.unwrap();
     Results::load(dir).unwrap()

@@ -119,6 +119,8 @@ async fn an_interrupt_restores_what_was_broken() {
         lanes_per_target: None,
         markers: false,
         metrics: None,
+        shard: meshdrill::engine::schedule::Shard::WHOLE,
+        hooks_on: 0,
     };
     let interrupt = stop.clone();
     // The operator presses Ctrl-C one second into a 30 s drill.

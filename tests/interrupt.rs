@@ -160,6 +160,8 @@ async fn requests_in_flight_at_the_interrupt_are_counted_in_their_seconds() {
         lanes_per_target: None,
         markers: false,
         metrics: None,
+        shard: meshdrill::engine::schedule::Shard::WHOLE,
+        hooks_on: 0,
     };
     let stop = CancellationToken::new();
     let running = tokio::spawn(run(options, stop.clone()));

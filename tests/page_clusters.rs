@@ -93,6 +93,8 @@ async fn run_one_lane(plan: meshdrill::scenario::Plan, dir: &std::path::Path) ->
         lanes_per_target: Some(1),
         markers: false,
         metrics: None,
+        shard: meshdrill::engine::schedule::Shard::WHOLE,
+        hooks_on: 0,
     };
     run(options, CancellationToken::new()).await.unwrap();
     serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()

@@ -259,6 +259,8 @@ async fn a_ca_file_that_is_not_pem_is_named_before_any_traffic() {
         lanes_per_target: None,
         markers: false,
         metrics: None,
+        shard: meshdrill::engine::schedule::Shard::WHOLE,
+        hooks_on: 0,
     };
     let err = run(options, CancellationToken::new()).await.err().unwrap();
     assert!(matches!(err, RunError::TlsFile { .. }), "{err}");

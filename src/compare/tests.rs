@@ -93,6 +93,7 @@ fn demo(dir: &str, outage_ms: u64) -> Results {
     let summary = Summary {
         schema_version: crate::results::SCHEMA_VERSION,
         meshdrill_version: "test".into(),
+        shard: None,
         scenario: ScenarioInfo {
             name: "demo".into(),
             file: "demo.toml".into(),

@@ -34,6 +34,27 @@ pub struct FaultLog<'a> {
     pub quiet: bool,
     /// `--grafana`: each inject is annotated as it happens (queued, never awaited).
     pub annotate: Option<&'a crate::annotate::Annotator>,
+    /// Sharded (`--shard`): the shard that runs the hook commands
+    /// (`--hooks-on`), and whether that is this process. The others keep
+    /// the same schedule and record each hook step at its time, unrun.
+    pub hooks: HookShard,
+}
+
+/// Which process of a sharded run executes hook commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HookShard {
+    /// `--hooks-on` when sharded; `None` unsharded.
+    pub on: Option<u32>,
+    /// This process runs them.
+    pub here: bool,
+}
+
+impl HookShard {
+    /// Unsharded: this process runs every hook.
+    pub const HERE: HookShard = HookShard {
+        on: None,
+        here: true,
+    };
 }
 
 /// Runs every inject and restore at its time until done or `stop`.
@@ -46,6 +67,11 @@ pub async fn drive_faults(
     log: FaultLog<'_>,
 ) -> Vec<FaultRecord> {
     let mut records: Vec<FaultRecord> = faults.iter().map(|f| record_for(f, targets)).collect();
+    for (record, fault) in records.iter_mut().zip(faults) {
+        if matches!(fault.action, FaultAction::Hook { .. }) {
+            record.hooks_on_shard = log.hooks.on;
+        }
+    }
     let mut journal = log
         .journal
         .and_then(|p| File::options().create(true).append(true).open(p).ok());
@@ -62,6 +88,7 @@ pub async fn drive_faults(
             clock,
             stop.clone(),
             log.annotate.map(|a| (a, actions[i].as_str())),
+            log.hooks.here,
         ));
     }
     let mut restores_left: Vec<bool> = faults.iter().map(|f| f.restore_at.is_some()).collect();
@@ -119,6 +146,7 @@ pub async fn drive_faults(
                         clock,
                         stop.clone(),
                         None,
+                        log.hooks.here,
                     ));
                 }
             }
@@ -139,9 +167,13 @@ pub async fn drive_faults(
                 None => message,
             });
         }
+        let elsewhere = match record.hooks_on_shard {
+            Some(shard) if !log.hooks.here => format!(" (not run here: shard {shard} runs it)"),
+            _ => String::new(),
+        };
         let line = match &result {
             Ok(()) => format!(
-                "[{:>8.3}s] fault {}: {verb} {}",
+                "[{:>8.3}s] fault {}: {verb} {}{elsewhere}",
                 start_ms / 1000.0,
                 record.name,
                 record.action
@@ -169,6 +201,7 @@ pub async fn drive_faults(
                 ok: result.is_ok(),
                 error: result.as_ref().err().cloned(),
                 hook,
+                hooks_on_shard: record.hooks_on_shard,
             });
             if let Ok(mut text) = serde_json::to_string(&entry) {
                 text.push('\n');
@@ -249,6 +282,7 @@ async fn step(
     clock: RunClock,
     stop: CancellationToken,
     announce: Option<(&crate::annotate::Annotator, &str)>,
+    runs_hooks: bool,
 ) -> (usize, Step, Option<StepResult>) {
     tokio::select! {
         _ = stop.cancelled() => {
@@ -267,7 +301,12 @@ async fn step(
         Step::Inject => stop,
         Step::Restore => CancellationToken::new(),
     };
-    let (result, hook, group) = apply(fault, which, sim, clock, &cut).await;
+    let (result, hook, group) = if runs_hooks || !matches!(fault.action, FaultAction::Hook { .. }) {
+        apply(fault, which, sim, clock, &cut).await
+    } else {
+        // Another shard runs this hook: the step is kept at its time, unrun.
+        (Ok(()), None, None)
+    };
     (
         index,
         which,

@@ -28,6 +28,7 @@ pub async fn drive_sim(
                 journal: None,
                 quiet: false,
                 annotate: None,
+                hooks: crate::drill::faults::HookShard::HERE,
             };
             drive_faults(
                 &plan.faults,

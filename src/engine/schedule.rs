@@ -7,6 +7,47 @@ use std::time::Duration;
 
 use super::profile::LoadProfile;
 
+/// `--shard I/N`: this process sends arrival slot (or runs user) `i` of
+/// the one schedule exactly when `i % count == index`, so N processes
+/// together send the unsharded plan, each its exact share.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// Not sharded: the one process sends everything.
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// `I/N` with `0 <= I < N`, `N >= 1`.
+    pub fn new(index: u32, count: u32) -> Option<Shard> {
+        (count >= 1 && index < count).then_some(Shard { index, count })
+    }
+
+    pub fn is_whole(self) -> bool {
+        self.count == 1
+    }
+
+    /// Of slots or users `0..n`, how many are this shard's.
+    pub fn share_of(self, n: u64) -> u64 {
+        let (index, count) = (u64::from(self.index), u64::from(self.count));
+        if n > index {
+            (n - index - 1) / count + 1
+        } else {
+            0
+        }
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "shard {} of {}", self.index, self.count)
+    }
+}
+
 /// One lane's share of a target's traffic.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Schedule {
@@ -47,28 +88,39 @@ impl Schedule {
         }
     }
 
-    /// Splits a target's traffic over `lanes` lanes: slot or user `n` goes
-    /// to lane `n % lanes`, so lane `l` has the users `l, l + lanes, ...`
-    /// below the profile's peak (none: the lane is left out).
-    pub fn split(of: SplitOf, lanes: u64) -> Vec<Schedule> {
+    /// Splits this shard's share of a target's traffic over `lanes` lanes:
+    /// of slot or user `n` of shard `I` of `N` (`n % N == I`), lane `l`
+    /// has those with `n = I + l·N (mod lanes·N)`, so lane `l` has the
+    /// users `I + l·N, I + l·N + lanes·N, ...` below the profile's peak
+    /// (none: the lane is left out). Unsharded, lane `l` has `l, l + lanes, ...`.
+    pub fn split(of: SplitOf, lanes: u64, shard: Shard) -> Vec<Schedule> {
+        let (index, count) = (u64::from(shard.index), u64::from(shard.count));
+        let stride = lanes * count;
         match of {
             SplitOf::Rate(profile) => (0..lanes)
                 .map(|l| Schedule::Open {
-                    first: l,
-                    stride: lanes,
+                    first: index + l * count,
+                    stride,
                     profile: profile.clone(),
                 })
                 .collect(),
             SplitOf::Users { profile, think } => {
-                let users = profile.peak().ceil() as u32;
-                let lanes = lanes as u32;
+                let peak = u64::from(profile.peak().ceil() as u32);
                 (0..lanes)
-                    .map(|l| Schedule::Closed {
-                        first: l,
-                        stride: lanes,
-                        users: users / lanes + u32::from(l < users % lanes),
-                        think,
-                        profile: profile.clone(),
+                    .map(|l| {
+                        let first = index + l * count;
+                        let users = if peak > first {
+                            (peak - first - 1) / stride + 1
+                        } else {
+                            0
+                        };
+                        Schedule::Closed {
+                            first: first as u32,
+                            stride: stride as u32,
+                            users: users as u32,
+                            think,
+                            profile: profile.clone(),
+                        }
                     })
                     .filter(|s| matches!(s, Schedule::Closed { users, .. } if *users > 0))
                     .collect()
@@ -115,7 +167,7 @@ mod tests {
             profile: LoadProfile::Flat(n),
             think: Duration::ZERO,
         };
-        let s = Schedule::split(of(5.0), 2);
+        let s = Schedule::split(of(5.0), 2, Shard::WHOLE);
         let users: Vec<u32> = s
             .iter()
             .map(|s| match s {
@@ -124,8 +176,97 @@ mod tests {
             })
             .collect();
         assert_eq!(users, vec![3, 2]);
-        assert_eq!(Schedule::split(of(1.0), 2).len(), 1);
-        let open = Schedule::split(SplitOf::Rate(LoadProfile::Flat(10.0)), 2);
+        assert_eq!(Schedule::split(of(1.0), 2, Shard::WHOLE).len(), 1);
+        let open = Schedule::split(SplitOf::Rate(LoadProfile::Flat(10.0)), 2, Shard::WHOLE);
         assert_eq!(open.len(), 2);
+    }
+
+    /// Every slot a split's lanes send before `end`.
+    fn open_slots(profile: &LoadProfile, lanes: u64, shard: Shard, end: Duration) -> Vec<u64> {
+        let total = profile.slots_before(end);
+        let mut slots = Vec::new();
+        for s in Schedule::split(SplitOf::Rate(profile.clone()), lanes, shard) {
+            let Schedule::Open { first, stride, .. } = s else {
+                panic!("open split");
+            };
+            slots.extend((first..total).step_by(stride as usize));
+        }
+        slots
+    }
+
+    #[test]
+    fn three_shards_send_exactly_the_unsharded_slots_once() {
+        use crate::scenario::LoadStage;
+        let end = Duration::from_secs(10);
+        let staged = LoadProfile::from_stages(&[
+            LoadStage {
+                duration: Duration::from_secs(3),
+                target: 30.0,
+            },
+            LoadStage {
+                duration: Duration::from_millis(4_500),
+                target: 7.0,
+            },
+        ]);
+        for profile in [LoadProfile::Flat(200.0), LoadProfile::Flat(7.0), staged] {
+            let whole = open_slots(&profile, 4, Shard::WHOLE, end);
+            let total = profile.slots_before(end);
+            let mut expected = whole.clone();
+            expected.sort_unstable();
+            assert_eq!(expected, (0..total).collect::<Vec<_>>());
+            let mut union = Vec::new();
+            for index in 0..3 {
+                let shard = Shard::new(index, 3).unwrap();
+                let mine = open_slots(&profile, 4, shard, end);
+                assert!(mine.iter().all(|i| i % 3 == u64::from(index)));
+                assert_eq!(mine.len() as u64, shard.share_of(total), "{profile:?}");
+                union.extend(mine);
+            }
+            union.sort_unstable();
+            // Disjoint and complete: sorted, it is 0..total with no repeat.
+            assert_eq!(union, (0..total).collect::<Vec<_>>(), "{profile:?}");
+        }
+    }
+
+    #[test]
+    fn closed_users_split_over_shards() {
+        let of = SplitOf::Users {
+            profile: LoadProfile::Flat(100.0),
+            think: Duration::ZERO,
+        };
+        let mut all = Vec::new();
+        let mut per_shard = Vec::new();
+        for index in 0..3 {
+            let shard = Shard::new(index, 3).unwrap();
+            let mut n = 0;
+            for s in Schedule::split(of.clone(), 2, shard) {
+                let Schedule::Closed {
+                    first,
+                    stride,
+                    users,
+                    ..
+                } = s
+                else {
+                    panic!("closed split");
+                };
+                n += users;
+                all.extend((0..users).map(|j| first + j * stride));
+            }
+            assert_eq!(u64::from(n), shard.share_of(100));
+            per_shard.push(n);
+        }
+        assert_eq!(per_shard, vec![34, 33, 33]);
+        all.sort_unstable();
+        assert_eq!(all, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn shard_parsing_bounds() {
+        assert_eq!(Shard::new(0, 1), Some(Shard::WHOLE));
+        assert_eq!(Shard::new(3, 3), None);
+        assert_eq!(Shard::new(0, 0), None);
+        assert_eq!(Shard::new(2, 3).unwrap().share_of(2), 0);
+        assert_eq!(Shard::new(2, 3).unwrap().share_of(3), 1);
+        assert_eq!(Shard::WHOLE.share_of(60), 60);
     }
 }

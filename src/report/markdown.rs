@@ -68,6 +68,12 @@ pub fn summary_md(s: &Summary, dir: &str) -> String {
         s.targets.len(),
         escape(dir)
     ));
+    if let Some(shard) = s.shard {
+        t.push_str(&format!(
+            "\nThis is {shard}: it sent its exact share of the plan (slots and users i with i mod {} = {}).\n",
+            shard.count, shard.index
+        ));
+    }
     if s.interrupted {
         t.push_str("\n**INTERRUPTED** before its planned end: the figures cover what ran.\n");
     }

@@ -15,8 +15,11 @@ use crate::scenario::RecoveryRule;
 /// The table printed on stdout at the end of a run.
 pub fn table(summary: &Summary, out_dir: &str) -> String {
     let mut t = String::new();
+    let shard = summary
+        .shard
+        .map_or_else(String::new, |s| format!(" — {s}"));
     t.push_str(&format!(
-        "\nmeshdrill {} — {}{}\n",
+        "\nmeshdrill {}{shard} — {}{}\n",
         summary.scenario.name,
         summary.start_utc,
         if summary.interrupted {

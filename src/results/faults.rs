@@ -39,6 +39,12 @@ pub struct FaultRecord {
     /// Why injecting or restoring failed; the run goes on and says so.
     #[serde(deserialize_with = "crate::results::required")]
     pub error: Option<String>,
+    /// A hook fault of a sharded run (`--shard`): the shard that runs its
+    /// commands (`--hooks-on`). In the other shards' results the inject and
+    /// restore times are when that shard reached the planned instants, and
+    /// no command ran there. Absent unsharded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hooks_on_shard: Option<u32>,
 }
 
 #[derive(
@@ -62,6 +68,10 @@ pub struct StepLine {
     pub error: Option<String>,
     #[serde(deserialize_with = "crate::results::required")]
     pub hook: Option<HookRun>,
+    /// Sharded: the shard that runs this hook (here `hook` is null in the
+    /// others). Absent unsharded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hooks_on_shard: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -120,6 +130,9 @@ pub struct Marker {
 /// One line of `faults.jsonl`: a finished fault step, or a marker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
+// One line per fault step or marker, a handful per run: boxing the step
+// would only cost readability.
+#[allow(clippy::large_enum_variant)]
 pub enum JournalLine {
     Marker { marker: Marker },
     Step(StepLine),

@@ -24,6 +24,11 @@ pub struct PlanRecord {
     /// The load, as summary.json's `scenario` has it (rates, users, and
     /// durations with their unit in the name).
     pub load: ScenarioInfo,
+    /// `--shard I/N`: this run sends shard `index` of `count` of the plan
+    /// (slots and users `i` with `i % count == index`). Absent when not
+    /// sharded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::engine::schedule::Shard>,
     pub recovery: RecoveryRule,
     pub slo: SloPlan,
     /// In the order they are scheduled.
@@ -74,6 +79,7 @@ impl PlanRecord {
         load: ScenarioInfo,
         targets: &[TargetInfo],
         faults: &[FaultRecord],
+        shard: Option<crate::engine::schedule::Shard>,
     ) -> PlanRecord {
         PlanRecord {
             schema_version: super::summary::SCHEMA_VERSION,
@@ -95,6 +101,7 @@ impl PlanRecord {
                 })
                 .collect(),
             load,
+            shard,
             recovery: plan.recovery,
             slo: plan.slo.clone(),
             faults: faults

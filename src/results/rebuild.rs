@@ -537,6 +537,7 @@ fn summarize(plan: &PlanRecord, disk: &OnDisk, addresses: Option<&[AddressRow]>)
         schema_version: super::SCHEMA_VERSION,
         meshdrill_version: plan.meshdrill_version.clone(),
         scenario: load.clone(),
+        shard: plan.shard,
         start_unix_ms: start.as_millis() as u64,
         start_utc: humantime::format_rfc3339_millis(UNIX_EPOCH + start).to_string(),
         interrupted: false,

@@ -48,16 +48,27 @@ pub fn summary_schema_text() -> String {
 
 /// Every field is written by every run (`null` when empty) and required
 /// when read back (`crate::results::required`), so the schema requires
-/// each one too: a tool can rely on a key being there.
+/// each one too: a tool can rely on a key being there. The exceptions are
+/// [`ABSENT_UNLESS_SHARDED`].
 #[derive(Clone, Copy)]
 struct EveryPropertyRequired;
+
+/// Keys written only by a sharded run (`--shard`), so folders of unsharded
+/// runs (and older ones) read the same: summary's `shard`, a fault's
+/// `hooks_on_shard`.
+const ABSENT_UNLESS_SHARDED: &[&str] = &["shard", "hooks_on_shard"];
 
 impl Transform for EveryPropertyRequired {
     fn transform(&mut self, schema: &mut Schema) {
         if let Some(names) = schema
             .get("properties")
             .and_then(|p| p.as_object())
-            .map(|p| p.keys().cloned().collect::<Vec<_>>())
+            .map(|p| {
+                p.keys()
+                    .filter(|k| !ABSENT_UNLESS_SHARDED.contains(&k.as_str()))
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
         {
             schema.insert("required".into(), names.into());
         }

@@ -48,11 +48,14 @@ pub const FILE: &str = "summary.json";
 /// closed model's new `planned_users` and `active_users` columns hold the
 /// users planned in that second and those that ran in it; and `p95` in
 /// every latency percentile set, with the `p95_max_ms` criterion in `slo`
-/// (the runbooks' k6 `p(95)` thresholds). A file of any other version is
-/// refused, never guessed at. Version 5 also gained, additively, `start`
-/// (in plan.json too; absent in older folders): `run --start-at`'s planned
-/// second 0, how late second 0 really was, the allowed skew and the
-/// system clock's synchronization as the kernel reported it.
+/// (the runbooks' k6 `p(95)` thresholds). Version 5 also gained,
+/// additively: `start` (in plan.json too; absent in older folders): `run
+/// --start-at`'s planned second 0, how late second 0 really was, the
+/// allowed skew and the system clock's synchronization as the kernel
+/// reported it; and `shard: {index, count}` (`--shard I/N`, in plan.json
+/// too) with each hook fault's `hooks_on_shard` (`--hooks-on`), both absent
+/// when not sharded. A file of any other version is refused, never guessed
+/// at.
 pub const SCHEMA_VERSION: u32 = 5;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -61,6 +64,11 @@ pub struct Summary {
     pub schema_version: u32,
     pub meshdrill_version: String,
     pub scenario: ScenarioInfo,
+    /// `--shard I/N`: this run sent shard `index` of `count` of the plan
+    /// (slots and users `i` with `i % count == index`), and its planned
+    /// counts are that share. Absent when not sharded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::engine::schedule::Shard>,
     /// Wall-clock time of the run clock's zero (second 0 of the timeline).
     pub start_unix_ms: u64,
     pub start_utc: String,

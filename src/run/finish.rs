@@ -59,6 +59,7 @@ pub(super) struct Slots<'a> {
 
 /// Writes the .hgrm files (each target's, then all's) and returns the
 /// summary of the run, not yet judged (no outages, no verdict).
+#[allow(clippy::too_many_arguments)] // what the run's stages left, passed straight through
 pub(super) fn finish(
     out_dir: &Path,
     plan: &Plan,
@@ -67,6 +68,7 @@ pub(super) fn finish(
     clock: RunClock,
     open_files_limit: u64,
     recorded: Recorded,
+    shard: Option<crate::engine::schedule::Shard>,
 ) -> Result<Summary, WriteError> {
     let totals = &recorded.totals;
     let combined = Combined::of(totals);
@@ -131,6 +133,7 @@ pub(super) fn finish(
         schema_version: crate::results::summary::SCHEMA_VERSION,
         meshdrill_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: scenario_info(plan),
+        shard,
         start_unix_ms: clock.epoch_ms(),
         start_utc: humantime::format_rfc3339_millis(clock.epoch).to_string(),
         interrupted: recorded.interrupted,

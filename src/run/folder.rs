@@ -28,13 +28,20 @@ pub(super) fn write_plan(
     plan: &Plan,
     infos: &[TargetInfo],
     start: Option<&StartInfo>,
+    shard: Option<crate::engine::schedule::Shard>,
 ) -> Result<(), RunError> {
     let planned: Vec<_> = plan
         .faults
         .iter()
         .map(|f| crate::drill::faults::record_for(f, &plan.targets))
         .collect();
-    let mut record = PlanRecord::new(plan, super::finish::scenario_info(plan), infos, &planned);
+    let mut record = PlanRecord::new(
+        plan,
+        super::finish::scenario_info(plan),
+        infos,
+        &planned,
+        shard,
+    );
     record.start = start.cloned();
     record.write(out_dir)?;
     Ok(())

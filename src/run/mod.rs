@@ -48,6 +48,18 @@ pub struct RunOptions {
     pub markers: bool,
     /// `--metrics-listen`: the live metrics each finished second feeds.
     pub metrics: Option<std::sync::Arc<crate::metrics::MetricsState>>,
+    /// `--shard I/N`: this process sends its exact share of the plan.
+    pub shard: crate::engine::schedule::Shard,
+    /// `--hooks-on I`: the one shard that runs hook commands, markers and
+    /// captures (the others keep the same fault schedule, without commands).
+    pub hooks_on: u32,
+}
+
+impl RunOptions {
+    /// This process runs the hook commands, markers and captures.
+    pub fn runs_hooks(&self) -> bool {
+        self.shard.index == self.hooks_on
+    }
 }
 
 impl RunOptions {
@@ -60,6 +72,8 @@ impl RunOptions {
             lanes_per_target: None,
             markers: false,
             metrics: None,
+            shard: crate::engine::schedule::Shard::WHOLE,
+            hooks_on: 0,
         }
     }
 }
@@ -163,11 +177,18 @@ async fn run_with(
         }
     }
     // Before any traffic, so the folder explains itself whatever happens next.
-    folder::write_plan(&out_dir, plan, &infos, None)?;
+    let shard = (!opts.shard.is_whole()).then_some(opts.shard);
+    folder::write_plan(&out_dir, plan, &infos, None, shard)?;
+    // Sharded, one process captures: the one running the hooks.
+    let capture_plans = if opts.runs_hooks() {
+        &plan.captures[..]
+    } else {
+        &[]
+    };
     // The mesh as it was before any traffic; an interrupt cuts it short.
     let mut captures = crate::results::captures::CaptureIndex::default();
     crate::drill::captures::run_captures(
-        &plan.captures,
+        capture_plans,
         crate::scenario::CaptureWhen::Start,
         &out_dir,
         &mut captures,
@@ -190,12 +211,14 @@ async fn run_with(
             for note in &info.notes {
                 eprintln!("meshdrill: warning: {note}");
             }
-            folder::write_plan(&out_dir, plan, &infos, Some(&info))?;
+            folder::write_plan(&out_dir, plan, &infos, Some(&info), shard)?;
             (clock, Some(info))
         }
     };
-    // `--grafana`: posted off the hot path, never awaited before the end.
-    let annotator = crate::annotate::Annotator::start(plan.grafana.as_ref(), &plan.name, clock);
+    // `--grafana`: posted off the hot path, never awaited before the end;
+    // sharded, by the shard running the hooks only (one set per drill).
+    let grafana = plan.grafana.as_ref().filter(|_| opts.runs_hooks());
+    let annotator = crate::annotate::Annotator::start(grafana, &plan.name, clock);
     if let Some(annotator) = &annotator {
         annotator.run_started();
     }
@@ -247,7 +270,7 @@ async fn run_with(
     // The mesh as the traffic left it, before anything is judged; each
     // capture has its own timeout, so this ends even after an interrupt.
     crate::drill::captures::run_captures(
-        &plan.captures,
+        capture_plans,
         crate::scenario::CaptureWhen::End,
         &out_dir,
         &mut captures,
@@ -274,6 +297,7 @@ async fn run_with(
         clock,
         open_files_limit,
         recorded,
+        shard,
     )?;
     summary.start = start_info;
     let (mut results, assessment) = judge::judge(&out_dir, plan, summary)?;

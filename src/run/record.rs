@@ -13,6 +13,7 @@ use super::start::Engine;
 use crate::drill::{FaultLog, FaultRecord, Marker, MarkerLog, drive_faults, watch_markers};
 use crate::engine::clock::RunClock;
 use crate::engine::profile::LoadProfile;
+use crate::engine::schedule::Shard;
 use crate::record::{Recorder, Totals, second_of};
 use crate::report::Writers;
 use crate::results::faults::JournalLine;
@@ -59,14 +60,18 @@ pub(super) async fn record(
         lanes,
         second_of(plan.load.warmup.as_micros() as u64),
     )
-    .with_planned(planned_per_second(plan, end))
-    .with_planned_users(users_per_second(plan, end));
+    .with_planned(planned_per_second(plan, end, opts.shard))
+    .with_planned_users(users_per_second(plan, end, opts.shard));
     let faults_stop = lanes_stop.child_token();
     let journal = out_dir.join(crate::drill::JOURNAL);
     let log = FaultLog {
         journal: Some(&journal),
         quiet: opts.quiet,
         annotate: annotator,
+        hooks: crate::drill::faults::HookShard {
+            on: (!opts.shard.is_whole()).then_some(opts.hooks_on),
+            here: opts.runs_hooks(),
+        },
     };
     let faults = drive_faults(
         &plan.faults,
@@ -102,6 +107,16 @@ pub(super) async fn record(
             tokio::select! {
                 _ = faults_stop.cancelled() => break,
                 Some(signal) = signals.recv() => {
+                    // Sharded, one process records markers: the one running
+                    // the hooks. The others still take SIGUSR1 (unhandled,
+                    // it would end them) and say where markers go.
+                    if !opts.runs_hooks() {
+                        eprintln!(
+                            "meshdrill: marker ({}) not recorded: shard {} takes the markers",
+                            signal.1, opts.hooks_on
+                        );
+                        continue;
+                    }
                     let marker = marker_log.add(signal);
                     if !opts.quiet {
                         crate::live::event(marker.at_ms, &format!(
@@ -165,16 +180,17 @@ fn seconds_to_write(end: Duration, interrupted_at_us: Option<u64>) -> u32 {
 }
 
 /// Per target, the sends the open model intends in each second of `end`
-/// (`None` for the closed model).
-fn planned_per_second(plan: &Plan, end: Duration) -> Vec<Option<Vec<u64>>> {
+/// (`None` for the closed model): this shard's share of them.
+fn planned_per_second(plan: &Plan, end: Duration, shard: Shard) -> Vec<Option<Vec<u64>>> {
     let seconds = end.as_secs_f64().ceil() as u32;
     plan.targets
         .iter()
         .map(|_| match plan.load.model {
             LoadModel::Rate { .. } => {
                 let profile = LoadProfile::of(&plan.load);
-                let before =
-                    |s: u32| profile.slots_before(Duration::from_secs(u64::from(s)).min(end));
+                let before = |s: u32| {
+                    shard.share_of(profile.slots_before(Duration::from_secs(u64::from(s)).min(end)))
+                };
                 Some((0..seconds).map(|s| before(s + 1) - before(s)).collect())
             }
             LoadModel::Concurrency { .. } => None,
@@ -184,8 +200,9 @@ fn planned_per_second(plan: &Plan, end: Duration) -> Vec<Option<Vec<u64>>> {
 
 /// Per target, the users the closed model plans at some instant of each
 /// second of `end` (`None` for the open model): under a ramp, the most it
-/// reaches in that second (a user started in it counts in it).
-fn users_per_second(plan: &Plan, end: Duration) -> Vec<Option<Vec<u64>>> {
+/// reaches in that second (a user started in it counts in it); of them,
+/// this shard's (users `k` with `k % N == I`).
+fn users_per_second(plan: &Plan, end: Duration, shard: Shard) -> Vec<Option<Vec<u64>>> {
     let seconds = end.as_secs_f64().ceil() as u64;
     let end_ns = u64::try_from(end.as_nanos()).unwrap_or(u64::MAX);
     plan.targets
@@ -196,7 +213,7 @@ fn users_per_second(plan: &Plan, end: Duration) -> Vec<Option<Vec<u64>>> {
                 let profile = LoadProfile::of(&plan.load);
                 let second = |s: u64| {
                     let from = s * 1_000_000_000;
-                    profile.users_planned(from, (from + 1_000_000_000).min(end_ns))
+                    shard.share_of(profile.users_planned(from, (from + 1_000_000_000).min(end_ns)))
                 };
                 Some((0..seconds).map(second).collect())
             }
@@ -236,19 +253,29 @@ mod tests {
         let open = plan("rate = 4\nduration = \"2s\"\nwarmup = \"500ms\"\n");
         let end = open.load.warmup + open.load.duration;
         assert_eq!(
-            planned_per_second(&open, end),
+            planned_per_second(&open, end, Shard::WHOLE),
             [Some(vec![4, 4, 2]), Some(vec![4, 4, 2])]
         );
         let closed = plan("concurrency = 3\nduration = \"2s\"\n");
         assert_eq!(
-            planned_per_second(&closed, closed.load.duration),
+            planned_per_second(&closed, closed.load.duration, Shard::WHOLE),
             [None, None]
         );
         assert_eq!(
-            users_per_second(&closed, closed.load.duration),
+            users_per_second(&closed, closed.load.duration, Shard::WHOLE),
             [Some(vec![3, 3]), Some(vec![3, 3])]
         );
-        assert_eq!(users_per_second(&open, end), [None, None]);
+        assert_eq!(users_per_second(&open, end, Shard::WHOLE), [None, None]);
+        // Shard 1 of 3 plans slots 1, 4, 7 of 0..10; users 1 of 0..3.
+        let shard = Shard::new(1, 3).unwrap();
+        assert_eq!(
+            planned_per_second(&open, end, shard)[0],
+            Some(vec![1, 2, 0])
+        );
+        assert_eq!(
+            users_per_second(&closed, closed.load.duration, shard)[0],
+            Some(vec![1, 1])
+        );
     }
 
     #[test]
@@ -261,7 +288,7 @@ mod tests {
         assert_eq!(end, Duration::from_millis(4_500));
         // N(t) = 5 t² up to 3 s (45), then 45 + 30 τ - 10 τ² (to 67.5).
         assert_eq!(
-            planned_per_second(&open, end),
+            planned_per_second(&open, end, Shard::WHOLE),
             [Some(vec![5, 15, 25, 20, 3]), Some(vec![5, 15, 25, 20, 3])]
         );
         let closed = plan(
@@ -270,7 +297,7 @@ mod tests {
              [[load.stage]]\nduration = \"2s\"\nusers = 0\n",
         );
         assert_eq!(
-            users_per_second(&closed, closed.load.duration)[0],
+            users_per_second(&closed, closed.load.duration, Shard::WHOLE)[0],
             Some(vec![5, 10, 15, 20, 20, 20, 20, 10])
         );
     }

@@ -105,7 +105,7 @@ pub(super) fn start_engine(
             message: format!("invalid Host header: {e}"),
         })?);
         clients.push(client.clone());
-        let schedules = Schedule::split(split_of(&plan.load), lanes_per_target as u64);
+        let schedules = Schedule::split(split_of(&plan.load), lanes_per_target as u64, opts.shard);
         let lanes = schedules.len();
         for schedule in schedules {
             let slots = match &schedule {

@@ -113,6 +113,8 @@ pub async fn run_in(plan: Plan, dir: &Path) -> RunOutput {
         lanes_per_target: None,
         markers: false,
         metrics: None,
+        shard: meshdrill::engine::schedule::Shard::WHOLE,
+        hooks_on: 0,
     };
     run(options, CancellationToken::new())
         .await
