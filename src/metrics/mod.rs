@@ -161,6 +161,28 @@ pub fn escape(value: &str) -> String {
     out
 }
 
+/// A counter per target and one more label, from one of the target's
+/// name-to-count maps: the version and cluster families are the same shape.
+fn labelled_counter(
+    out: &mut String,
+    targets: &[TargetMetrics],
+    (name, label): (&str, &str),
+    help: &str,
+    counts: impl Fn(&TargetMetrics) -> &BTreeMap<String, u64>,
+) {
+    header(out, name, "counter", help);
+    for t in targets {
+        let target = escape(&t.name);
+        for (value, n) in counts(t) {
+            let _ = writeln!(
+                out,
+                "{name}{{target=\"{target}\",{label}=\"{}\"}} {n}",
+                escape(value)
+            );
+        }
+    }
+}
+
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
@@ -186,38 +208,20 @@ pub fn render(targets: &[TargetMetrics]) -> String {
             );
         }
     }
-    header(
+    labelled_counter(
         &mut out,
-        "meshdrill_responses_by_version_total",
-        "counter",
+        targets,
+        ("meshdrill_responses_by_version_total", "version"),
         "Productpages (ok or degraded) by the reviews version they show.",
+        |t| &t.versions,
     );
-    for t in targets {
-        let target = escape(&t.name);
-        for (version, n) in &t.versions {
-            let _ = writeln!(
-                out,
-                "meshdrill_responses_by_version_total{{target=\"{target}\",version=\"{}\"}} {n}",
-                escape(version)
-            );
-        }
-    }
-    header(
+    labelled_counter(
         &mut out,
-        "meshdrill_responses_by_cluster_total",
-        "counter",
+        targets,
+        ("meshdrill_responses_by_cluster_total", "cluster"),
         "Productpages (ok or degraded) by the cluster that served them.",
+        |t| &t.clusters,
     );
-    for t in targets {
-        let target = escape(&t.name);
-        for (cluster, n) in &t.clusters {
-            let _ = writeln!(
-                out,
-                "meshdrill_responses_by_cluster_total{{target=\"{target}\",cluster=\"{}\"}} {n}",
-                escape(cluster)
-            );
-        }
-    }
     let duration = "meshdrill_request_duration_seconds";
     header(
         &mut out,
