@@ -130,10 +130,15 @@ exist or cannot be read, an interrupted run, runs of different scenarios, target
 4 either run is INVALID (or was never judged): its numbers are not the target's.";
 
 const MERGE_EXAMPLES: &str = "\
-Example (three shards of the demo on this machine, second 0 five seconds from now; then merged):
-  at=$(( $(date +%s) * 1000 + 5000 ))
-  for i in 0 1 2; do meshdrill run scenarios/demo.toml --quiet --shard $i/3 --start-at $at --out results/demo-shards/shard-$i & done; wait
-  meshdrill merge results/demo-shards/shard-0 results/demo-shards/shard-1 results/demo-shards/shard-2 --out results/demo-merged
+Examples (two shards of a short throughput run, one after the other, at one past instant: each starts late,
+so each shard and the merge are INVALID, exit 4, and name the late shards):
+  meshdrill run scenarios/throughput-sim.toml --duration 2s --rate 50 --shard 0/2 --start-at 2026-01-01T00:00:00Z --quiet --out results/throughput-shard-0   # exit 4
+  meshdrill run scenarios/throughput-sim.toml --duration 2s --rate 50 --shard 1/2 --start-at 2026-01-01T00:00:00Z --quiet --out results/throughput-shard-1   # exit 4
+  meshdrill merge results/throughput-shard-0 results/throughput-shard-1 --out results/throughput-merged   # exit 4: the shards started late
+
+Side by side, second 0 five seconds ahead (judged like one process of the demo):
+  at=$(( $(date +%s) * 1000 + 5000 )); for i in 0 1 2; do meshdrill run scenarios/demo.toml --quiet --shard $i/3 --start-at $at --out results/demo-shards/shard-$i & done; wait
+  meshdrill merge results/demo-shards/shard-0 results/demo-shards/shard-1 results/demo-shards/shard-2 --out results/demo-merged-3   # exit 0, or 4 if this machine could not pace its share
 
 Exit codes: 0 SLOs met (or none set), 1 an SLO failed, 2 refused (not the shards of one run:
 another scenario, shard count or --start-at, a shard given twice or missing, an unsharded
