@@ -195,7 +195,30 @@ fn three_demo_shards_merge_into_the_one_process_plan() {
         }
     }
 
-    // Percentiles: exactly those of one histogram of every shard's requests.
+    // Percentiles: exactly those of one histogram of every shard's requests,
+    // for the whole run and for every second of every target.
+    for interval in &merged.hlog.intervals {
+        let mut one = new_histogram();
+        for shard in &shards {
+            for i in shard.hlog.intervals.iter() {
+                if i.second == interval.second && i.tag == interval.tag {
+                    one.add(i.histogram()).unwrap();
+                }
+            }
+        }
+        let merged_h = interval.histogram();
+        assert_eq!(merged_h, one, "{} at {}s", interval.tag, interval.second);
+        let row = &merged
+            .timeline
+            .scopes
+            .iter()
+            .find(|s| s.scope == interval.tag)
+            .unwrap()
+            .rows[interval.second as usize];
+        let p99 = (!one.is_empty()).then(|| one.value_at_quantile(0.99) as f64 / 1000.0);
+        assert_eq!(row.p99_ms, p99, "{} at {}s", interval.tag, interval.second);
+    }
+    assert_eq!(merged.hlog.intervals.len(), 60);
     let sums = added_hlogs(&shards);
     for (k, t) in merged.summary.targets.iter().enumerate() {
         assert_eq!(t.latency_ms, percentiles(&sums[k]), "{}", t.name);

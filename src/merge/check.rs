@@ -66,9 +66,8 @@ pub fn shards_of(folders: Vec<Results>) -> Result<Vec<Results>, String> {
                 name(other)
             ));
         }
-        let at = |r: &Results| r.summary.start.as_ref().map(|s| s.at_unix_ms);
-        if at(first) != at(other) {
-            let show = |r: &Results| match at(r) {
+        if at_of(first) != at_of(other) {
+            let show = |r: &Results| match at_of(r) {
                 Some(ms) => format!("--start-at {ms} (Unix ms)"),
                 None => "no --start-at".to_string(),
             };
