@@ -1,4 +1,4 @@
-//! Command line: `run`, `report`, `compare`, `sim` and `classify`. Maps every
+//! Command line: `run`, `report`, `merge`, `compare`, `sim` and `classify`. Maps every
 //! failure to a documented exit code: 0 finished (SLOs met, or none set), 1
 //! an SLO failed (for `compare`: a regression), 2 bad usage or scenario, 3
 //! run error, 4 INVALID (the generator could not do what the scenario asked,
@@ -68,6 +68,20 @@ pub enum Command {
         after_help = "Example (the folder of the second `meshdrill run --help` example; writes results/demo-25s/rejudged-window-2s-threshold-99.5/):\n  meshdrill report results/demo-25s --window 2s --threshold 99.5\n\nExit codes: 0 SLOs met (or none set), 1 an SLO failed, 2 bad usage (or --out holds an earlier run, without --force), 3 the folder cannot be read (or its summary.json has a missing or malformed `recovery` or `slo`, or it has neither summary.json nor plan.json), 4 INVALID (the generator was limited, or a rebuilt run stopped before its planned end)."
     )]
     Report(ReportArgs),
+    /// Merge the results folders of one run's shards (`run --shard I/N --start-at WHEN`)
+    /// into one results folder, judged exactly like a single run's.
+    ///
+    /// Per second per target the timeline rows are added up (counts, the generator's
+    /// health, the millisecond edges of failures and successes) and the latency
+    /// intervals are added as HdrHistograms, so the merged percentiles are those of one
+    /// histogram of every shard's requests; outcome, status, version, cluster, pod and
+    /// address counts are summed; faults and markers are those of the shard that ran the
+    /// hooks (`--hooks-on`). The planned counts add up to the unsharded plan. A shard that
+    /// was INVALID on its own (late or skewed start, generator limited) makes the merge
+    /// INVALID, naming the shard. Folders that are not the shards of one run (another
+    /// scenario, another N, a shard given twice or missing, another --start-at) are refused.
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
     /// Compare a run with a baseline run, or with the history of earlier runs
     /// of the same scenario, and fail on a regression (RTO, availability, p99).
     ///
@@ -114,6 +128,23 @@ Exit codes: 0 no regression (or, with --history, too few earlier runs: a warning
 regression (each regressed metric named on its own line), 2 bad input (a folder that does not
 exist or cannot be read, an interrupted run, runs of different scenarios, targets or faults),
 4 either run is INVALID (or was never judged): its numbers are not the target's.";
+
+const MERGE_EXAMPLES: &str = "\
+Examples (two shards of a short throughput run, one after the other, at one past instant: each starts late,
+so each shard and the merge are INVALID, exit 4, and name the late shards):
+  meshdrill run scenarios/throughput-sim.toml --duration 2s --rate 50 --shard 0/2 --start-at 2026-01-01T00:00:00Z --quiet --out results/throughput-shard-0   # exit 4
+  meshdrill run scenarios/throughput-sim.toml --duration 2s --rate 50 --shard 1/2 --start-at 2026-01-01T00:00:00Z --quiet --out results/throughput-shard-1   # exit 4
+  meshdrill merge results/throughput-shard-0 results/throughput-shard-1 --out results/throughput-merged   # exit 4: the shards started late
+
+Side by side, second 0 five seconds ahead (judged like one process of the demo):
+  at=$(( $(date +%s) * 1000 + 5000 )); for i in 0 1 2; do meshdrill run scenarios/demo.toml --quiet --shard $i/3 --start-at $at --out results/demo-shards/shard-$i & done; wait
+  meshdrill merge results/demo-shards/shard-0 results/demo-shards/shard-1 results/demo-shards/shard-2 --out results/demo-merged-3   # exit 0, or 4 if this machine could not pace its share
+
+Exit codes: 0 SLOs met (or none set), 1 an SLO failed, 2 refused (not the shards of one run:
+another scenario, shard count or --start-at, a shard given twice or missing, an unsharded
+folder; or --out holds an earlier run, without --force), 3 a folder cannot be read (or a
+merged file cannot be written), 4 INVALID (a shard was INVALID on its own, or the merged
+seconds show the generator limited).";
 
 const CLASSIFY_EXAMPLES: &str = "\
 Examples:
@@ -321,6 +352,23 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Every shard's results folder (each written by `meshdrill run --shard I/N`).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// The merged results folder. One that already holds a run is refused (exit 2)
+    /// unless --force.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace the earlier run in --out (its files are removed first).
+    #[arg(long)]
+    pub force: bool,
+    /// Also write the verdict as JUnit XML here (one test case per criterion).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct CompareArgs {
     /// BASELINE_DIR CURRENT_DIR; with --history, earlier runs' folders then
     /// CURRENT_DIR last.
@@ -412,6 +460,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => runtime.block_on(run_command(args)),
         Command::Sim(args) => runtime.block_on(sim_command(args)),
         Command::Report(args) => report_command(args),
+        Command::Merge(args) => merge_command(args),
         Command::Compare(args) => compare_command(args),
         Command::Classify(args) => classify_command(args),
         Command::Schema => schema_command(),
@@ -666,6 +715,32 @@ fn report_command(args: ReportArgs) -> u8 {
                 RejudgeError::Load(_) | RejudgeError::NoSummary(_) | RejudgeError::Write(_) => {
                     EXIT_RUN_ERROR
                 }
+            }
+        }
+    }
+}
+
+fn merge_command(args: MergeArgs) -> u8 {
+    use crate::merge::{MergeError, MergeOptions, merge};
+    let opts = MergeOptions {
+        dirs: args.dirs,
+        out: args.out,
+        force: args.force,
+    };
+    match merge(&opts) {
+        Ok(merged) => {
+            for warning in &merged.warnings {
+                eprintln!("meshdrill: {warning}");
+            }
+            let _ = std::io::stdout().write_all(merged.text.as_bytes());
+            verdict_reports(&merged.summary, &merged.out_dir, args.junit.as_deref());
+            verdict_exit(merged.status)
+        }
+        Err(e) => {
+            eprintln!("meshdrill merge: {e}");
+            match e {
+                MergeError::Refused(_) => EXIT_USAGE,
+                MergeError::Load(_) | MergeError::Write(_) => EXIT_RUN_ERROR,
             }
         }
     }

@@ -16,6 +16,9 @@
 //!    the SLO verdict, as pure functions of those results.
 //! 7. [`report`]: presentation: console lines and tables, charts, report.html, .hgrm.
 //!
+//! [`merge`] adds up the results folders of one run's shards
+//! (`meshdrill merge`) into one folder judged like a single run's.
+//!
 //! [`compare`] judges a run against a baseline run or the percentiles of
 //! earlier runs (`meshdrill compare`), from the typed results alone.
 //!
@@ -34,6 +37,7 @@ pub mod compare;
 pub mod drill;
 pub mod engine;
 pub mod live;
+pub mod merge;
 pub mod metrics;
 pub mod outcome;
 pub mod record;

@@ -274,6 +274,14 @@ pub fn assess(results: &Results, rule: &RecoveryRule, slo: &SloPlan) -> Assessme
         }
         generator.invalid.extend(reasons);
     }
+    // Merged shards: a shard that could not be judged on its own cannot be
+    // judged as part of the whole either.
+    if let Some(merged) = summary.merged.as_ref().filter(|m| !m.invalid.is_empty()) {
+        generator.invalid.extend(merged.invalid.iter().cloned());
+        generator.advice.push(
+            "run the shards again: start every one a little ahead of --start-at, on machines that keep up with their share".to_string(),
+        );
+    }
     let status = if !generator.invalid.is_empty() {
         VerdictStatus::Invalid
     } else if criteria.iter().any(|c| !c.pass) {

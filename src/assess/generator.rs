@@ -15,7 +15,9 @@
 //! - any request was never sent (`not_sent`);
 //! - with `run --start-at`, second 0 came later than `--max-skew` after
 //!   the requested instant, or the synchronized clock's error bound is
-//!   larger than the skew ([`start_invalid`]).
+//!   larger than the skew ([`start_invalid`]);
+//! - merged shards (`meshdrill merge`): any shard was INVALID on its own
+//!   (the reasons, naming the shard, are in the summary's `merged`).
 //!
 //! Generator-limited seconds outside those are reported, not judged: their
 //! latency and failures are marked as the generator's in every output.

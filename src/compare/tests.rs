@@ -153,6 +153,7 @@ fn demo(dir: &str, outage_ms: u64) -> Results {
         rejudged_from: None,
         rebuilt: None,
         start: None,
+        merged: None,
     };
     Results {
         dir: PathBuf::from(dir),

@@ -74,6 +74,14 @@ pub fn summary_md(s: &Summary, dir: &str) -> String {
             shard.count, shard.index
         ));
     }
+    if let Some(m) = &s.merged {
+        t.push_str(&format!(
+            "\nMerged from {} shards ({}), the faults and markers those of shard {}: judged as one run of the whole plan.\n",
+            m.shards,
+            escape(&m.folders.join(", ")),
+            m.hooks_on
+        ));
+    }
     if s.interrupted {
         t.push_str("\n**INTERRUPTED** before its planned end: the figures cover what ran.\n");
     }

@@ -228,7 +228,7 @@ fn write_hgrms(out_dir: &Path, results: &Results, warnings: &mut Vec<String>) {
 
 /// A folder holding an earlier run or re-judgement is refused, or with
 /// `force` emptied of those files first.
-fn claim(dir: &Path, force: bool) -> Result<(), RejudgeError> {
+pub(crate) fn claim(dir: &Path, force: bool) -> Result<(), RejudgeError> {
     let shown = dir.display();
     let earlier = crate::results::folder::earlier_run(dir).map_err(|e| {
         RejudgeError::Usage(format!(

@@ -15,9 +15,11 @@ use crate::scenario::RecoveryRule;
 /// The table printed on stdout at the end of a run.
 pub fn table(summary: &Summary, out_dir: &str) -> String {
     let mut t = String::new();
-    let shard = summary
-        .shard
-        .map_or_else(String::new, |s| format!(" — {s}"));
+    let shard = match (&summary.shard, &summary.merged) {
+        (Some(s), _) => format!(" — {s}"),
+        (None, Some(m)) => format!(" — merged from {} shards", m.shards),
+        (None, None) => String::new(),
+    };
     t.push_str(&format!(
         "\nmeshdrill {}{shard} — {}{}\n",
         summary.scenario.name,

@@ -99,6 +99,20 @@ impl AddressesWriter {
     }
 }
 
+/// A whole addresses.csv of rows already added up (`meshdrill merge`),
+/// through the same header and [`AddressRow`] a run writes.
+pub fn write_rows(dir: &Path, rows: &[AddressRow]) -> io::Result<()> {
+    let mut csv = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    csv.write_record(HEADER)?;
+    for row in rows {
+        csv.serialize(row)?;
+    }
+    let bytes = csv.into_inner().map_err(|e| e.into_error())?;
+    super::write_atomic(&dir.join(FILE), &bytes).map_err(io::Error::other)
+}
+
 /// Reads the file; `None` when the folder has none (written before runs
 /// kept it). `whole_seconds`: a killed run's file, read up to that second
 /// (exclusive), a cut last line left out.

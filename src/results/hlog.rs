@@ -104,12 +104,20 @@ impl HlogWriter {
     }
 
     pub fn write(&mut self, row: &SecondRow<'_>) -> io::Result<()> {
+        let which = self.which;
+        let histograms: Vec<&Histogram<u64>> =
+            row.targets.iter().map(|s| which.histogram(s)).collect();
+        self.write_second(row.second, &histograms)
+    }
+
+    /// One second's intervals, one histogram per target in order: a run's
+    /// (from [`Self::write`]) or `meshdrill merge`'s, added up.
+    pub fn write_second(&mut self, second: u32, histograms: &[&Histogram<u64>]) -> io::Result<()> {
         // A builder with no headers writes nothing but the interval lines.
         let mut log =
             IntervalLogWriterBuilder::new().begin_log_with(&mut self.out, &mut self.serializer)?;
-        let start = Duration::from_secs(u64::from(row.second));
-        for (tag, stats) in self.tags.iter().zip(row.targets) {
-            let histogram = self.which.histogram(stats);
+        let start = Duration::from_secs(u64::from(second));
+        for (tag, histogram) in self.tags.iter().zip(histograms) {
             log.write_histogram(histogram, start, Duration::from_secs(1), Tag::new(tag))
                 .map_err(|e| io::Error::other(format!("{}: {e}", self.which.file())))?;
         }

@@ -37,6 +37,26 @@ pub struct PlanRecord {
     /// is taken); `null` without the flag, missing in older folders.
     #[serde(default)]
     pub start: Option<super::summary::StartInfo>,
+    /// [`scenario_hash`] of the scenario file's bytes, so `meshdrill merge`
+    /// refuses shards of different files; absent when the file could not be
+    /// read (a plan built in code) and in older folders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_hash: Option<String>,
+    /// `meshdrill merge`, as in summary.json; absent unless merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<super::summary::MergedFrom>,
+}
+
+/// `fnv1a64:<16 hex digits>` of `bytes`: stable across builds and
+/// machines (std's hasher is not), enough to tell two scenario files apart
+/// (a check against mistakes, not against forgery).
+pub fn scenario_hash(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("fnv1a64:{h:016x}")
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -115,6 +135,10 @@ impl PlanRecord {
                 })
                 .collect(),
             start: None,
+            scenario_hash: std::fs::read(&plan.source)
+                .ok()
+                .map(|bytes| scenario_hash(&bytes)),
+            merged: None,
         }
     }
 
@@ -133,5 +157,15 @@ impl PlanRecord {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(LoadError::Read { path, source }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_scenario_hash_is_fnv1a_64() {
+        // The published FNV-1a 64 test vectors.
+        assert_eq!(super::scenario_hash(b""), "fnv1a64:cbf29ce484222325");
+        assert_eq!(super::scenario_hash(b"a"), "fnv1a64:af63dc4c8601ec8c");
     }
 }

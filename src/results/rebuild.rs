@@ -562,6 +562,7 @@ fn summarize(plan: &PlanRecord, disk: &OnDisk, addresses: Option<&[AddressRow]>)
             seconds_planned,
         }),
         start: plan.start.clone(),
+        merged: plan.merged.clone(),
     }
 }
 

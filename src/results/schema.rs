@@ -55,8 +55,8 @@ struct EveryPropertyRequired;
 
 /// Keys written only by a sharded run (`--shard`), so folders of unsharded
 /// runs (and older ones) read the same: summary's `shard`, a fault's
-/// `hooks_on_shard`.
-const ABSENT_UNLESS_SHARDED: &[&str] = &["shard", "hooks_on_shard"];
+/// `hooks_on_shard`; and `merged`, written only by `meshdrill merge`.
+const ABSENT_UNLESS_SHARDED: &[&str] = &["shard", "hooks_on_shard", "merged"];
 
 impl Transform for EveryPropertyRequired {
     fn transform(&mut self, schema: &mut Schema) {

@@ -54,8 +54,10 @@ pub const FILE: &str = "summary.json";
 /// allowed skew and the system clock's synchronization as the kernel
 /// reported it; and `shard: {index, count}` (`--shard I/N`, in plan.json
 /// too) with each hook fault's `hooks_on_shard` (`--hooks-on`), both absent
-/// when not sharded. A file of any other version is refused, never guessed
-/// at.
+/// when not sharded; and `merged: {shards, folders, start_at_unix_ms,
+/// notes}` (`meshdrill merge`, in plan.json too, with plan.json's
+/// `scenario_hash`), absent unless merged. A file of any other version is
+/// refused, never guessed at.
 pub const SCHEMA_VERSION: u32 = 5;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -122,6 +124,30 @@ pub struct Summary {
     /// version 5 written before the flag existed lack the key.
     #[serde(default)]
     pub start: Option<StartInfo>,
+    /// `meshdrill merge`: these results are N shards' added up. Absent
+    /// unless merged, so every other folder reads the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergedFrom>,
+}
+
+/// The shards a merged folder was added up from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MergedFrom {
+    /// `--shard I/N`'s N: every index `0..N` is here once.
+    pub shards: u32,
+    /// The shards' folders, by index, as given to `meshdrill merge`.
+    pub folders: Vec<String>,
+    /// Their common `--start-at` (Unix ms).
+    pub start_at_unix_ms: u64,
+    /// The shard that ran the hooks and markers: its faults.jsonl is the
+    /// merged folder's.
+    pub hooks_on: u32,
+    /// Per shard, why it could not be judged on its own (its generator
+    /// health: a late or skewed start, limited seconds, late or unsent
+    /// requests), each naming the shard; any makes the merge INVALID.
+    pub invalid: Vec<String>,
+    /// What the merge could not add up exactly, as a person reads it.
+    pub notes: Vec<String>,
 }
 
 /// A run started at a wall-clock instant (`--start-at`), so shards on

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::timeline_read::{Timeline, TimelineRow};
 use crate::outcome::Kind;
 use crate::record::{
     ClusterRegistry, DEGRADED, NAMED_CLUSTERS, OTHER_CLUSTER, SecondRow, SecondStats,
@@ -190,74 +191,142 @@ fn fields(
     clusters: usize,
     max_late_pct: f64,
 ) -> Vec<String> {
-    let mut f = vec![
-        row.second.to_string(),
-        wall.to_string(),
-        row.phase.name().to_string(),
-        target.to_string(),
-        s.sent().to_string(),
-    ];
-    f.extend(s.counts.iter().map(|c| c.to_string()));
-    f.push(s.failed().to_string());
-    f.push(s.late.to_string());
+    row_fields(
+        &of_stats(row.second, row.phase, s, clusters, max_late_pct),
+        wall,
+        target,
+    )
+}
+
+/// One second of one scope as the file holds it: what a run's recorder
+/// counted (`clusters` named cluster columns, then `other` and `unknown`).
+fn of_stats(
+    second: u32,
+    phase: crate::record::Phase,
+    s: &SecondStats,
+    clusters: usize,
+    max_late_pct: f64,
+) -> TimelineRow {
     let health = s.health();
-    f.push(health.planned.map_or(String::new(), |p| p.to_string()));
+    let ms_of = |us: u64| us as f64 / 1000.0;
+    let quantile = |q: f64| (!s.latency.is_empty()).then(|| ms_of(s.latency.value_at_quantile(q)));
+    // Run-clock milliseconds (second × 1000 + the millisecond within it).
+    let at = |m: Option<u32>| m.map(|m| u64::from(second) * 1000 + u64::from(m));
+    let p = &s.pages;
+    let slots: Vec<usize> = (0..clusters)
+        .chain([OTHER_CLUSTER, UNKNOWN_CLUSTER])
+        .collect();
+    let mut ok_versions = [0; 3];
+    ok_versions.copy_from_slice(&p.ok_versions[1..]);
+    TimelineRow {
+        second,
+        phase: phase.name().to_string(),
+        sent: s.sent(),
+        by_kind: s.counts,
+        failed: s.failed(),
+        late: s.late,
+        planned: health.planned,
+        planned_users: s.planned_users,
+        active_users: s.planned_users.map(|_| s.active_users),
+        not_sent: health.not_sent,
+        cap_waits: health.cap_waits,
+        max_send_lag_us: (s.sent() > 0).then_some(health.max_send_lag_us),
+        generator_limited: health.limits(max_late_pct).any(),
+        availability_pct: s.availability_pct(),
+        p50_ms: quantile(0.5),
+        p90_ms: quantile(0.9),
+        p99_ms: quantile(0.99),
+        max_ms: (!s.latency.is_empty()).then(|| ms_of(s.latency.max())),
+        first_failure_ms: at(s.marks.first_failure()),
+        last_failure_ms: at(s.marks.last_failure()),
+        first_success_ms: at(s.marks.first_success()),
+        first_success_after_last_failure_ms: at(s.marks.first_success_after_last_failure()),
+        first_success_done_ms: at(s.marks.first_success_done()),
+        first_success_after_last_failure_done_ms: at(s
+            .marks
+            .first_success_done_after_last_failure()),
+        reviews: p.versions,
+        ok_versions,
+        clusters: slots.iter().map(|&c| p.clusters[c]).collect(),
+        cluster_first_ms: slots.iter().map(|&c| at(p.first_page_ms(c))).collect(),
+        degraded: p.degraded,
+    }
+}
+
+/// The cells of one row, in [`header`] order: the one place a row becomes
+/// text, for a run's seconds and for `meshdrill merge`'s alike.
+pub fn row_fields(r: &TimelineRow, wall: &str, target: &str) -> Vec<String> {
+    let opt = |v: Option<u64>| v.map_or(String::new(), |v| v.to_string());
+    let ms3 = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
+    let mut f = vec![
+        r.second.to_string(),
+        wall.to_string(),
+        r.phase.clone(),
+        target.to_string(),
+        r.sent.to_string(),
+    ];
+    f.extend(r.by_kind.iter().map(|c| c.to_string()));
+    f.push(r.failed.to_string());
+    f.push(r.late.to_string());
+    f.push(opt(r.planned));
     // Closed model only: the users planned, and those that ran.
-    f.push(s.planned_users.map_or(String::new(), |p| p.to_string()));
+    f.push(opt(r.planned_users));
+    f.push(opt(r.active_users));
+    f.push(r.not_sent.to_string());
+    f.push(r.cap_waits.to_string());
+    f.push(r.max_send_lag_us.map_or(String::new(), ms));
+    f.push(u8::from(r.generator_limited).to_string());
     f.push(
-        s.planned_users
-            .map_or(String::new(), |_| s.active_users.to_string()),
-    );
-    f.push(health.not_sent.to_string());
-    f.push(health.cap_waits.to_string());
-    f.push(if s.sent() == 0 {
-        String::new()
-    } else {
-        ms(health.max_send_lag_us)
-    });
-    f.push(u8::from(health.limits(max_late_pct).any()).to_string());
-    f.push(
-        s.availability_pct()
+        r.availability_pct
             .map_or(String::new(), |a| format!("{a:.2}")),
     );
-    for q in [0.5, 0.9, 0.99] {
-        f.push(percentile_ms(s, q));
+    for v in [r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms] {
+        f.push(ms3(v));
     }
-    f.push(if s.latency.is_empty() {
-        String::new()
-    } else {
-        ms(s.latency.max())
-    });
-    // Run-clock milliseconds (second × 1000 + the millisecond within it).
-    let at = |m: Option<u32>| {
-        m.map_or(String::new(), |m| {
-            (u64::from(row.second) * 1000 + u64::from(m)).to_string()
-        })
-    };
-    f.push(at(s.marks.first_failure()));
-    f.push(at(s.marks.last_failure()));
-    f.push(at(s.marks.first_success()));
-    f.push(at(s.marks.first_success_after_last_failure()));
-    f.push(at(s.marks.first_success_done()));
-    f.push(at(s.marks.first_success_done_after_last_failure()));
-    let p = &s.pages;
-    f.extend(p.versions.iter().map(u64::to_string));
-    f.extend(p.ok_versions[1..].iter().map(u64::to_string));
-    f.extend(p.clusters[..clusters].iter().map(u64::to_string));
-    f.push(p.clusters[OTHER_CLUSTER].to_string());
-    f.push(p.clusters[UNKNOWN_CLUSTER].to_string());
-    let slots = (0..clusters).chain([OTHER_CLUSTER, UNKNOWN_CLUSTER]);
-    f.extend(slots.map(|slot| at(p.first_page_ms(slot))));
-    f.extend(p.degraded.iter().map(u64::to_string));
+    for m in [
+        r.first_failure_ms,
+        r.last_failure_ms,
+        r.first_success_ms,
+        r.first_success_after_last_failure_ms,
+        r.first_success_done_ms,
+        r.first_success_after_last_failure_done_ms,
+    ] {
+        f.push(opt(m));
+    }
+    f.extend(r.reviews.iter().map(u64::to_string));
+    f.extend(r.ok_versions.iter().map(u64::to_string));
+    f.extend(r.clusters.iter().map(u64::to_string));
+    f.extend(r.cluster_first_ms.iter().map(|&m| opt(m)));
+    f.extend(r.degraded.iter().map(u64::to_string));
     f
 }
 
-fn percentile_ms(s: &SecondStats, q: f64) -> String {
-    if s.latency.is_empty() {
-        String::new()
-    } else {
-        ms(s.latency.value_at_quantile(q))
+/// A whole timeline.csv from rows already added up (`meshdrill merge`):
+/// the header for `timeline.clusters` (named, then `other`, `unknown`),
+/// each second's scopes in order, through [`row_fields`] like a run's.
+pub fn write_rows(dir: &Path, timeline: &Timeline, epoch: SystemTime) -> io::Result<()> {
+    let named = &timeline.clusters[..timeline.clusters.len().saturating_sub(2)];
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(header(named))?;
+    let seconds = timeline
+        .scopes
+        .iter()
+        .map(|s| s.rows.len())
+        .max()
+        .unwrap_or(0);
+    for i in 0..seconds {
+        for scope in &timeline.scopes {
+            if let Some(r) = scope.rows.get(i) {
+                let wall = humantime::format_rfc3339_millis(
+                    epoch + Duration::from_secs(u64::from(r.second)),
+                )
+                .to_string();
+                csv.write_record(row_fields(r, &wall, &scope.scope))?;
+            }
+        }
     }
+    let bytes = csv.into_inner().map_err(|e| e.into_error())?;
+    super::write_atomic(&dir.join(FILE), &bytes).map_err(io::Error::other)
 }
 
 /// Microseconds as milliseconds with three decimals.

@@ -153,6 +153,7 @@ pub(super) fn finish(
         rejudged_from: None,
         rebuilt: None,
         start: None,
+        merged: None,
     })
 }
 
