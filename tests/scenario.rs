@@ -156,6 +156,7 @@ fn shipped_demo_compiles_to_the_documented_drill() {
             clusters: Vec::new(),
             dns: Default::default(),
             captures: Vec::new(),
+            evidence: None,
             grafana: None,
             start_at: None,
         }
@@ -200,6 +201,7 @@ duration = "1m"
             clusters: Vec::new(),
             dns: Default::default(),
             captures: Vec::new(),
+            evidence: None,
             grafana: None,
             start_at: None,
         }
@@ -326,6 +328,7 @@ sim = "http503"
             clusters: Vec::new(),
             dns: Default::default(),
             captures: Vec::new(),
+            evidence: None,
             grafana: None,
             start_at: None,
         }

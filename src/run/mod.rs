@@ -3,7 +3,8 @@
 //! engine started on one clock ([`start`]) with the `--grafana` annotator,
 //! the recording with the faults and markers beside it ([`record`]), the
 //! end captures, the totals finished into the typed summary ([`finish`]),
-//! the assessment ([`judge`]), the faults' annotations, and the charts and
+//! the assessment ([`judge`]), the faults' annotations, the `[evidence]`
+//! queries of the users' Prometheus, and the charts and
 //! report.html ([`render`]). Tests drive whole runs through [`run`]
 //! in-process.
 
@@ -306,6 +307,20 @@ async fn run_with(
         let ended_ms = s.requests_ended_ms.unwrap_or(f64::from(s.seconds) * 1000.0);
         annotator.run_ended(&s.faults, &s.outages, ended_ms);
         results.annotations = Some(annotator.finish(&out_dir).await);
+    }
+    // `[evidence]`: the mesh's view, by the shard running the hooks (one
+    // set per drill); read back as `meshdrill report` will read it.
+    if let Some(evidence) = plan.evidence.as_ref().filter(|_| opts.runs_hooks()) {
+        let s = &results.summary;
+        let window = crate::evidence::RunWindow {
+            start_unix_ms: s.start_unix_ms,
+            ended_ms: s.requests_ended_ms.unwrap_or(f64::from(s.seconds) * 1000.0),
+        };
+        crate::evidence::collect(evidence, window, &out_dir).await;
+        match crate::results::evidence::read(&out_dir) {
+            Ok(read) => results.evidence = read,
+            Err(e) => eprintln!("meshdrill: {e}"),
+        }
     }
     render::render(&out_dir, &results, &assessment);
     Ok(RunOutput {

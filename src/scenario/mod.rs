@@ -14,6 +14,7 @@ mod compile;
 mod dns;
 mod duration;
 mod error;
+mod evidence;
 mod fault;
 mod interpolate;
 mod load;

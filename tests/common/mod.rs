@@ -85,6 +85,7 @@ pub fn plan(name: &str, targets: Vec<TargetPlan>, model: LoadModel, duration: Du
         clusters: Vec::new(),
         dns: Default::default(),
         captures: Vec::new(),
+        evidence: None,
         grafana: None,
         start_at: None,
     }
