@@ -157,6 +157,18 @@ pub async fn run(opts: RunOptions, stop: CancellationToken) -> Result<RunOutput,
     result
 }
 
+/// [`run`] against a simulator the caller started and keeps (its sim
+/// targets and faults go to it): for a test that must know the sim's
+/// addresses before the run, e.g. to have a Prometheus scrape them.
+pub async fn run_on(
+    opts: RunOptions,
+    sim: &Sim,
+    stop: CancellationToken,
+) -> Result<RunOutput, RunError> {
+    limits::raise_open_files_limit();
+    run_with(&opts, Some(sim), stop).await
+}
+
 async fn run_with(
     opts: &RunOptions,
     sim: Option<&Sim>,

@@ -2,6 +2,8 @@
 //! run in-process against the simulator on 127.0.0.1:0.
 #![allow(dead_code)] // each test binary uses a different part of this file
 
+pub mod prometheus;
+
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::Path;

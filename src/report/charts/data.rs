@@ -123,6 +123,55 @@ pub struct ChartData {
     /// generator, not the target, set the numbers.
     pub limited: Vec<[u32; 2]>,
     pub end_s: f64,
+    /// `[evidence]`: one panel per query Prometheus answered, in the
+    /// scenario's order; empty without `[evidence]`.
+    pub mesh: Vec<MeshPanel>,
+}
+
+/// One evidence query's series, as evidence/<name>.csv holds them.
+#[derive(Clone, Debug, Default)]
+pub struct MeshPanel {
+    pub name: String,
+    /// In the order Prometheus answered them.
+    pub series: Vec<MeshSeries>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct MeshSeries {
+    /// The labels in PromQL notation (`{destination_cluster="primary"}`).
+    pub label: String,
+    /// `(run second, value)` in time order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// The panels of every query that answered, each sample's series kept
+/// together in the order they first appear.
+pub fn mesh_panels(evidence: Option<&crate::results::evidence::Evidence>) -> Vec<MeshPanel> {
+    let Some(evidence) = evidence else {
+        return Vec::new();
+    };
+    evidence
+        .queries
+        .iter()
+        .filter(|q| q.record.status == crate::results::evidence::QueryStatus::Ok)
+        .map(|q| {
+            let mut series: Vec<MeshSeries> = Vec::new();
+            for row in &q.rows {
+                let point = (row.second as f64, row.value);
+                match series.iter_mut().rev().find(|s| s.label == row.series) {
+                    Some(s) => s.points.push(point),
+                    None => series.push(MeshSeries {
+                        label: row.series.clone(),
+                        points: vec![point],
+                    }),
+                }
+            }
+            MeshPanel {
+                name: q.record.name.clone(),
+                series,
+            }
+        })
+        .collect()
 }
 
 impl ChartData {
@@ -210,6 +259,7 @@ impl ChartData {
             windows,
             outages,
             end_s,
+            mesh: mesh_panels(results.evidence.as_ref()),
         }
     }
 }
