@@ -271,6 +271,7 @@ fn the_mesh_chart_is_drawn_only_with_evidence() {
     data.mesh = vec![
         MeshPanel {
             name: "mesh-5xx".into(),
+            common: vec!["flags=UH".into()],
             series: vec![MeshSeries {
                 label: uh.into(),
                 points: (0..20)
@@ -281,6 +282,7 @@ fn the_mesh_chart_is_drawn_only_with_evidence() {
         MeshPanel {
             name: "mesh-requests".into(),
             series: Vec::new(),
+            common: Vec::new(),
         },
     ];
     let written = render_all(dir.path(), &data).unwrap();
@@ -291,6 +293,8 @@ fn the_mesh_chart_is_drawn_only_with_evidence() {
         "mesh view (Prometheus): mesh-5xx",
         "mesh view (Prometheus): mesh-requests",
         "{destination_cluster=\"primary\",resp…",
+        "every series:",
+        "flags=UH",
         "no series in the answer",
         "fault down",
         "T0 (fault start)",

@@ -142,8 +142,9 @@ pub async fn run(opts: RunOptions, stop: CancellationToken) -> Result<RunOutput,
     }
     let sim = if plan.uses_sim() {
         let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let [primary, secondary] = plan.sim.listen.unwrap_or([any, any]);
         Some(
-            Sim::start(plan.sim.clone(), any, any)
+            Sim::start(plan.sim.clone(), primary, secondary)
                 .await
                 .map_err(RunError::Sim)?,
         )

@@ -91,6 +91,10 @@
 //! template = "current"          # "current" | "legacy"
 //! tls = false                   # true: the simulator serves https (h2 and http/1.1)
 //!                               # with a certificate made at start, trusted by its targets
+//! listen = ["127.0.0.1:9080", "127.0.0.1:9081"]
+//!                               # optional: the primary's and the secondary's gateway
+//!                               # address (loopback IP:port) for `meshdrill run`, so a
+//!                               # Prometheus can scrape /stats/prometheus; default: free ports
 //!
 //! [clusters]                    # optional: which cluster a reviews pod is in,
 //!                               # for pages that do not say ("on cluster ...")
@@ -354,6 +358,7 @@ pub(super) struct RawSim {
     pub latency: Option<Item>,
     pub template: Option<Item>,
     pub tls: Option<Item>,
+    pub listen: Option<Item>,
 }
 
 /// `[[fault]]`. Issue 4 adds `inject` / `restore` command hooks here; `sim`

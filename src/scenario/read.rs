@@ -157,6 +157,7 @@ fn read_sim(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> Raw
         latency: t.value("latency", lines),
         template: t.value("template", lines),
         tls: t.value("tls", lines),
+        listen: t.value("listen", lines),
     };
     t.finish(lines, problems);
     raw

@@ -154,6 +154,11 @@ pub struct SimConfig {
     /// `[sim] tls = true`: serve https (ALPN h2 and http/1.1) with a
     /// certificate made at start; the sim targets trust its CA.
     pub tls: bool,
+    /// `[sim] listen`: where `meshdrill run` binds the primary's and the
+    /// secondary's gateway (loopback only), so a Prometheus can be pointed
+    /// at their metrics before the run; `None`: any free port. `meshdrill
+    /// sim` takes `--primary` / `--secondary` instead.
+    pub listen: Option<[SocketAddr; 2]>,
 }
 
 impl Default for SimConfig {
@@ -164,6 +169,7 @@ impl Default for SimConfig {
             base_latency: Duration::from_millis(2),
             template: Template::Current,
             tls: false,
+            listen: None,
         }
     }
 }

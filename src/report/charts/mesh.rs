@@ -2,7 +2,9 @@
 //! answered, each series a line over the same run seconds as the
 //! availability chart, with the same fault windows shaded and the same T0
 //! and recovered-at marks, so "users saw 503s" and "the primary's Envoys
-//! answered 503 UH" can be read against each other.
+//! answered 503 UH" can be read against each other. The legend names each
+//! series by the labels that differ (`dst=primary`), and what all share
+//! once (`flags=UH`).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -106,6 +108,12 @@ fn draw_panel<DB: DrawingBackend>(
     }
     if panel.series.is_empty() {
         entries.push(entry("no series in the answer", Mark::Note));
+    }
+    if !panel.common.is_empty() {
+        entries.push(entry("every series:", Mark::Note));
+        for label in &panel.common {
+            entries.push(entry(format!("  {}", cut(label)), Mark::Note));
+        }
     }
     for o in &data.outages {
         chart
