@@ -650,7 +650,7 @@ mod tests {
             [
                 "t.toml:1: load.burst is not a known key (allowed: model, rate, concurrency, think_time, duration, warmup, timeout, connect_timeout, connection, max_body, max_buffered, max_late_pct, max_connection_age, stage)",
                 "t.toml:4: fault[0].hooks is not a known key (allowed: name, target, at, sim, latency, restore_at, inject, restore, shell, timeout, detach)",
-                "t.toml:6: sim.mix is not a known key (allowed: reviews_mix, latency, template, tls)",
+                "t.toml:6: sim.mix is not a known key (allowed: reviews_mix, latency, template, tls, listen)",
             ]
         );
     }
