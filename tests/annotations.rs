@@ -308,7 +308,10 @@ async fn a_grafana_that_fails_or_is_not_there_changes_nothing_but_is_reported() 
         ),
         "report.html names the failed posts"
     );
-    assert!(html.contains(": 0 of 4 posted"), "report.html counts the posts");
+    assert!(
+        html.contains(": 0 of 4 posted"),
+        "report.html counts the posts"
+    );
 
     // Nobody listening: refused, reported, exit code unchanged.
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
