@@ -109,19 +109,6 @@ impl<'a> Hay<'a> {
         self.byte_in_parts(at)
     }
 
-    /// The chunk holding offset `at` and its body offset; `None` past the end.
-    #[inline]
-    pub fn chunk_at(&self, at: usize) -> Option<(usize, &'a [u8])> {
-        if self.n == 1 {
-            return (at < self.parts[0].len()).then_some((0, self.parts[0]));
-        }
-        if at >= self.len() {
-            return None;
-        }
-        let i = self.part_of(at);
-        Some((self.starts[i], self.parts[i]))
-    }
-
     #[inline(never)]
     fn byte_in_parts(&self, at: usize) -> Option<u8> {
         (at < self.len()).then(|| {
@@ -282,6 +269,20 @@ impl<'a> Hay<'a> {
             .any(|i| memchr::memchr(byte, self.piece(i, from, to)).is_some())
     }
 
+    /// The bytes of `from..to` (clamped) when they lie in one chunk.
+    #[inline]
+    pub fn slice(&self, from: usize, to: usize) -> Option<&'a [u8]> {
+        let to = to.min(self.len());
+        if from >= to {
+            return Some(&[]);
+        }
+        if self.n == 1 {
+            return Some(&self.parts[0][from..to]);
+        }
+        let i = self.part_of(from);
+        (to <= self.starts[i + 1]).then(|| self.piece(i, from, to))
+    }
+
     /// The bytes of `from..to` as one slice: borrowed when they lie in one
     /// chunk, else copied into `out` (at most `out.len()` bytes: the rest
     /// is cut off, so callers pass a range no longer than `out`).
@@ -400,6 +401,10 @@ mod tests {
                     assert_eq!(hay.contains_byte(b'c', from, to), slice.contains(&b'c'));
                     let mut out = [0u8; 32];
                     assert_eq!(hay.copy(from, to, &mut out), slice);
+                    // In place exactly when no cut falls inside the range.
+                    let (a, b) = (parts[0].len(), parts[0].len() + parts[1].len());
+                    let cut_inside = [a, b].iter().any(|&cut| from < cut && cut < to);
+                    assert_eq!(hay.slice(from, to), (!cut_inside).then_some(slice));
                 }
             }
         }

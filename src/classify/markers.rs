@@ -50,13 +50,13 @@ pub(super) const ON_CLUSTER: &[u8] = b"on cluster ";
 /// Finders for the markers searched over long stretches of a body; short
 /// fixed-position checks use `starts_with` instead.
 pub(super) struct Finders {
-    pub title: Finder<'static>,
+    pub title: Long,
     pub tailwind: Finder<'static>,
     pub bootstrap: Finder<'static>,
     pub details: Either,
     pub reviews: Either,
-    pub reviews_sorry: Finder<'static>,
-    pub ratings_error: Finder<'static>,
+    pub reviews_sorry: Long,
+    pub ratings_error: Long,
     pub served_by: Finder<'static>,
     pub blockquote: Finder<'static>,
     pub blockquote_end: Finder<'static>,
@@ -73,13 +73,13 @@ pub(super) struct Finders {
 pub(super) fn finders() -> &'static Finders {
     static FINDERS: OnceLock<Finders> = OnceLock::new();
     FINDERS.get_or_init(|| Finders {
-        title: finder(TITLE),
+        title: Long::new(TITLE),
         tailwind: finder(TAILWIND),
         bootstrap: finder(BOOTSTRAP),
         details: Either::new(DETAILS_OK, DETAILS_ERROR, b"etails"),
         reviews: Either::new(REVIEWS_OK, REVIEWS_ERROR, b"eviews"),
-        reviews_sorry: finder(REVIEWS_SORRY),
-        ratings_error: finder(RATINGS_ERROR),
+        reviews_sorry: Long::new(REVIEWS_SORRY),
+        ratings_error: Long::new(RATINGS_ERROR),
         served_by: finder(SERVED_BY),
         blockquote: finder(BLOCKQUOTE),
         blockquote_end: finder(BLOCKQUOTE_END),
@@ -92,6 +92,39 @@ pub(super) fn finders() -> &'static Finders {
         glyph_star: finder(GLYPH_STAR),
         html_open: finder(HTML_OPEN),
     })
+}
+
+/// Longest needle `memmem` searches with its vector loop; a longer one
+/// gets Two-Way, which reads a byte at a time (several times slower).
+const PACKED: usize = 32;
+
+/// A marker longer than [`PACKED`]: its first `PACKED` bytes are searched
+/// with the vector loop and each hit is checked for the rest.
+pub(super) struct Long {
+    head: Finder<'static>,
+    whole: &'static [u8],
+}
+
+impl Long {
+    fn new(whole: &'static [u8]) -> Long {
+        Long {
+            head: finder(&whole[..whole.len().min(PACKED)]),
+            whole,
+        }
+    }
+
+    /// The first `whole` lying in `from..to`, as [`Hay::find`] finds it.
+    pub(super) fn find(&self, hay: &Hay<'_>, from: usize, to: usize) -> Option<usize> {
+        let to = to.min(hay.len());
+        let mut at = from;
+        while let Some(hit) = hay.find(&self.head, at, to) {
+            if hit + self.whole.len() <= to && hay.starts_with(hit, self.whole) {
+                return Some(hit);
+            }
+            at = hit + 1;
+        }
+        None
+    }
 }
 
 /// A marker of a healthy page (`ok`) and the error text a page shows in

@@ -62,7 +62,7 @@ pub(super) fn scan(body: &Hay<'_>) -> Scan {
     let f = finders();
     let len = body.len();
     let mut s = Scan::default();
-    let Some(title) = body.find(&f.title, 0, len) else {
+    let Some(title) = f.title.find(body, 0, len) else {
         return s;
     };
     let head_end = title + markers::TITLE.len();
@@ -98,7 +98,8 @@ pub(super) fn scan(body: &Hay<'_>) -> Scan {
         end
     } else {
         s.degraded.insert(Backends::REVIEWS);
-        body.find(&f.reviews_sorry, reviews, reviews + NEAR)
+        f.reviews_sorry
+            .find(body, reviews, reviews + NEAR)
             .map(|at| at + markers::REVIEWS_SORRY.len())
     };
     s.recognized = true;
@@ -126,10 +127,12 @@ fn current_reviews(f: &Finders, body: &Hay<'_>, mut at: usize, s: &mut Scan) -> 
             let rest = row + markers::STAR_ROW.len();
             let color = color_word(body, rest, quote, b"black-500", b"red-500", b"\" ");
             star_row(s, color, count_svg_stars(f, body, rest, quote));
-        } else if body.find(&f.ratings_error, start, quote).is_some() {
+        } else if f.ratings_error.find(body, start, quote).is_some() {
             s.ratings_errors += 1;
         }
-        if let Some(served) = body.find(&f.served_by, quote, end) {
+        // Only the first review's pod is kept (legacy pages name it once).
+        let pod_read = s.pod.is_some() || s.pod_malformed;
+        if !pod_read && let Some(served) = body.find(&f.served_by, quote, end) {
             let after = served + markers::SERVED_BY.len();
             served_by(s, body, after, end);
         }
@@ -200,7 +203,7 @@ fn legacy_reviews(f: &Finders, body: &Hay<'_>, from: usize, s: &mut Scan) -> Opt
             let color = color_word(body, rest, end, b"black", b"red", b"\"");
             let full = body.find_iter(&f.glyph_star, rest, end).count();
             star_row(s, color, u8::try_from(full).unwrap_or(u8::MAX));
-        } else if body.find(&f.ratings_error, at, end).is_some() {
+        } else if f.ratings_error.find(body, at, end).is_some() {
             s.ratings_errors += 1;
         }
         at = end + markers::BLOCKQUOTE_END.len();
@@ -233,13 +236,37 @@ fn star_row(s: &mut Scan, color: StarColor, full: u8) {
     s.stars.push(full);
 }
 
+/// How far after "Reviews served by:" its pod and cluster names are read:
+/// room for the longest pod name and cluster name with their tags and a
+/// few hundred bytes of indentation.
+const SERVED_WINDOW: usize = 1024;
+
 /// Reads the pod (and cluster) after "Reviews served by:" (from `after`,
-/// before `limit`) — current:
+/// before `limit`, within [`SERVED_WINDOW`]) — current:
 /// `Reviews served by: \n POD \n on cluster <div>NAME</div>`; legacy:
 /// `Reviews served by:</dt> <u>POD</u> on cluster <u>NAME</u>`. Keeps the
-/// first review's. Returns where it stopped reading.
+/// first review's. Returns where it stopped reading. The names are read in
+/// place when the window lies in one chunk, else from a copy on the stack.
 fn served_by(s: &mut Scan, body: &Hay<'_>, after: usize, limit: usize) -> usize {
-    let mut p = Cursor::new(body, after, limit);
+    let to = limit.min(body.len()).min(after + SERVED_WINDOW);
+    match body.slice(after, to) {
+        Some(text) => after + read_names(s, text, after),
+        None => served_by_stitched(s, body, after, to),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn served_by_stitched(s: &mut Scan, body: &Hay<'_>, after: usize, to: usize) -> usize {
+    let mut window = [0u8; SERVED_WINDOW];
+    let text = body.copy(after, to, &mut window);
+    after + read_names(s, text, after)
+}
+
+/// [`served_by`] on the window's bytes `text`, which start at body offset
+/// `base`; returns how far into `text` it read.
+fn read_names(s: &mut Scan, text: &[u8], base: usize) -> usize {
+    let mut p = Text { text, at: 0 };
     p.skip_ws();
     if p.eat(b"</dt>") {
         p.skip_ws();
@@ -248,8 +275,8 @@ fn served_by(s: &mut Scan, body: &Hay<'_>, after: usize, limit: usize) -> usize 
     let start = p.at;
     p.skip(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
     let name = Span {
-        from: start,
-        to: p.at,
+        from: base + start,
+        to: base + p.at,
     };
     let closed = if underlined {
         p.eat(b"</u>")
@@ -281,8 +308,8 @@ fn served_by(s: &mut Scan, body: &Hay<'_>, after: usize, limit: usize) -> usize 
         let name_len = p.at - start;
         if name_len > 0 && name_len <= MAX_CLUSTER && p.eat(close) {
             s.cluster = Some(Span {
-                from: start,
-                to: start + name_len,
+                from: base + start,
+                to: base + start + name_len,
             });
         }
     }
@@ -313,50 +340,16 @@ fn ends_properly(
     to - from >= 2 && body.starts_with(from, b"</") && ends_with(last)
 }
 
-/// A read position in a short stretch of the body, for fixed-shape checks.
-/// It reads bytes from the chunk it is in, found again only when it
-/// crosses into the next.
-struct Cursor<'h, 'a> {
-    hay: &'h Hay<'a>,
+/// A read position in a short window of the body, for fixed-shape checks.
+struct Text<'t> {
+    text: &'t [u8],
     at: usize,
-    /// Nothing at or after this is read.
-    limit: usize,
-    /// The chunk `at` was last in, and its body offset.
-    chunk: &'a [u8],
-    chunk_start: usize,
 }
 
-impl<'h, 'a> Cursor<'h, 'a> {
-    fn new(hay: &'h Hay<'a>, at: usize, limit: usize) -> Cursor<'h, 'a> {
-        let (chunk_start, chunk) = hay.chunk_at(at).unwrap_or((0, &[]));
-        Cursor {
-            hay,
-            at,
-            limit,
-            chunk,
-            chunk_start,
-        }
-    }
-
+impl Text<'_> {
     #[inline(always)]
-    fn peek(&mut self) -> Option<u8> {
-        if self.at >= self.limit {
-            return None;
-        }
-        if let Some(&b) = self.chunk.get(self.at.wrapping_sub(self.chunk_start)) {
-            return Some(b);
-        }
-        self.next_chunk()
-    }
-
-    /// The byte at `at` from the chunk after the one the cursor was in.
-    #[cold]
-    #[inline(never)]
-    fn next_chunk(&mut self) -> Option<u8> {
-        let (start, chunk) = self.hay.chunk_at(self.at)?;
-        self.chunk_start = start;
-        self.chunk = chunk;
-        Some(chunk[self.at - start])
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.at).copied()
     }
 
     fn skip(&mut self, keep: impl Fn(u8) -> bool) {
@@ -370,7 +363,7 @@ impl<'h, 'a> Cursor<'h, 'a> {
     }
 
     fn eat(&mut self, prefix: &[u8]) -> bool {
-        let ok = self.at + prefix.len() <= self.limit && self.hay.starts_with(self.at, prefix);
+        let ok = self.text[self.at..].starts_with(prefix);
         if ok {
             self.at += prefix.len();
         }
