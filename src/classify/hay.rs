@@ -236,37 +236,22 @@ impl<'a> Hay<'a> {
         true
     }
 
-    /// The last `byte` in `from..to`.
+    /// The last `a` or `b` in `from..to`.
     #[inline]
-    pub fn rfind_byte(&self, byte: u8, from: usize, to: usize) -> Option<usize> {
+    pub fn rfind_either(&self, a: u8, b: u8, from: usize, to: usize) -> Option<usize> {
         let to = to.min(self.len());
         if from >= to {
             return None;
         }
         if self.n == 1 {
-            return memchr::memrchr(byte, &self.parts[0][from..to]).map(|i| from + i);
+            return memchr::memrchr2(a, b, &self.parts[0][from..to]).map(|i| from + i);
         }
         let first = self.part_of(from);
         let last = self.part_of(to - 1);
         (first..=last).rev().find_map(|i| {
             let piece = self.piece(i, from, to);
-            memchr::memrchr(byte, piece).map(|hit| self.starts[i].max(from) + hit)
+            memchr::memrchr2(a, b, piece).map(|hit| self.starts[i].max(from) + hit)
         })
-    }
-
-    /// Whether `byte` occurs in `from..to`.
-    #[inline]
-    pub fn contains_byte(&self, byte: u8, from: usize, to: usize) -> bool {
-        let to = to.min(self.len());
-        if from >= to {
-            return false;
-        }
-        if self.n == 1 {
-            return memchr::memchr(byte, &self.parts[0][from..to]).is_some();
-        }
-        (self.part_of(from)..self.n)
-            .take_while(|&i| self.starts[i] < to)
-            .any(|i| memchr::memchr(byte, self.piece(i, from, to)).is_some())
     }
 
     /// The bytes of `from..to` (clamped) when they lie in one chunk.
@@ -395,10 +380,9 @@ mod tests {
                 for to in from..=text.len() {
                     let slice = &text[from..to];
                     assert_eq!(
-                        hay.rfind_byte(b'x', from, to),
-                        memchr::memrchr(b'x', slice).map(|i| from + i)
+                        hay.rfind_either(b'x', b'c', from, to),
+                        memchr::memrchr2(b'x', b'c', slice).map(|i| from + i)
                     );
-                    assert_eq!(hay.contains_byte(b'c', from, to), slice.contains(&b'c'));
                     let mut out = [0u8; 32];
                     assert_eq!(hay.copy(from, to, &mut out), slice);
                     // In place exactly when no cut falls inside the range.

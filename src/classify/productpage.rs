@@ -175,11 +175,10 @@ fn color_word(
 fn count_svg_stars(f: &Finders, body: &Hay<'_>, from: usize, to: usize) -> u8 {
     let mut full = 0u8;
     for fill in body.find_iter(&f.fill_current, from, to) {
-        // Counted only as an attribute of the `<svg>` tag itself.
-        let is_svg_attribute = body.rfind_byte(b'<', from, fill).is_some_and(|lt| {
-            lt + markers::SVG.len() <= fill
-                && body.starts_with(lt, markers::SVG)
-                && !body.contains_byte(b'>', lt, fill)
+        // Counted only as an attribute of the `<svg>` tag itself: the last
+        // `<` before it opens that tag, and no `>` came after that `<`.
+        let is_svg_attribute = body.rfind_either(b'<', b'>', from, fill).is_some_and(|lt| {
+            lt + markers::SVG.len() <= fill && body.starts_with(lt, markers::SVG)
         });
         if is_svg_attribute {
             full = full.saturating_add(1);
@@ -273,7 +272,7 @@ fn read_names(s: &mut Scan, text: &[u8], base: usize) -> usize {
     }
     let underlined = p.eat(b"<u>");
     let start = p.at;
-    p.skip(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    p.skip(NAME);
     let name = Span {
         from: base + start,
         to: base + p.at,
@@ -304,7 +303,7 @@ fn read_names(s: &mut Scan, text: &[u8], base: usize) -> usize {
             return p.at;
         };
         let start = p.at;
-        p.skip(|b| b != b'<' && !b.is_ascii_whitespace());
+        p.skip(CLUSTER);
         let name_len = p.at - start;
         if name_len > 0 && name_len <= MAX_CLUSTER && p.eat(close) {
             s.cluster = Some(Span {
@@ -346,20 +345,49 @@ struct Text<'t> {
     at: usize,
 }
 
+/// Byte classes for [`Text::skip`], one bit each in [`CLASSES`].
+const WS: u8 = 1;
+/// A pod name's bytes: ASCII letters and digits, `-`, `.`, `_`.
+const NAME: u8 = 2;
+/// A cluster name's bytes: anything but `<` and whitespace.
+const CLUSTER: u8 = 4;
+
+static CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let ws = b.is_ascii_whitespace();
+        t[i] = if ws { WS } else { 0 }
+            | if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_') {
+                NAME
+            } else {
+                0
+            }
+            | if b != b'<' && !ws { CLUSTER } else { 0 };
+        i += 1;
+    }
+    t
+};
+
 impl Text<'_> {
     #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.text.get(self.at).copied()
     }
 
-    fn skip(&mut self, keep: impl Fn(u8) -> bool) {
-        while self.peek().is_some_and(&keep) {
-            self.at += 1;
-        }
+    /// Moves past the bytes of `class`.
+    fn skip(&mut self, class: u8) {
+        let rest = &self.text[self.at..];
+        let run = rest
+            .iter()
+            .position(|&b| CLASSES[usize::from(b)] & class == 0)
+            .unwrap_or(rest.len());
+        self.at += run;
     }
 
     fn skip_ws(&mut self) {
-        self.skip(|b| b.is_ascii_whitespace());
+        self.skip(WS);
     }
 
     fn eat(&mut self, prefix: &[u8]) -> bool {
@@ -368,5 +396,22 @@ impl Text<'_> {
             self.at += prefix.len();
         }
         ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_classes_are_the_predicates_they_stand_for() {
+        for b in 0..=255u8 {
+            let class = CLASSES[usize::from(b)];
+            assert_eq!(class & WS != 0, b.is_ascii_whitespace(), "{b}");
+            let name = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_');
+            assert_eq!(class & NAME != 0, name, "{b}");
+            let cluster = b != b'<' && !b.is_ascii_whitespace();
+            assert_eq!(class & CLUSTER != 0, cluster, "{b}");
+        }
     }
 }
