@@ -236,22 +236,22 @@ impl<'a> Hay<'a> {
         true
     }
 
-    /// The last `a` or `b` in `from..to`.
+    /// The first `a` or `b` in `from..to`.
     #[inline]
-    pub fn rfind_either(&self, a: u8, b: u8, from: usize, to: usize) -> Option<usize> {
+    pub fn find_either(&self, a: u8, b: u8, from: usize, to: usize) -> Option<usize> {
         let to = to.min(self.len());
         if from >= to {
             return None;
         }
         if self.n == 1 {
-            return memchr::memrchr2(a, b, &self.parts[0][from..to]).map(|i| from + i);
+            return memchr::memchr2(a, b, &self.parts[0][from..to]).map(|i| from + i);
         }
-        let first = self.part_of(from);
-        let last = self.part_of(to - 1);
-        (first..=last).rev().find_map(|i| {
-            let piece = self.piece(i, from, to);
-            memchr::memrchr2(a, b, piece).map(|hit| self.starts[i].max(from) + hit)
-        })
+        (self.part_of(from)..self.n)
+            .take_while(|&i| self.starts[i] < to)
+            .find_map(|i| {
+                let piece = self.piece(i, from, to);
+                memchr::memchr2(a, b, piece).map(|hit| self.starts[i].max(from) + hit)
+            })
     }
 
     /// The bytes of `from..to` (clamped) when they lie in one chunk.
@@ -380,8 +380,8 @@ mod tests {
                 for to in from..=text.len() {
                     let slice = &text[from..to];
                     assert_eq!(
-                        hay.rfind_either(b'x', b'c', from, to),
-                        memchr::memrchr2(b'x', b'c', slice).map(|i| from + i)
+                        hay.find_either(b'x', b'c', from, to),
+                        memchr::memchr2(b'x', b'c', slice).map(|i| from + i)
                     );
                     let mut out = [0u8; 32];
                     assert_eq!(hay.copy(from, to, &mut out), slice);

@@ -67,22 +67,21 @@ pub(super) fn scan(body: &Hay<'_>) -> Scan {
     };
     let head_end = title + markers::TITLE.len();
     let head_to = head_end + HEAD_WINDOW;
-    s.template = if body.find(&f.tailwind, head_end, head_to).is_some() {
-        Template::Current
-    } else if body.find(&f.bootstrap, head_end, head_to).is_some() {
-        Template::Legacy
-    } else {
+    // The first template stylesheet after the title names the template.
+    s.template = match f.stylesheet.find(body, head_end, head_to) {
+        Some((_, true)) => Template::Current,
+        Some((_, false)) => Template::Legacy,
         // Titled like Bookinfo, but no template we know: another build.
-        return s;
+        None => return s,
     };
 
-    let Some((details, shown)) = f.details.find(body, head_end) else {
+    let Some((details, shown)) = f.details.find(body, head_end, len) else {
         return s;
     };
     if !shown {
         s.degraded.insert(Backends::DETAILS);
     }
-    let Some((reviews, shown)) = f.reviews.find(body, details) else {
+    let Some((reviews, shown)) = f.reviews.find(body, details, len) else {
         return s;
     };
     let reviews_end = if shown {
@@ -117,16 +116,18 @@ fn current_reviews(f: &Finders, body: &Hay<'_>, mut at: usize, s: &mut Scan) -> 
         let quote = body.find(&f.blockquote, start, len)?;
         let end = body.find(&f.section_end, quote, len)?;
         at = end + markers::SECTION_END.len();
-        if body.find(&f.section, start + 1, quote).is_some() {
+        let rest = body
+            .find(&f.star_row, start, quote)
+            .map(|row| row + markers::STAR_ROW.len());
+        let Some(full) = before_quote(f, body, start, quote, rest) else {
             // A section without a quote is not a review; this quote is the next one's.
             at = quote;
             continue;
-        }
+        };
         s.reviews = s.reviews.saturating_add(1);
-        if let Some(row) = body.find(&f.star_row, start, quote) {
-            let rest = row + markers::STAR_ROW.len();
+        if let Some(rest) = rest {
             let color = color_word(body, rest, quote, b"black-500", b"red-500", b"\" ");
-            star_row(s, color, count_svg_stars(f, body, rest, quote));
+            star_row(s, color, full);
         } else if f.ratings_error.find(body, start, quote).is_some() {
             s.ratings_errors += 1;
         }
@@ -169,22 +170,34 @@ fn color_word(
     }
 }
 
-/// Full stars in a current star row (`from..to`, up to the review's quote):
-/// `<svg` tags with `fill="currentColor"`; empty stars are outlines,
-/// `fill="none"`.
-fn count_svg_stars(f: &Finders, body: &Hay<'_>, from: usize, to: usize) -> u8 {
+/// One pass over the tags opening with `<s` in a review section before its
+/// quote (`start + 1..quote`): `None` when one is another `<section` (the
+/// quote is not this section's), else the full stars of the star row that
+/// starts at `rest`: its `<svg>` tags with `fill="currentColor"` (an empty
+/// star is an outline, `fill="none"`).
+fn before_quote(
+    f: &Finders,
+    body: &Hay<'_>,
+    start: usize,
+    quote: usize,
+    rest: Option<usize>,
+) -> Option<u8> {
     let mut full = 0u8;
-    for fill in body.find_iter(&f.fill_current, from, to) {
-        // Counted only as an attribute of the `<svg>` tag itself: the last
-        // `<` before it opens that tag, and no `>` came after that `<`.
-        let is_svg_attribute = body.rfind_either(b'<', b'>', from, fill).is_some_and(|lt| {
-            lt + markers::SVG.len() <= fill && body.starts_with(lt, markers::SVG)
-        });
-        if is_svg_attribute {
+    for lt in body.find_iter(&f.open_s, start + 1, quote) {
+        if lt + markers::SECTION.len() <= quote && body.starts_with(lt, markers::SECTION) {
+            return None;
+        }
+        let in_row = rest.is_some_and(|rest| lt >= rest);
+        if !in_row || lt + markers::SVG.len() > quote || !body.starts_with(lt, markers::SVG) {
+            continue;
+        }
+        // The tag's attributes: up to its `>` (or a stray `<`).
+        let tag_end = body.find_either(b'>', b'<', lt + 1, quote).unwrap_or(quote);
+        if body.find(&f.fill_current, lt, tag_end).is_some() {
             full = full.saturating_add(1);
         }
     }
-    full
+    Some(full)
 }
 
 /// Legacy template: `<blockquote>` per review, one after the other (stars
