@@ -6,9 +6,9 @@
 //! slice, so the scan reads the same whether the body came in one chunk or
 //! many.
 //!
-//! The only bytes copied are those windows and, in [`Hay::copy`], names
-//! of bounded length (a pod, a cluster, an Envoy local reply) that the
-//! classifier looks at as a whole.
+//! The only bytes copied are those windows and, in [`Hay::copy`], short
+//! stretches the classifier reads as a whole when they straddle a chunk
+//! boundary (the names after "Reviews served by:", an Envoy local reply).
 
 use memchr::memmem::Finder;
 
