@@ -197,6 +197,9 @@ pub fn assess(results: &Results, rule: &RecoveryRule, slo: &SloPlan) -> Assessme
     }
     let regions = regions(&t0s, run_end_ms);
     let restores: Vec<Option<u64>> = starts.iter().map(|s| s.restore_done_ms).collect();
+    // Where the previous fault's window ended: the quiet seconds from there
+    // to the next T0 are that fault's home evidence.
+    let mut quiet_from = 0;
     let mut outages: Vec<FaultOutage> = regions
         .iter()
         .zip(starts)
@@ -204,7 +207,10 @@ pub fn assess(results: &Results, rule: &RecoveryRule, slo: &SloPlan) -> Assessme
             let mut scopes = scoped_outages(&timeline, region, rule);
             let window = fault_window_of(&scopes, region, &start);
             add_window_figures(&timeline, &mut scopes, window.as_ref());
-            add_failover(&timeline, &mut scopes, window.as_ref(), region);
+            add_failover(&timeline, &mut scopes, window.as_ref(), region, quiet_from);
+            if let Some((w, _)) = &window {
+                quiet_from = quiet_from.max(w.to_second);
+            }
             FaultOutage {
                 fault: start.name,
                 source: region.source,
@@ -362,6 +368,7 @@ fn add_failover(
     scopes: &mut [ScopedOutage],
     window: Option<&(FaultWindow, String)>,
     region: &Region,
+    quiet_from: u32,
 ) {
     let Some((window, faulted)) = window else {
         return;
@@ -376,9 +383,16 @@ fn add_failover(
         if scoped.scope == ALL {
             continue;
         }
-        // Whole seconds of this fault's region before T0's: one that began
-        // in the previous fault's region is not evidence of home.
-        let before_from = u32::try_from(region.start_ms.div_ceil(1000)).unwrap_or(u32::MAX);
+        // Whole seconds before T0's, from the end of the previous fault's
+        // window (its region runs on to this T0, but once it recovered or
+        // was restored its seconds are this fault's baseline), or from the
+        // region's start when that is later: a second still inside the
+        // previous fault's window is not evidence of home.
+        let region_from = u32::try_from(region.start_ms.div_ceil(1000)).unwrap_or(u32::MAX);
+        let before_from = match region.start_ms {
+            0 => region_from,
+            _ => quiet_from,
+        };
         let t0_second = u32::try_from(t0_ms / 1000).unwrap_or(u32::MAX);
         let fault = FaultSeconds {
             t0_ms,

@@ -13,8 +13,9 @@
 //! here, but counts in the totals the shares are taken of).
 //!
 //! - **home** = every cluster that served at least [`HOME_MIN_PCT`] % of
-//!   the target's pages in the seconds of the fault's region before T0's
-//!   second. No page before T0 → no home, and nothing else is measured.
+//!   the target's pages in the whole seconds before T0's second, from the
+//!   end of the previous fault's window (the run's start for the first
+//!   fault). No page before T0 → no home, and nothing else is measured.
 //! - **failover at** = the first page, by intended send time, at or after
 //!   T0 from a cluster outside home, to the millisecond (the seconds'
 //!   first-page marks merge exactly across lanes). In T0's own second a
@@ -23,7 +24,7 @@
 //!   the fault's doing (sent just before T0, answered once the fault bit)
 //!   and the failover is placed at T0; a cluster that already served a few
 //!   pages before is looked for from the next second on. Searched up to
-//!   the region's end. **time to failover** = failover at − T0.
+//!   the region's end, to the millisecond (the next fault's T0). **time to failover** = failover at − T0.
 //! - **share during** = each cluster's pages over all pages of the target
 //!   in the fault window's seconds.
 //! - **failback at** = after failover, home is *gone* in a second in which
@@ -133,6 +134,11 @@ pub fn failover(clusters: &[String], seconds: &[ClusterSecond], fault: FaultSeco
             .iter()
             .filter_map(|&i| {
                 let ms = s.first_ms.get(i).copied().flatten()?;
+                // The region's last second may hold the next fault's T0:
+                // a page from after it is that fault's doing.
+                if ms >= fault.region_end_ms {
+                    return None;
+                }
                 match ms >= fault.t0_ms {
                     true => Some((ms, i)),
                     false if before[i] == 0 => Some((fault.t0_ms, i)),
@@ -165,6 +171,9 @@ pub fn failover(clusters: &[String], seconds: &[ClusterSecond], fault: FaultSeco
                 .min();
             // Older timelines have counts but no marks: the second's start.
             let back = back.unwrap_or(u64::from(s.second) * 1000);
+            if back >= fault.region_end_ms {
+                break;
+            }
             result.failback_at_ms = Some(back);
             result.failback_after_ms = Some(back.saturating_sub(fault.t0_ms));
             break;
@@ -249,6 +258,26 @@ mod tests {
         );
         assert_eq!(f.failback_at_ms, Some(5_500));
         assert_eq!(f.failback_after_ms, Some(3_200));
+    }
+
+    #[test]
+    fn a_page_from_after_the_next_faults_t0_is_not_this_faults_failover() {
+        // The region ends at 4.001 s (the next fault's T0); secondary's
+        // first page at 4.010 s is in the region's last second but after it.
+        let seconds = vec![
+            primary(0, 50),
+            primary(1, 50),
+            primary(2, 50),
+            primary(3, 50),
+            second(4, [40, 10, 0, 0], [Some(0), Some(10), None, None]),
+        ];
+        let f = failover(&names(), &seconds, fault(1_000, (1, 4), 4_001));
+        assert_eq!(f.home, ["primary"]);
+        assert_eq!(f.failover_to, None);
+        assert_eq!(f.failover_at_ms, None);
+        // Before the region's end it still is.
+        let f = failover(&names(), &seconds, fault(1_000, (1, 4), 4_011));
+        assert_eq!(f.failover_at_ms, Some(4_010));
     }
 
     #[test]
