@@ -45,7 +45,7 @@ const AGENT: &str = "meshdrill/bench";
 /// One of the three paths, warm: its connection open.
 enum Path {
     Pooled {
-        client: Client<HttpConnector, Empty<Bytes>>,
+        client: Box<Client<HttpConnector, Empty<Bytes>>>,
         uri: Uri,
         host: HeaderValue,
     },
@@ -88,7 +88,11 @@ impl Path {
                 let client = Client::builder(TokioExecutor::new())
                     .pool_max_idle_per_host(4)
                     .build(HttpConnector::new());
-                Path::Pooled { client, uri, host }
+                Path::Pooled {
+                    client: Box::new(client),
+                    uri,
+                    host,
+                }
             }
             "target" => {
                 let spec = ClientSpec {
@@ -124,6 +128,7 @@ impl Path {
                     .await
                     .expect("handshake");
                 tokio::spawn(conn);
+                let uri = meshdrill::engine::owned::origin_form(&uri);
                 Path::Owned { sender, uri, host }
             }
             other => panic!("unknown mode {other}: pooled, target or owned"),

@@ -128,6 +128,14 @@ impl Connector {
     }
 }
 
+impl Connector {
+    /// One new connection for `uri`, as the pooled client would dial it:
+    /// for the connections [`crate::engine::owned`] keeps itself.
+    pub async fn connect(&self, uri: &Uri) -> Result<Conn, ConnectError> {
+        self.inner.connect(uri).await
+    }
+}
+
 /// Why no connection was made; [`ConnectError::kind`] is its outcome.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -322,6 +330,13 @@ pin_project_lite::pin_project! {
         with_info: bool,
         // ALPN chose h2: hyper-util then speaks HTTP/2 on it.
         h2: bool,
+    }
+}
+
+impl Conn {
+    /// What the connection knows about itself.
+    pub fn info(&self) -> ConnInfo {
+        self.info
     }
 }
 
