@@ -219,12 +219,13 @@ impl TargetClient {
     /// (at once when its Content-Length says so); one the run's buffer
     /// budget cannot hold is `local_error`.
     ///
-    /// With `max_connection_age`, the request's connection is captured
-    /// (hyper-util's `capture_connection`: one small allocation per
-    /// request, which is why it is only done then) and, when the
-    /// connection is older than the age, poisoned: the pool does not hand
-    /// it out again, so the next request dials afresh (and resolves the
-    /// name again, subject to its TTL).
+    /// With `max_connection_age`, a connection older than the age is not
+    /// used again, so the next request dials afresh (and resolves the name
+    /// again, subject to its TTL): an HTTP/1.1 keep-alive connection of
+    /// [`Connections`] is not given back; through the pooled client the
+    /// request's connection is captured (hyper-util's `capture_connection`:
+    /// one small allocation per request, which is why it is only done
+    /// then) and poisoned, so the pool does not hand it out again.
     pub async fn exchange(&self, body: &mut BodyBuf, sent: Instant) -> Answer {
         self.exchange_until(body, sent + self.timeout).await
     }

@@ -1,5 +1,6 @@
 //! meshdrill's connector: turns a request URI into an open connection for
-//! hyper-util's pooled client. It owns where a target is dialed (curl's
+//! hyper-util's pooled client, or for the connections a target's client
+//! keeps itself ([`crate::engine::owned`]). It owns where a target is dialed (curl's
 //! `--connect-to` model: the URI keeps the real host, a pin says which
 //! address serves it), name resolution through [`Resolver`], the TCP
 //! connect with its timeout, and the [`ConnInfo`] every response carries.
