@@ -1,6 +1,7 @@
 //! A lane's request path allocates nothing of meshdrill's own per request
 //! once warm: [`request_and_record`] (pooled body buffer, the exchange
-//! through hyper-util's pooled client, classification of the body in
+//! on a connection the target's client keeps itself (`engine::owned`),
+//! classification of the body in
 //! hyper's chunks, the shard) runs against an in-process HTTP/1.1 server
 //! on 127.0.0.1:0 serving the 15 KB Bookinfo page, on a current-thread
 //! runtime so hyper's connection task runs on the counted thread too.
@@ -20,11 +21,12 @@
 //! - hyper: [`HYPER_PER_REQUEST`] = 4: the dispatch oneshot, the response
 //!   body channel, the read buffer's `split_to` promoting it to shared,
 //!   and the read buffer reserved anew for the next response.
-//! - hyper-util's pooled client: [`HYPER_UTIL_PER_REQUEST`] = 2: the boxed
-//!   `ResponseFuture` and the idle list re-created when the connection is
-//!   put back in the pool. (Before connections to an IP address stopped
-//!   carrying their `ConnInfo` into every response's extensions it was 4:
-//!   the extensions map and the boxed value.)
+//! - hyper-util: [`HYPER_UTIL_PER_REQUEST`] = 0: an HTTP/1.1 keep-alive
+//!   request no longer goes through its pooled client. (Through it, it was
+//!   2: the boxed `ResponseFuture` and the idle list re-created when the
+//!   connection was put back in the pool; 4 before connections to an IP
+//!   address stopped carrying their `ConnInfo` into every response's
+//!   extensions.)
 //!
 //! The lane's in-flight set (`FuturesUnordered` in `run_lane`) adds one
 //! allocation per request around this path, its task node; it is outside
@@ -52,7 +54,7 @@ use meshdrill::scenario::{ConnectionPolicy, FollowRedirects, HttpVersion};
 /// Allocations per warm keep-alive request, by who asked (module doc).
 const MESHDRILL_PER_REQUEST: usize = 2;
 const HYPER_PER_REQUEST: usize = 4;
-const HYPER_UTIL_PER_REQUEST: usize = 2;
+const HYPER_UTIL_PER_REQUEST: usize = 0;
 
 struct Counting;
 

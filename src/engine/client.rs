@@ -24,6 +24,7 @@ use crate::engine::conn_info::ConnInfo;
 use crate::engine::connect::{
     ConnectError, ConnectSpec, Connector, DialHost, HostPin, dial_target,
 };
+use crate::engine::owned::{self, Connections};
 use crate::engine::redirect;
 use crate::engine::resolve::Resolver;
 use crate::engine::tls::{self, TlsSettings};
@@ -98,6 +99,12 @@ pub enum Reply {
 pub struct TargetClient {
     /// One when only HTTP/1.1 can be spoken, else `h2_connections`.
     clients: Vec<Client<Connector, Empty<Bytes>>>,
+    /// HTTP/1.1 with keep-alive: the connections this client keeps itself,
+    /// for every request to the target's own scheme and authority (a
+    /// redirect elsewhere goes through `clients`).
+    owned: Option<Connections>,
+    /// The target's URI in origin form, as `owned` sends it.
+    origin: Uri,
     /// Round robin over `clients`: one relaxed atomic add per request.
     next: AtomicUsize,
     /// Complete responses by the HTTP version that carried them.
@@ -167,8 +174,18 @@ impl TargetClient {
         let clients = (0..count)
             .map(|_| builder.build(connector.clone()))
             .collect();
+        let owned = (spec.http == HttpVersion::H1 && !close).then(|| {
+            Connections::new(
+                connector.clone(),
+                spec.max_idle,
+                READ_BUFFER_MAX,
+                spec.max_connection_age,
+            )
+        });
         Ok(TargetClient {
             clients,
+            owned,
+            origin: owned::origin_form(&spec.uri),
             next: AtomicUsize::new(0),
             versions: VersionCounts::default(),
             tls: spec.connect.tls.clone(),
@@ -202,12 +219,13 @@ impl TargetClient {
     /// (at once when its Content-Length says so); one the run's buffer
     /// budget cannot hold is `local_error`.
     ///
-    /// With `max_connection_age`, the request's connection is captured
-    /// (hyper-util's `capture_connection`: one small allocation per
-    /// request, which is why it is only done then) and, when the
-    /// connection is older than the age, poisoned: the pool does not hand
-    /// it out again, so the next request dials afresh (and resolves the
-    /// name again, subject to its TTL).
+    /// With `max_connection_age`, a connection older than the age is not
+    /// used again, so the next request dials afresh (and resolves the name
+    /// again, subject to its TTL): an HTTP/1.1 keep-alive connection of
+    /// [`Connections`] is not given back; through the pooled client the
+    /// request's connection is captured (hyper-util's `capture_connection`:
+    /// one small allocation per request, which is why it is only done
+    /// then) and poisoned, so the pool does not hand it out again.
     pub async fn exchange(&self, body: &mut BodyBuf, sent: Instant) -> Answer {
         self.exchange_until(body, sent + self.timeout).await
     }
@@ -303,7 +321,9 @@ impl TargetClient {
         captured: &mut Option<CaptureConnection>,
     ) -> Reply {
         let mut request = Request::new(Empty::<Bytes>::new());
-        *request.uri_mut() = uri;
+        let owned = self.owned.as_ref().filter(|_| {
+            uri.scheme() == self.uri.scheme() && uri.authority() == self.uri.authority()
+        });
         let headers = request.headers_mut();
         headers.insert(HOST, host);
         headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
@@ -311,21 +331,45 @@ impl TargetClient {
             // HTTP/1.1 only: HTTP/2 has no such header (hyper drops it).
             headers.insert(CONNECTION, HeaderValue::from_static("close"));
         }
-        if self.max_connection_age.is_some() {
-            *captured = Some(capture_connection(&mut request));
-        }
-        let client = match self.clients.len() {
-            1 => &self.clients[0],
-            n => &self.clients[self.next.fetch_add(1, Ordering::Relaxed) % n],
-        };
-        let response = match client.request(request).await {
-            Ok(response) => response,
-            Err(err) => {
-                *peer = crate::engine::connect::dialed_addr(&err);
-                return Reply::Failed(transport_kind(&err, err.is_connect()));
+        let (response, lease) = if let Some(owned) = owned {
+            *request.uri_mut() = if uri == self.uri {
+                self.origin.clone()
+            } else {
+                owned::origin_form(&uri)
+            };
+            // With `max_connection_age`, the connection's peer is known as
+            // soon as it is chosen (as a captured pooled one's was).
+            let early = self.max_connection_age.is_some();
+            match owned.send(request, &uri, early.then_some(&mut *peer)).await {
+                Ok((response, lease)) => (response, Some(lease)),
+                Err(failure) => {
+                    if failure.peer.is_some() || !early {
+                        *peer = failure.peer;
+                    }
+                    return Reply::Failed(failure.kind);
+                }
+            }
+        } else {
+            *request.uri_mut() = uri;
+            if self.max_connection_age.is_some() {
+                *captured = Some(capture_connection(&mut request));
+            }
+            let client = match self.clients.len() {
+                1 => &self.clients[0],
+                n => &self.clients[self.next.fetch_add(1, Ordering::Relaxed) % n],
+            };
+            match client.request(request).await {
+                Ok(response) => (response, None),
+                Err(err) => {
+                    *peer = crate::engine::connect::dialed_addr(&err);
+                    return Reply::Failed(transport_kind(&err, err.is_connect()));
+                }
             }
         };
-        let info = response.extensions().get::<ConnInfo>().copied();
+        let info = match &lease {
+            Some(lease) => Some(lease.info),
+            None => response.extensions().get::<ConnInfo>().copied(),
+        };
         *peer = info.map(|i| i.peer).or(literal);
         if let (Some(age), Some(info), Some(captured)) =
             (self.max_connection_age, info, captured.as_ref())
@@ -359,6 +403,9 @@ impl TargetClient {
             }
         }
         self.versions.count(parts.version);
+        if let (Some(owned), Some(lease)) = (owned, lease) {
+            owned.give_back(lease);
+        }
         Reply::Response {
             status: parts.status,
             headers: parts.headers,

@@ -1,5 +1,6 @@
 //! meshdrill's connector: turns a request URI into an open connection for
-//! hyper-util's pooled client. It owns where a target is dialed (curl's
+//! hyper-util's pooled client, or for the connections a target's client
+//! keeps itself ([`crate::engine::owned`]). It owns where a target is dialed (curl's
 //! `--connect-to` model: the URI keeps the real host, a pin says which
 //! address serves it), name resolution through [`Resolver`], the TCP
 //! connect with its timeout, and the [`ConnInfo`] every response carries.
@@ -125,6 +126,14 @@ impl Connector {
                 ..inner
             }),
         }
+    }
+}
+
+impl Connector {
+    /// One new connection for `uri`, as the pooled client would dial it:
+    /// for the connections [`crate::engine::owned`] keeps itself.
+    pub async fn connect(&self, uri: &Uri) -> Result<Conn, ConnectError> {
+        self.inner.connect(uri).await
     }
 }
 
@@ -322,6 +331,13 @@ pin_project_lite::pin_project! {
         with_info: bool,
         // ALPN chose h2: hyper-util then speaks HTTP/2 on it.
         h2: bool,
+    }
+}
+
+impl Conn {
+    /// What the connection knows about itself.
+    pub fn info(&self) -> ConnInfo {
+        self.info
     }
 }
 

@@ -11,6 +11,7 @@ pub mod conn_info;
 pub mod connect;
 pub mod lane;
 pub mod limits;
+pub mod owned;
 pub mod pacer;
 pub mod profile;
 pub mod redirect;
