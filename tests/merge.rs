@@ -510,6 +510,59 @@ fn shards_and_a_single_run_against_one_sim_measure_one_recovery() {
     eprintln!("merged - single: {} ms", m.rto_ms as i64 - s.rto_ms as i64);
 }
 
+/// `--hooks-on 1`: the faults, their hooks and faults.jsonl of the merge
+/// are shard 1's (the one that ran the commands), not shard 0's.
+#[test]
+fn the_merge_takes_the_faults_of_the_shard_that_ran_the_hooks() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "merge.toml",
+        &format!(
+            "{SHORT}[[fault]]\nname = \"flip\"\ntarget = \"primary\"\nat = \"500ms\"\n\
+             restore_at = \"1500ms\"\ninject = [\"sh\", \"-c\", \"echo injected\"]\n\
+             restore = [\"sh\", \"-c\", \"echo restored\"]\n"
+        ),
+    );
+    let folders = shards(
+        &scenario,
+        dir.path(),
+        2,
+        now_ms() + 1500,
+        &["--hooks-on", "1", "--max-skew", "1s"],
+    );
+    let out = merge(&[&folders[0], &folders[1]], &dir.path().join("merged"));
+    let text = output_text(&out);
+    assert!(matches!(out.status.code(), Some(0 | 1 | 4)), "{text}");
+    let merged = Results::load(&dir.path().join("merged")).unwrap();
+    let (zero, one) = (
+        Results::load(&folders[0]).unwrap(),
+        Results::load(&folders[1]).unwrap(),
+    );
+    assert_eq!(
+        merged.summary.merged.as_ref().unwrap().hooks_on,
+        1,
+        "{text}"
+    );
+    let hook = one.summary.faults[0]
+        .inject_hook
+        .as_ref()
+        .expect("shard 1 ran it");
+    assert_eq!(hook.stdout, "injected\n");
+    assert_eq!(zero.summary.faults[0].inject_hook, None, "{text}");
+    assert_eq!(merged.summary.faults, one.summary.faults, "{text}");
+    assert_ne!(merged.summary.faults, zero.summary.faults, "{text}");
+    assert_eq!(merged.journal, one.journal, "{text}");
+    assert_eq!(merged.journal.len(), 2, "inject and restore: {text}");
+    assert_eq!(
+        std::fs::read(dir.path().join("merged/faults.jsonl")).unwrap(),
+        std::fs::read(folders[1].join("faults.jsonl")).unwrap()
+    );
+    // T0 is shard 1's inject.
+    let t0 = one.summary.faults[0].injected_at_ms.unwrap() as u64;
+    assert_eq!(outage(&merged, "primary").t0_ms, Some(t0), "{text}");
+}
+
 #[test]
 fn a_shard_started_late_makes_the_merge_invalid_naming_it() {
     let dir = tempfile::tempdir().unwrap();
