@@ -606,6 +606,43 @@ fn a_shard_started_late_makes_the_merge_invalid_naming_it() {
         "{reasons:#?}\n{text}"
     );
     assert!(text.contains("shard 1/2"), "{text}");
+    // The merged start: the shared instant, the latest shard's lag, each
+    // shard's own word; judged once, in the shard's name, not again.
+    assert!(
+        !reasons.iter().any(|r| r.starts_with("started ")),
+        "{reasons:#?}"
+    );
+    let start = merged.summary.start.as_ref().expect("merged start");
+    assert_eq!(start.at_unix_ms, at);
+    let lags: Vec<f64> = ["shard-0", "shard-1"]
+        .iter()
+        .map(|s| {
+            let shard = Results::load(&dir.path().join(s)).unwrap();
+            shard.summary.start.unwrap().lag_ms
+        })
+        .collect();
+    assert_eq!(start.lag_ms, lags[0].max(lags[1]));
+    assert!(start.lag_ms >= 300.0, "{start:?}");
+    assert_eq!(start.max_skew_ms, 50.0, "the strictest shard's");
+    assert_eq!(start.notes.len(), 2, "{start:?}");
+    assert!(
+        start.notes[1].starts_with(&format!(
+            "shard 1/2: second 0 {:.1} ms after --start-at (max skew 50 ms), clock ",
+            lags[1]
+        )),
+        "{start:?}"
+    );
+    assert_eq!(merged.plan.as_ref().unwrap().start.as_ref(), Some(start));
+    let md = std::fs::read_to_string(dir.path().join("merged/summary.md")).unwrap();
+    assert!(
+        md.contains(&format!(
+            "Second 0 at --start-at {}: the latest shard {:.1} ms late (max skew 50 ms)",
+            humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(at)),
+            start.lag_ms
+        )),
+        "{md}"
+    );
+    assert!(md.contains("\n- shard 1/2: second 0 "), "{md}");
 }
 
 #[test]
