@@ -1,10 +1,11 @@
 //! `meshdrill merge DIR... --out DIR`: the shards of one run (`run --shard
-//! I/N --start-at WHEN`, each process against its own embedded simulator)
-//! added up into one folder judged like a single run's: the unsharded
-//! plan's counts, per-second sums, percentiles of the added histograms
-//! (exact), the RTO from the added millisecond edges; a late shard makes
-//! the merge INVALID naming it; folders that are not one run's shards are
-//! refused.
+//! I/N --start-at WHEN`) added up into one folder judged like a single
+//! run's: the unsharded plan's counts, per-second sums, percentiles of the
+//! added histograms (exact), the RTO from the added millisecond edges,
+//! against embedded simulators (one per shard) and against one shared
+//! `meshdrill sim` beside a single run; the faults of the `--hooks-on`
+//! shard; a late shard makes the merge INVALID naming it; folders that are
+//! not one run's shards are refused.
 
 mod common;
 
