@@ -548,6 +548,22 @@ async fn run_command(args: RunArgs) -> u8 {
             plan.faults.len(),
             plan.load.warmup + plan.load.duration
         );
+        if let Some(evidence) = &plan.evidence {
+            println!(
+                "evidence: {} quer{} of {} after traffic (each within {:?}; not sent with --check):",
+                evidence.queries.len(),
+                if evidence.queries.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
+                evidence.prometheus,
+                evidence.timeout
+            );
+            for q in &evidence.queries {
+                println!("  {}: {}", q.name, q.promql);
+            }
+        }
         if let Some(start) = &plan.start_at {
             println!(
                 "second 0 at {} (--start-at; max skew {:?}): not waited for with --check",

@@ -27,6 +27,8 @@
 //! order, under a progress bar on a terminal.
 //! [`annotate`] marks the run and its faults on the users' Grafana
 //! (`--grafana`), off the hot path.
+//! [`evidence`] asks the users' Prometheus for the mesh's own view of the
+//! run (`[evidence]`), once traffic has stopped.
 //! [`sim`] is the embedded two-cluster Bookinfo the demo and the tests drive.
 
 pub mod annotate;
@@ -36,6 +38,7 @@ pub mod cli;
 pub mod compare;
 pub mod drill;
 pub mod engine;
+pub mod evidence;
 pub mod live;
 pub mod merge;
 pub mod metrics;

@@ -265,6 +265,13 @@ async fn the_run_its_fault_and_the_faults_window_are_annotated() {
     }
     let json = std::fs::read_to_string(out.join("annotations.json")).unwrap();
     assert!(!json.contains("s3cret"), "the token is never written");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains(&format!(
+            "<p class=\"meta\" id=\"grafana-annotations\">Grafana annotations on {url}/: 4 of 4 posted</p>"
+        )),
+        "report.html has the posts' status line"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -294,6 +301,17 @@ async fn a_grafana_that_fails_or_is_not_there_changes_nothing_but_is_reported() 
             "{post:?}"
         );
     }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains(
+            "posted · <span class=\"fail\">4 failed; first: run start (HTTP 500: {&quot;message&quot;:&quot;Failed to save annotation&quot;}"
+        ),
+        "report.html names the failed posts"
+    );
+    assert!(
+        html.contains(": 0 of 4 posted"),
+        "report.html counts the posts"
+    );
 
     // Nobody listening: refused, reported, exit code unchanged.
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();

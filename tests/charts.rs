@@ -4,7 +4,9 @@
 //! the same on a machine with no fonts.
 
 use meshdrill::outcome::Kind;
-use meshdrill::report::charts::data::{LatencyMs, OutageMark, Row, Series, Window};
+use meshdrill::report::charts::data::{
+    LatencyMs, MeshPanel, MeshSeries, OutageMark, Row, Series, Window,
+};
 use meshdrill::report::charts::{CHARTS, ChartData, FAILED_BAND, cluster_layers, render_all};
 
 fn synthetic() -> ChartData {
@@ -70,6 +72,7 @@ fn synthetic() -> ChartData {
         }],
         limited: vec![[2, 2], [14, 15]],
         end_s: 20.0,
+        mesh: Vec::new(),
     }
 }
 
@@ -253,4 +256,50 @@ fn the_clusters_failed_band_is_every_failure_without_a_page() {
         .find(|l| l.name == "page from secondary")
         .unwrap();
     assert_eq!((secondary.value)(&row), 65.0);
+}
+
+/// `[evidence]`: the mesh chart is drawn only for a run that has one, one
+/// panel per query, every series named in its legend beside the fault band.
+#[test]
+fn the_mesh_chart_is_drawn_only_with_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    render_all(dir.path(), &synthetic()).unwrap();
+    assert!(!dir.path().join("mesh.svg").exists());
+
+    let mut data = synthetic();
+    let uh = r#"{destination_cluster="primary",response_flags="UH"}"#;
+    data.mesh = vec![
+        MeshPanel {
+            name: "mesh-5xx".into(),
+            common: vec!["flags=UH".into()],
+            series: vec![MeshSeries {
+                label: uh.into(),
+                points: (0..20)
+                    .map(|s| (f64::from(s), if (5..9).contains(&s) { 40.0 } else { 0.0 }))
+                    .collect(),
+            }],
+        },
+        MeshPanel {
+            name: "mesh-requests".into(),
+            series: Vec::new(),
+            common: Vec::new(),
+        },
+    ];
+    let written = render_all(dir.path(), &data).unwrap();
+    assert_eq!(written.len(), (CHARTS.len() + 1) * 2);
+    let svg = std::fs::read_to_string(dir.path().join("mesh.svg")).unwrap();
+    let texts: Vec<String> = svg_texts(&svg).into_iter().map(|t| t.3).collect();
+    for label in [
+        "mesh view (Prometheus): mesh-5xx",
+        "mesh view (Prometheus): mesh-requests",
+        "{destination_cluster=\"primary\",resp…",
+        "every series:",
+        "flags=UH",
+        "no series in the answer",
+        "fault down",
+        "T0 (fault start)",
+        "run time (s)",
+    ] {
+        assert!(texts.iter().any(|t| t == label), "{label}: {texts:?}");
+    }
 }

@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -15,23 +14,7 @@ use meshdrill::results::Results;
 const SCENARIO: &str = "[[target]]\nname = \"primary\"\nurl = \"sim:primary\"\n\
                         [load]\nmodel = \"rate\"\nrate = 20\nduration = \"3s\"\nmax_late_pct = 100\n";
 
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-/// A minimal HTTP/1.0 GET: status line and body, or `None` while nothing listens.
-fn get(addr: SocketAddr, path: &str) -> Option<(String, String)> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).ok()?;
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    Some((head.to_string(), body.to_string()))
-}
+use common::prometheus::{free_port, get};
 
 fn run(scenario: &Path, out: &Path, listen: SocketAddr, linger: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_meshdrill"));
@@ -147,61 +130,19 @@ fn a_taken_port_is_a_usage_error_before_any_traffic() {
     assert!(!out.join("timeline.csv").exists());
 }
 
-/// Kills the Prometheus it holds when the test ends, however it ends.
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A real Prometheus (Debian's `prometheus`; required in CI) scrapes the
 /// run every second and ends up with the summary's request count.
 #[test]
 fn prometheus_scrapes_the_final_counts() {
-    let prometheus = Path::new("/usr/bin/prometheus");
-    if !prometheus.exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have prometheus (.ci/run installs it)"
-        );
-        eprintln!("skipped: no /usr/bin/prometheus");
+    if !common::prometheus::available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let scenario = dir.path().join("metrics.toml");
     std::fs::write(&scenario, SCENARIO).unwrap();
     let addr = free_port();
-    let web = free_port();
-    let config = dir.path().join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: meshdrill\n    static_configs:\n      - targets: ['{addr}']\n"
-        ),
-    )
-    .unwrap();
-    let _prometheus = Killed(
-        Command::new(prometheus)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("tsdb").display()
-            ))
-            .arg(format!("--web.listen-address={web}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let ready = (0..100).any(|_| {
-        std::thread::sleep(Duration::from_millis(200));
-        get(web, "/-/ready").is_some_and(|(head, _)| head.contains(" 200"))
-    });
-    assert!(ready, "prometheus never became ready on {web}");
+    let prometheus = common::prometheus::start(dir.path(), &[addr], "/metrics");
+    let web = prometheus.web;
     let out = dir.path().join("out");
     let status = run(&scenario, &out, addr, "4s").status().unwrap();
     assert!(status.code().is_some_and(|c| c == 0 || c == 4), "{status}");

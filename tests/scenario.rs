@@ -156,6 +156,7 @@ fn shipped_demo_compiles_to_the_documented_drill() {
             clusters: Vec::new(),
             dns: Default::default(),
             captures: Vec::new(),
+            evidence: None,
             grafana: None,
             start_at: None,
         }
@@ -194,12 +195,14 @@ duration = "1m"
                 base_latency: ms(2),
                 template: Template::Current,
                 tls: false,
+                listen: None,
             },
             recovery: RecoveryRule::default(),
             slo: SloPlan::default(),
             clusters: Vec::new(),
             dns: Default::default(),
             captures: Vec::new(),
+            evidence: None,
             grafana: None,
             start_at: None,
         }
@@ -320,12 +323,14 @@ sim = "http503"
                 base_latency: ms(5),
                 template: Template::Legacy,
                 tls: false,
+                listen: None,
             },
             recovery: RecoveryRule::default(),
             slo: SloPlan::default(),
             clusters: Vec::new(),
             dns: Default::default(),
             captures: Vec::new(),
+            evidence: None,
             grafana: None,
             start_at: None,
         }
@@ -457,7 +462,7 @@ duration = "30s"
 "#,
         &[
             "demo.toml:4: target[0].retries is not a known key (allowed: name, url, host, connect, connection, max_connection_age, ca, insecure, sni, cert, key, http, h2_connections, failover, follow_redirects)",
-            "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, capture, recovery, slo, clusters, dns)",
+            "demo.toml:8: laod is not a known key (allowed: name, description, target, load, sim, fault, capture, evidence, recovery, slo, clusters, dns)",
         ],
     );
 }
@@ -1059,7 +1064,7 @@ sim = "down"
     assert_eq!(
         display.lines().next(),
         Some(
-            "demo.toml:2: colour is not a known key (allowed: name, description, target, load, sim, fault, capture, recovery, slo, clusters, dns)"
+            "demo.toml:2: colour is not a known key (allowed: name, description, target, load, sim, fault, capture, evidence, recovery, slo, clusters, dns)"
         )
     );
 }

@@ -386,6 +386,7 @@ async fn mix_is_exact_over_100_consecutive_requests() {
         base_latency: Duration::ZERO,
         template: Template::Current,
         tls: false,
+        listen: None,
     })
     .await;
     // Two requests to the secondary first: each cluster counts on its own.

@@ -113,7 +113,7 @@ where
     result
 }
 
-fn tls_connector() -> tokio_rustls::TlsConnector {
+pub(crate) fn tls_connector() -> tokio_rustls::TlsConnector {
     let config = rustls::ClientConfig::builder_with_provider(crate::engine::tls::provider())
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions")
@@ -122,7 +122,7 @@ fn tls_connector() -> tokio_rustls::TlsConnector {
     tokio_rustls::TlsConnector::from(Arc::new(config))
 }
 
-fn server_name(host: &str) -> Result<rustls_pki_types::ServerName<'static>, String> {
+pub(crate) fn server_name(host: &str) -> Result<rustls_pki_types::ServerName<'static>, String> {
     rustls_pki_types::ServerName::try_from(host.to_string())
         .map_err(|e| format!("{host} is not a TLS server name: {e}"))
 }

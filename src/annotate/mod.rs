@@ -8,7 +8,7 @@
 //! the recorder nor a fault waits for Grafana. A post that fails is named on
 //! stderr and in annotations.json, and changes nothing else.
 
-mod grafana;
+pub(crate) mod grafana;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

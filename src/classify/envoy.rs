@@ -110,29 +110,59 @@ pub(super) fn reason(status: u16, headers: &HeaderMap, body: &[u8], len: usize) 
 /// After "upstream connect error or disconnect/reset before headers.":
 /// `[retried and the latest ]reset reason: REASON[, transport failure reason: ...]`.
 fn reset(rest: &[u8]) -> Envoy {
-    let Some(at) = reset_reason_finder().find(rest) else {
+    let Some(at) = reset_reason_at(rest) else {
         return Envoy::NONE;
     };
     let retried = rest[..at + RESET_REASON.len()].ends_with(RETRIED);
     let said = &rest[at + RESET_REASON.len()..];
-    let said = &said[..memchr::memchr(b',', said).unwrap_or(said.len())];
+    let said = said[..memchr::memchr(b',', said).unwrap_or(said.len())].trim_ascii();
     let reason = RESET_REASONS
         .iter()
-        .find(|(text, _)| said.trim_ascii() == *text)
+        .find(|(text, _)| said == *text)
         .map_or(EnvoyReason::None, |(_, reason)| *reason);
     Envoy { reason, retried }
 }
 
-/// `server: istio-envoy` (Istio) or `server: envoy` (managed meshes, plain
-/// Envoy), or any `x-envoy-*` header.
-fn from_envoy(headers: &HeaderMap) -> bool {
-    let server = headers.get(SERVER).map(|v| v.as_bytes());
-    if server
-        .is_some_and(|s| s.eq_ignore_ascii_case(b"istio-envoy") || s.eq_ignore_ascii_case(b"envoy"))
-    {
-        return true;
+/// Where "reset reason: " first is in `rest`: right after the one space
+/// Envoy writes (with or without "retried and the latest " before it),
+/// else searched for.
+fn reset_reason_at(rest: &[u8]) -> Option<usize> {
+    if let Some(after_space) = rest.strip_prefix(b" ") {
+        if after_space.starts_with(RESET_REASON) {
+            return Some(1);
+        }
+        if after_space.starts_with(RETRIED) {
+            // RETRIED ends with RESET_REASON, which is nowhere else in it.
+            return Some(1 + RETRIED.len() - RESET_REASON.len());
+        }
     }
-    headers.keys().any(|k| k.as_str().starts_with("x-envoy-"))
+    reset_reason_finder().find(rest)
+}
+
+/// `server: istio-envoy` (Istio) or `server: envoy` (managed meshes, plain
+/// Envoy) as the first `server` value, or any `x-envoy-*` header. One walk
+/// over the few headers of a local reply, cheaper than a lookup and a walk.
+fn from_envoy(headers: &HeaderMap) -> bool {
+    // Exact bytes first: Envoy sends them lower case, and a comparison is a
+    // fraction of a case-folding one.
+    let is_envoy = |s: &[u8]| {
+        s == b"istio-envoy"
+            || s == b"envoy"
+            || s.eq_ignore_ascii_case(b"istio-envoy")
+            || s.eq_ignore_ascii_case(b"envoy")
+    };
+    let mut server_seen = false;
+    for (name, value) in headers {
+        if *name == SERVER {
+            if !server_seen && is_envoy(value.as_bytes()) {
+                return true;
+            }
+            server_seen = true;
+        } else if name.as_str().starts_with("x-envoy-") {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -182,6 +212,28 @@ mod tests {
     }
 
     #[test]
+    fn the_reset_reason_is_where_a_search_finds_it() {
+        for rest in [
+            &b" reset reason: overflow"[..],
+            b" retried and the latest reset reason: local reset",
+            b"reset reason: overflow",
+            b"  reset reason: overflow",
+            b" retried and the latest reset reason:",
+            b" then reset reason: a reset reason: b",
+            b" retried and the latest ",
+            b"",
+            b" ",
+        ] {
+            assert_eq!(
+                reset_reason_at(rest),
+                reset_reason_finder().find(rest),
+                "{}",
+                String::from_utf8_lossy(rest)
+            );
+        }
+    }
+
+    #[test]
     fn empty_bodies_need_envoy_as_the_sender() {
         assert_eq!(flags(404, &envoy_headers("istio-envoy"), ""), "NR");
         assert_eq!(flags(404, &envoy_headers("envoy"), ""), "NR");
@@ -194,6 +246,14 @@ mod tests {
             HeaderValue::from_static("3"),
         );
         assert_eq!(flags(404, &h, ""), "NR");
+        // Only the first `server` value names the sender.
+        let mut h = HeaderMap::new();
+        h.append(SERVER, HeaderValue::from_static("nginx"));
+        h.append(SERVER, HeaderValue::from_static("envoy"));
+        assert_eq!(flags(404, &h, ""), "");
+        h.insert("x-envoy-decorator-operation", HeaderValue::from_static("x"));
+        assert_eq!(flags(404, &h, ""), "NR");
+        assert_eq!(flags(404, &envoy_headers("Istio-Envoy"), ""), "NR");
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! slice, so the scan reads the same whether the body came in one chunk or
 //! many.
 //!
-//! The only bytes copied are those windows and, in [`Hay::copy`], names
-//! of bounded length (a pod, a cluster, an Envoy local reply) that the
-//! classifier looks at as a whole.
+//! The only bytes copied are those windows and, in [`Hay::copy`], short
+//! stretches the classifier reads as a whole when they straddle a chunk
+//! boundary (the names after "Reviews served by:", an Envoy local reply).
 
 use memchr::memmem::Finder;
 
@@ -107,19 +107,6 @@ impl<'a> Hay<'a> {
             return self.parts[0].get(at).copied();
         }
         self.byte_in_parts(at)
-    }
-
-    /// The chunk holding offset `at` and its body offset; `None` past the end.
-    #[inline]
-    pub fn chunk_at(&self, at: usize) -> Option<(usize, &'a [u8])> {
-        if self.n == 1 {
-            return (at < self.parts[0].len()).then_some((0, self.parts[0]));
-        }
-        if at >= self.len() {
-            return None;
-        }
-        let i = self.part_of(at);
-        Some((self.starts[i], self.parts[i]))
     }
 
     #[inline(never)]
@@ -249,37 +236,36 @@ impl<'a> Hay<'a> {
         true
     }
 
-    /// The last `byte` in `from..to`.
+    /// The first `a` or `b` in `from..to`.
     #[inline]
-    pub fn rfind_byte(&self, byte: u8, from: usize, to: usize) -> Option<usize> {
+    pub fn find_either(&self, a: u8, b: u8, from: usize, to: usize) -> Option<usize> {
         let to = to.min(self.len());
         if from >= to {
             return None;
         }
         if self.n == 1 {
-            return memchr::memrchr(byte, &self.parts[0][from..to]).map(|i| from + i);
-        }
-        let first = self.part_of(from);
-        let last = self.part_of(to - 1);
-        (first..=last).rev().find_map(|i| {
-            let piece = self.piece(i, from, to);
-            memchr::memrchr(byte, piece).map(|hit| self.starts[i].max(from) + hit)
-        })
-    }
-
-    /// Whether `byte` occurs in `from..to`.
-    #[inline]
-    pub fn contains_byte(&self, byte: u8, from: usize, to: usize) -> bool {
-        let to = to.min(self.len());
-        if from >= to {
-            return false;
-        }
-        if self.n == 1 {
-            return memchr::memchr(byte, &self.parts[0][from..to]).is_some();
+            return memchr::memchr2(a, b, &self.parts[0][from..to]).map(|i| from + i);
         }
         (self.part_of(from)..self.n)
             .take_while(|&i| self.starts[i] < to)
-            .any(|i| memchr::memchr(byte, self.piece(i, from, to)).is_some())
+            .find_map(|i| {
+                let piece = self.piece(i, from, to);
+                memchr::memchr2(a, b, piece).map(|hit| self.starts[i].max(from) + hit)
+            })
+    }
+
+    /// The bytes of `from..to` (clamped) when they lie in one chunk.
+    #[inline]
+    pub fn slice(&self, from: usize, to: usize) -> Option<&'a [u8]> {
+        let to = to.min(self.len());
+        if from >= to {
+            return Some(&[]);
+        }
+        if self.n == 1 {
+            return Some(&self.parts[0][from..to]);
+        }
+        let i = self.part_of(from);
+        (to <= self.starts[i + 1]).then(|| self.piece(i, from, to))
     }
 
     /// The bytes of `from..to` as one slice: borrowed when they lie in one
@@ -394,12 +380,15 @@ mod tests {
                 for to in from..=text.len() {
                     let slice = &text[from..to];
                     assert_eq!(
-                        hay.rfind_byte(b'x', from, to),
-                        memchr::memrchr(b'x', slice).map(|i| from + i)
+                        hay.find_either(b'x', b'c', from, to),
+                        memchr::memchr2(b'x', b'c', slice).map(|i| from + i)
                     );
-                    assert_eq!(hay.contains_byte(b'c', from, to), slice.contains(&b'c'));
                     let mut out = [0u8; 32];
                     assert_eq!(hay.copy(from, to, &mut out), slice);
+                    // In place exactly when no cut falls inside the range.
+                    let (a, b) = (parts[0].len(), parts[0].len() + parts[1].len());
+                    let cut_inside = [a, b].iter().any(|&cut| from < cut && cut < to);
+                    assert_eq!(hay.slice(from, to), (!cut_inside).then_some(slice));
                 }
             }
         }

@@ -36,6 +36,8 @@ pub(super) const DIV_END: &[u8] = b"</div>";
 /// Current: the star row, followed by `black-500"` or `red-500"`.
 pub(super) const STAR_ROW: &[u8] = b"<div class=\"flex gap-x-1 text-";
 pub(super) const SVG: &[u8] = b"<svg";
+/// What `<section` and `<svg` begin with: one search finds both.
+pub(super) const OPEN_S: &[u8] = b"<s";
 /// Current: inside a star row's `<svg ...>` tag, a full star (an empty star
 /// is `fill="none"`, like the sign-in dialog's close icon).
 pub(super) const FILL_CURRENT: &[u8] = b"fill=\"currentColor\"";
@@ -50,17 +52,19 @@ pub(super) const ON_CLUSTER: &[u8] = b"on cluster ";
 /// Finders for the markers searched over long stretches of a body; short
 /// fixed-position checks use `starts_with` instead.
 pub(super) struct Finders {
-    pub title: Finder<'static>,
-    pub tailwind: Finder<'static>,
-    pub bootstrap: Finder<'static>,
+    pub title: Long,
+    /// Tailwind's (`ok`: current) or Bootstrap's (legacy) stylesheet.
+    pub stylesheet: Either,
     pub details: Either,
     pub reviews: Either,
-    pub reviews_sorry: Finder<'static>,
-    pub ratings_error: Finder<'static>,
+    pub reviews_sorry: Long,
+    pub ratings_error: Long,
     pub served_by: Finder<'static>,
     pub blockquote: Finder<'static>,
     pub blockquote_end: Finder<'static>,
     pub section: Finder<'static>,
+    /// A tag whose name starts with `s`: `<section`, `<svg`.
+    pub open_s: Finder<'static>,
     pub section_end: Finder<'static>,
     pub div_end: Finder<'static>,
     pub star_row: Finder<'static>,
@@ -73,17 +77,17 @@ pub(super) struct Finders {
 pub(super) fn finders() -> &'static Finders {
     static FINDERS: OnceLock<Finders> = OnceLock::new();
     FINDERS.get_or_init(|| Finders {
-        title: finder(TITLE),
-        tailwind: finder(TAILWIND),
-        bootstrap: finder(BOOTSTRAP),
+        title: Long::new(TITLE),
+        stylesheet: Either::new(TAILWIND, BOOTSTRAP, b"static/"),
         details: Either::new(DETAILS_OK, DETAILS_ERROR, b"etails"),
         reviews: Either::new(REVIEWS_OK, REVIEWS_ERROR, b"eviews"),
-        reviews_sorry: finder(REVIEWS_SORRY),
-        ratings_error: finder(RATINGS_ERROR),
+        reviews_sorry: Long::new(REVIEWS_SORRY),
+        ratings_error: Long::new(RATINGS_ERROR),
         served_by: finder(SERVED_BY),
         blockquote: finder(BLOCKQUOTE),
         blockquote_end: finder(BLOCKQUOTE_END),
         section: finder(SECTION),
+        open_s: finder(OPEN_S),
         section_end: finder(SECTION_END),
         div_end: finder(DIV_END),
         star_row: finder(STAR_ROW),
@@ -92,6 +96,39 @@ pub(super) fn finders() -> &'static Finders {
         glyph_star: finder(GLYPH_STAR),
         html_open: finder(HTML_OPEN),
     })
+}
+
+/// Longest needle `memmem` searches with its vector loop; a longer one
+/// gets Two-Way, which reads a byte at a time (several times slower).
+const PACKED: usize = 32;
+
+/// A marker longer than [`PACKED`]: its first `PACKED` bytes are searched
+/// with the vector loop and each hit is checked for the rest.
+pub(super) struct Long {
+    head: Finder<'static>,
+    whole: &'static [u8],
+}
+
+impl Long {
+    fn new(whole: &'static [u8]) -> Long {
+        Long {
+            head: finder(&whole[..whole.len().min(PACKED)]),
+            whole,
+        }
+    }
+
+    /// The first `whole` lying in `from..to`, as [`Hay::find`] finds it.
+    pub(super) fn find(&self, hay: &Hay<'_>, from: usize, to: usize) -> Option<usize> {
+        let to = to.min(hay.len());
+        let mut at = from;
+        while let Some(hit) = hay.find(&self.head, at, to) {
+            if hit + self.whole.len() <= to && hay.starts_with(hit, self.whole) {
+                return Some(hit);
+            }
+            at = hit + 1;
+        }
+        None
+    }
 }
 
 /// A marker of a healthy page (`ok`) and the error text a page shows in
@@ -119,17 +156,21 @@ impl Either {
         }
     }
 
-    /// The first of `ok` or `err` in `hay[from..]`: `Some((position, true))`
-    /// for `ok`.
-    pub(super) fn find(&self, hay: &Hay<'_>, from: usize) -> Option<(usize, bool)> {
-        for at in hay.find_iter(&self.common, from, hay.len()) {
-            if let Some(start) = at.checked_sub(self.ok_at).filter(|&s| s >= from)
-                && hay.starts_with(start, self.ok)
+    /// The first of `ok` or `err` lying in `from..to`: `Some((position,
+    /// true))` for `ok`.
+    pub(super) fn find(&self, hay: &Hay<'_>, from: usize, to: usize) -> Option<(usize, bool)> {
+        let to = to.min(hay.len());
+        let within = |start: usize, marker: &[u8]| {
+            start >= from && start + marker.len() <= to && hay.starts_with(start, marker)
+        };
+        for at in hay.find_iter(&self.common, from, to) {
+            if let Some(start) = at.checked_sub(self.ok_at)
+                && within(start, self.ok)
             {
                 return Some((start, true));
             }
-            if let Some(start) = at.checked_sub(self.err_at).filter(|&s| s >= from)
-                && hay.starts_with(start, self.err)
+            if let Some(start) = at.checked_sub(self.err_at)
+                && within(start, self.err)
             {
                 return Some((start, false));
             }
@@ -200,6 +241,7 @@ mod tests {
             DIV_END,
             STAR_ROW,
             SVG,
+            OPEN_S,
             FILL_CURRENT,
             FONT_COLOR,
             GLYPH_STAR,

@@ -74,7 +74,13 @@ impl Classifier {
     /// `Page` fields are filled only for a recognised productpage, and the
     /// Envoy reason only for 4xx/5xx.
     pub fn classify(&mut self, status: u16, headers: &HeaderMap, body: &[u8]) -> (Kind, Page) {
-        self.classify_parts(status, headers, &Hay::whole(body))
+        match status_kind(status) {
+            Kind::Unrecognized => self.classify_parts(status, headers, &Hay::whole(body)),
+            kind => (
+                kind,
+                error_page(envoy::reason(status, headers, body, body.len())),
+            ),
+        }
     }
 
     /// [`Self::classify`] of a body read in place in the chunks it came in:
@@ -85,26 +91,9 @@ impl Classifier {
         headers: &HeaderMap,
         body: &Hay<'_>,
     ) -> (Kind, Page) {
-        let kind = match status {
-            200..=299 => Kind::Unrecognized,
-            300..=399 => Kind::Http3xx,
-            400..=499 => Kind::Http4xx,
-            500..=599 => Kind::Http5xx,
-            _ => Kind::HttpOther,
-        };
+        let kind = status_kind(status);
         if kind != Kind::Unrecognized {
-            let envoy = local_reply(status, headers, body);
-            let degraded = if envoy.reason.upstream_failed() {
-                Backends::PRODUCTPAGE
-            } else {
-                Backends::NONE
-            };
-            let page = Page {
-                envoy,
-                degraded,
-                ..Page::default()
-            };
-            return (kind, page);
+            return (kind, error_page(local_reply(status, headers, body)));
         }
         if status != 200 {
             return (Kind::Unrecognized, Page::default());
@@ -196,6 +185,32 @@ impl Classifier {
 
     pub fn config(&self) -> &ClassifyConfig {
         &self.config
+    }
+}
+
+/// The kind a status stands for; 2xx is `Unrecognized` until the body is read.
+fn status_kind(status: u16) -> Kind {
+    match status {
+        200..=299 => Kind::Unrecognized,
+        300..=399 => Kind::Http3xx,
+        400..=499 => Kind::Http4xx,
+        500..=599 => Kind::Http5xx,
+        _ => Kind::HttpOther,
+    }
+}
+
+/// The page of a response that is not a 2xx: only Envoy's reason, and
+/// productpage marked degraded when the reason says its upstream failed.
+fn error_page(envoy: Envoy) -> Page {
+    let degraded = if envoy.reason.upstream_failed() {
+        Backends::PRODUCTPAGE
+    } else {
+        Backends::NONE
+    };
+    Page {
+        envoy,
+        degraded,
+        ..Page::default()
     }
 }
 

@@ -62,27 +62,26 @@ pub(super) fn scan(body: &Hay<'_>) -> Scan {
     let f = finders();
     let len = body.len();
     let mut s = Scan::default();
-    let Some(title) = body.find(&f.title, 0, len) else {
+    let Some(title) = f.title.find(body, 0, len) else {
         return s;
     };
     let head_end = title + markers::TITLE.len();
     let head_to = head_end + HEAD_WINDOW;
-    s.template = if body.find(&f.tailwind, head_end, head_to).is_some() {
-        Template::Current
-    } else if body.find(&f.bootstrap, head_end, head_to).is_some() {
-        Template::Legacy
-    } else {
+    // The first template stylesheet after the title names the template.
+    s.template = match f.stylesheet.find(body, head_end, head_to) {
+        Some((_, true)) => Template::Current,
+        Some((_, false)) => Template::Legacy,
         // Titled like Bookinfo, but no template we know: another build.
-        return s;
+        None => return s,
     };
 
-    let Some((details, shown)) = f.details.find(body, head_end) else {
+    let Some((details, shown)) = f.details.find(body, head_end, len) else {
         return s;
     };
     if !shown {
         s.degraded.insert(Backends::DETAILS);
     }
-    let Some((reviews, shown)) = f.reviews.find(body, details) else {
+    let Some((reviews, shown)) = f.reviews.find(body, details, len) else {
         return s;
     };
     let reviews_end = if shown {
@@ -98,7 +97,8 @@ pub(super) fn scan(body: &Hay<'_>) -> Scan {
         end
     } else {
         s.degraded.insert(Backends::REVIEWS);
-        body.find(&f.reviews_sorry, reviews, reviews + NEAR)
+        f.reviews_sorry
+            .find(body, reviews, reviews + NEAR)
             .map(|at| at + markers::REVIEWS_SORRY.len())
     };
     s.recognized = true;
@@ -116,20 +116,24 @@ fn current_reviews(f: &Finders, body: &Hay<'_>, mut at: usize, s: &mut Scan) -> 
         let quote = body.find(&f.blockquote, start, len)?;
         let end = body.find(&f.section_end, quote, len)?;
         at = end + markers::SECTION_END.len();
-        if body.find(&f.section, start + 1, quote).is_some() {
+        let rest = body
+            .find(&f.star_row, start, quote)
+            .map(|row| row + markers::STAR_ROW.len());
+        let Some(full) = before_quote(f, body, start, quote, rest) else {
             // A section without a quote is not a review; this quote is the next one's.
             at = quote;
             continue;
-        }
+        };
         s.reviews = s.reviews.saturating_add(1);
-        if let Some(row) = body.find(&f.star_row, start, quote) {
-            let rest = row + markers::STAR_ROW.len();
+        if let Some(rest) = rest {
             let color = color_word(body, rest, quote, b"black-500", b"red-500", b"\" ");
-            star_row(s, color, count_svg_stars(f, body, rest, quote));
-        } else if body.find(&f.ratings_error, start, quote).is_some() {
+            star_row(s, color, full);
+        } else if f.ratings_error.find(body, start, quote).is_some() {
             s.ratings_errors += 1;
         }
-        if let Some(served) = body.find(&f.served_by, quote, end) {
+        // Only the first review's pod is kept (legacy pages name it once).
+        let pod_read = s.pod.is_some() || s.pod_malformed;
+        if !pod_read && let Some(served) = body.find(&f.served_by, quote, end) {
             let after = served + markers::SERVED_BY.len();
             served_by(s, body, after, end);
         }
@@ -166,23 +170,34 @@ fn color_word(
     }
 }
 
-/// Full stars in a current star row (`from..to`, up to the review's quote):
-/// `<svg` tags with `fill="currentColor"`; empty stars are outlines,
-/// `fill="none"`.
-fn count_svg_stars(f: &Finders, body: &Hay<'_>, from: usize, to: usize) -> u8 {
+/// One pass over the tags opening with `<s` in a review section before its
+/// quote (`start + 1..quote`): `None` when one is another `<section` (the
+/// quote is not this section's), else the full stars of the star row that
+/// starts at `rest`: its `<svg>` tags with `fill="currentColor"` (an empty
+/// star is an outline, `fill="none"`).
+fn before_quote(
+    f: &Finders,
+    body: &Hay<'_>,
+    start: usize,
+    quote: usize,
+    rest: Option<usize>,
+) -> Option<u8> {
     let mut full = 0u8;
-    for fill in body.find_iter(&f.fill_current, from, to) {
-        // Counted only as an attribute of the `<svg>` tag itself.
-        let is_svg_attribute = body.rfind_byte(b'<', from, fill).is_some_and(|lt| {
-            lt + markers::SVG.len() <= fill
-                && body.starts_with(lt, markers::SVG)
-                && !body.contains_byte(b'>', lt, fill)
-        });
-        if is_svg_attribute {
+    for lt in body.find_iter(&f.open_s, start + 1, quote) {
+        if lt + markers::SECTION.len() <= quote && body.starts_with(lt, markers::SECTION) {
+            return None;
+        }
+        let in_row = rest.is_some_and(|rest| lt >= rest);
+        if !in_row || lt + markers::SVG.len() > quote || !body.starts_with(lt, markers::SVG) {
+            continue;
+        }
+        // The tag's attributes: up to its `>` (or a stray `<`).
+        let tag_end = body.find_either(b'>', b'<', lt + 1, quote).unwrap_or(quote);
+        if body.find(&f.fill_current, lt, tag_end).is_some() {
             full = full.saturating_add(1);
         }
     }
-    full
+    Some(full)
 }
 
 /// Legacy template: `<blockquote>` per review, one after the other (stars
@@ -200,7 +215,7 @@ fn legacy_reviews(f: &Finders, body: &Hay<'_>, from: usize, s: &mut Scan) -> Opt
             let color = color_word(body, rest, end, b"black", b"red", b"\"");
             let full = body.find_iter(&f.glyph_star, rest, end).count();
             star_row(s, color, u8::try_from(full).unwrap_or(u8::MAX));
-        } else if body.find(&f.ratings_error, at, end).is_some() {
+        } else if f.ratings_error.find(body, at, end).is_some() {
             s.ratings_errors += 1;
         }
         at = end + markers::BLOCKQUOTE_END.len();
@@ -233,23 +248,47 @@ fn star_row(s: &mut Scan, color: StarColor, full: u8) {
     s.stars.push(full);
 }
 
+/// How far after "Reviews served by:" its pod and cluster names are read:
+/// room for the longest pod name and cluster name with their tags and a
+/// few hundred bytes of indentation.
+const SERVED_WINDOW: usize = 1024;
+
 /// Reads the pod (and cluster) after "Reviews served by:" (from `after`,
-/// before `limit`) — current:
+/// before `limit`, within [`SERVED_WINDOW`]) — current:
 /// `Reviews served by: \n POD \n on cluster <div>NAME</div>`; legacy:
 /// `Reviews served by:</dt> <u>POD</u> on cluster <u>NAME</u>`. Keeps the
-/// first review's. Returns where it stopped reading.
+/// first review's. Returns where it stopped reading. The names are read in
+/// place when the window lies in one chunk, else from a copy on the stack.
 fn served_by(s: &mut Scan, body: &Hay<'_>, after: usize, limit: usize) -> usize {
-    let mut p = Cursor::new(body, after, limit);
+    let to = limit.min(body.len()).min(after + SERVED_WINDOW);
+    match body.slice(after, to) {
+        Some(text) => after + read_names(s, text, after),
+        None => served_by_stitched(s, body, after, to),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn served_by_stitched(s: &mut Scan, body: &Hay<'_>, after: usize, to: usize) -> usize {
+    let mut window = [0u8; SERVED_WINDOW];
+    let text = body.copy(after, to, &mut window);
+    after + read_names(s, text, after)
+}
+
+/// [`served_by`] on the window's bytes `text`, which start at body offset
+/// `base`; returns how far into `text` it read.
+fn read_names(s: &mut Scan, text: &[u8], base: usize) -> usize {
+    let mut p = Text { text, at: 0 };
     p.skip_ws();
     if p.eat(b"</dt>") {
         p.skip_ws();
     }
     let underlined = p.eat(b"<u>");
     let start = p.at;
-    p.skip(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    p.skip(NAME);
     let name = Span {
-        from: start,
-        to: p.at,
+        from: base + start,
+        to: base + p.at,
     };
     let closed = if underlined {
         p.eat(b"</u>")
@@ -277,12 +316,12 @@ fn served_by(s: &mut Scan, body: &Hay<'_>, after: usize, limit: usize) -> usize 
             return p.at;
         };
         let start = p.at;
-        p.skip(|b| b != b'<' && !b.is_ascii_whitespace());
+        p.skip(CLUSTER);
         let name_len = p.at - start;
         if name_len > 0 && name_len <= MAX_CLUSTER && p.eat(close) {
             s.cluster = Some(Span {
-                from: start,
-                to: start + name_len,
+                from: base + start,
+                to: base + start + name_len,
             });
         }
     }
@@ -313,67 +352,79 @@ fn ends_properly(
     to - from >= 2 && body.starts_with(from, b"</") && ends_with(last)
 }
 
-/// A read position in a short stretch of the body, for fixed-shape checks.
-/// It reads bytes from the chunk it is in, found again only when it
-/// crosses into the next.
-struct Cursor<'h, 'a> {
-    hay: &'h Hay<'a>,
+/// A read position in a short window of the body, for fixed-shape checks.
+struct Text<'t> {
+    text: &'t [u8],
     at: usize,
-    /// Nothing at or after this is read.
-    limit: usize,
-    /// The chunk `at` was last in, and its body offset.
-    chunk: &'a [u8],
-    chunk_start: usize,
 }
 
-impl<'h, 'a> Cursor<'h, 'a> {
-    fn new(hay: &'h Hay<'a>, at: usize, limit: usize) -> Cursor<'h, 'a> {
-        let (chunk_start, chunk) = hay.chunk_at(at).unwrap_or((0, &[]));
-        Cursor {
-            hay,
-            at,
-            limit,
-            chunk,
-            chunk_start,
-        }
-    }
+/// Byte classes for [`Text::skip`], one bit each in [`CLASSES`].
+const WS: u8 = 1;
+/// A pod name's bytes: ASCII letters and digits, `-`, `.`, `_`.
+const NAME: u8 = 2;
+/// A cluster name's bytes: anything but `<` and whitespace.
+const CLUSTER: u8 = 4;
 
+static CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let ws = b.is_ascii_whitespace();
+        t[i] = if ws { WS } else { 0 }
+            | if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_') {
+                NAME
+            } else {
+                0
+            }
+            | if b != b'<' && !ws { CLUSTER } else { 0 };
+        i += 1;
+    }
+    t
+};
+
+impl Text<'_> {
     #[inline(always)]
-    fn peek(&mut self) -> Option<u8> {
-        if self.at >= self.limit {
-            return None;
-        }
-        if let Some(&b) = self.chunk.get(self.at.wrapping_sub(self.chunk_start)) {
-            return Some(b);
-        }
-        self.next_chunk()
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.at).copied()
     }
 
-    /// The byte at `at` from the chunk after the one the cursor was in.
-    #[cold]
-    #[inline(never)]
-    fn next_chunk(&mut self) -> Option<u8> {
-        let (start, chunk) = self.hay.chunk_at(self.at)?;
-        self.chunk_start = start;
-        self.chunk = chunk;
-        Some(chunk[self.at - start])
-    }
-
-    fn skip(&mut self, keep: impl Fn(u8) -> bool) {
-        while self.peek().is_some_and(&keep) {
-            self.at += 1;
-        }
+    /// Moves past the bytes of `class`.
+    fn skip(&mut self, class: u8) {
+        let rest = &self.text[self.at..];
+        let run = rest
+            .iter()
+            .position(|&b| CLASSES[usize::from(b)] & class == 0)
+            .unwrap_or(rest.len());
+        self.at += run;
     }
 
     fn skip_ws(&mut self) {
-        self.skip(|b| b.is_ascii_whitespace());
+        self.skip(WS);
     }
 
     fn eat(&mut self, prefix: &[u8]) -> bool {
-        let ok = self.at + prefix.len() <= self.limit && self.hay.starts_with(self.at, prefix);
+        let ok = self.text[self.at..].starts_with(prefix);
         if ok {
             self.at += prefix.len();
         }
         ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_classes_are_the_predicates_they_stand_for() {
+        for b in 0..=255u8 {
+            let class = CLASSES[usize::from(b)];
+            assert_eq!(class & WS != 0, b.is_ascii_whitespace(), "{b}");
+            let name = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_');
+            assert_eq!(class & NAME != 0, name, "{b}");
+            let cluster = b != b'<' && !b.is_ascii_whitespace();
+            assert_eq!(class & CLUSTER != 0, cluster, "{b}");
+        }
     }
 }

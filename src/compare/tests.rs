@@ -166,6 +166,7 @@ fn demo(dir: &str, outage_ms: u64) -> Results {
         addresses: None,
         captures: Vec::new(),
         annotations: None,
+        evidence: None,
     }
 }
 

@@ -127,6 +127,7 @@ pub fn merge(opts: &MergeOptions) -> Result<Merged, MergeError> {
         std::fs::copy(&journal, out.join(crate::results::faults::FILE))
             .map_err(|e| MergeError::Write(format!("{}: {e}", journal.display())))?;
     }
+    copy_hooks_shard_files(&base.dir, out)?;
     let merged = MergedFrom {
         shards: count,
         folders: shards.iter().map(|s| s.dir.display().to_string()).collect(),
@@ -164,7 +165,11 @@ pub fn merge(opts: &MergeOptions) -> Result<Merged, MergeError> {
     if let Err(e) = crate::report::render_charts(out, &results, &assessment) {
         warnings.push(format!("charts not written: {e}"));
     }
-    if let Err(e) = crate::report::html::write(out, &results.summary, &results.captures) {
+    if let Err(e) = crate::report::html::write(
+        out,
+        &results.summary,
+        crate::report::html::Beside::of(&results),
+    ) {
         warnings.push(format!("report.html not written: {e}"));
     }
     if let Err(e) = crate::report::markdown::write(out, &results.summary) {
@@ -188,6 +193,47 @@ pub fn merge(opts: &MergeOptions) -> Result<Merged, MergeError> {
         summary: results.summary,
         out_dir: out.to_path_buf(),
     })
+}
+
+/// What only the hooks shard collects (its captures, Grafana annotations
+/// and `[evidence]` queries), copied as it is so the merged report.html
+/// shows them. The annotations' texts are that shard's own figures: they
+/// were posted before any merge.
+fn copy_hooks_shard_files(from: &Path, to: &Path) -> Result<(), MergeError> {
+    use crate::results::{annotations, captures, evidence};
+    let copy = |name: &str| -> Result<(), MergeError> {
+        let src = from.join(name);
+        if src.is_file() {
+            std::fs::copy(&src, to.join(name))
+                .map_err(|e| MergeError::Write(format!("{}: {e}", src.display())))?;
+        } else if src.is_dir() {
+            let dst = to.join(name);
+            std::fs::create_dir_all(&dst)
+                .map_err(|e| MergeError::Write(format!("{}: {e}", dst.display())))?;
+            let entries = std::fs::read_dir(&src)
+                .map_err(|e| MergeError::Write(format!("{}: {e}", src.display())))?;
+            for entry in entries {
+                let entry =
+                    entry.map_err(|e| MergeError::Write(format!("{}: {e}", src.display())))?;
+                if entry.path().is_file() {
+                    std::fs::copy(entry.path(), dst.join(entry.file_name())).map_err(|e| {
+                        MergeError::Write(format!("{}: {e}", entry.path().display()))
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    };
+    for name in [
+        captures::FILE,
+        captures::DIR,
+        annotations::FILE,
+        evidence::FILE,
+        evidence::DIR,
+    ] {
+        copy(name)?;
+    }
+    Ok(())
 }
 
 /// The shard that ran the hook faults' commands and took the markers

@@ -11,13 +11,15 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::results::Summary;
+use crate::results::annotations::AnnotationLog;
 use crate::results::captures::Capture;
+use crate::results::evidence::{Evidence, QueryStatus};
 use crate::results::faults::HookRun;
-use crate::results::files::{CHARTS, chart_file};
+use crate::results::files::{CHARTS, MESH_CHART, chart_file};
 use crate::results::outage::{PhaseLatency, Recovery, T0Source, WindowEnd};
 use crate::results::summary::{Percentiles, ScenarioInfo};
 use crate::results::verdict::{Verdict, VerdictStatus};
+use crate::results::{Results, Summary};
 use crate::scenario::RecoveryRule;
 
 pub use crate::results::files::REPORT_HTML as FILE;
@@ -26,15 +28,34 @@ pub use crate::results::files::REPORT_HTML as FILE;
 /// `<base>` (base-uri and form-action do not fall back to default-src).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
+/// What report.html shows beside summary.json: the other files the run
+/// wrote (each optional: a run without them, or an older folder).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Beside<'a> {
+    pub captures: &'a [Capture],
+    pub annotations: Option<&'a AnnotationLog>,
+    pub evidence: Option<&'a Evidence>,
+}
+
+impl<'a> Beside<'a> {
+    pub fn of(results: &'a Results) -> Beside<'a> {
+        Beside {
+            captures: &results.captures,
+            annotations: results.annotations.as_ref(),
+            evidence: results.evidence.as_ref(),
+        }
+    }
+}
+
 /// Writes report.html from a final summary (with outages and verdict),
 /// whole or not at all.
 pub fn write(
     dir: &Path,
     summary: &Summary,
-    captures: &[Capture],
+    beside: Beside<'_>,
 ) -> Result<PathBuf, crate::results::WriteError> {
     let path = dir.join(FILE);
-    crate::results::write_atomic(&path, render_with(dir, summary, captures).as_bytes())?;
+    crate::results::write_atomic(&path, render_beside(dir, summary, beside).as_bytes())?;
     Ok(path)
 }
 
@@ -46,6 +67,21 @@ pub fn render(dir: &Path, s: &Summary) -> String {
 /// The page, with the `[[capture]]` commands' output (collapsed) after the
 /// faults.
 pub fn render_with(dir: &Path, s: &Summary, captures: &[Capture]) -> String {
+    render_beside(
+        dir,
+        s,
+        Beside {
+            captures,
+            ..Beside::default()
+        },
+    )
+}
+
+/// The page with everything the run wrote beside summary.json: captures,
+/// the Grafana annotations' fate, and the mesh's view (`[evidence]`)
+/// under the availability chart.
+pub fn render_beside(dir: &Path, s: &Summary, beside: Beside<'_>) -> String {
+    let captures = beside.captures;
     let mut h = String::with_capacity(256 * 1024);
     let name = esc(&s.scenario.name);
     let verdict = s.verdict.as_ref();
@@ -76,6 +112,9 @@ pub fn render_with(dir: &Path, s: &Summary, captures: &[Capture]) -> String {
     );
     if let Some(description) = &s.scenario.description {
         let _ = writeln!(h, "<p class=\"description\">{}</p>", esc(description));
+    }
+    if let Some(log) = beside.annotations {
+        annotations_line(&mut h, log);
     }
     if let Some(rebuilt) = &s.rebuilt {
         let missing: String = rebuilt
@@ -169,28 +208,9 @@ pub fn render_with(dir: &Path, s: &Summary, captures: &[Capture]) -> String {
 
     section(&mut h, "Charts");
     for chart in CHARTS {
-        match std::fs::read_to_string(dir.join(chart_file(chart, "svg"))) {
-            Ok(svg) if svg.to_ascii_lowercase().contains("<script") => {
-                // meshdrill's charts never hold one: this file was not written by it.
-                let _ = writeln!(
-                    h,
-                    "<p class=\"fail\">chart {chart} not shown: its file holds a script</p>"
-                );
-            }
-            Ok(svg) => {
-                let svg = svg.trim_start_matches(|c| c != '<');
-                let svg = svg
-                    .strip_prefix("<?xml")
-                    .map_or(svg, |rest| &rest[rest.find("?>").map_or(0, |i| i + 2)..]);
-                let _ = writeln!(h, "<figure id=\"chart-{chart}\">{svg}</figure>");
-            }
-            Err(e) => {
-                let _ = writeln!(
-                    h,
-                    "<p class=\"fail\">chart {chart} missing: {}</p>",
-                    esc(&e.to_string())
-                );
-            }
+        inline_chart(&mut h, dir, chart);
+        if let Some(evidence) = beside.evidence.filter(|_| chart == "availability") {
+            mesh_view(&mut h, dir, evidence);
         }
     }
 
@@ -542,6 +562,103 @@ fn recovery_rule(h: &mut String, s: &Summary) {
             rule(&from.recovery)
         );
     }
+}
+
+/// One chart's SVG inlined (never one holding a script), or why not.
+fn inline_chart(h: &mut String, dir: &Path, chart: &str) {
+    match std::fs::read_to_string(dir.join(chart_file(chart, "svg"))) {
+        Ok(svg) if svg.to_ascii_lowercase().contains("<script") => {
+            // meshdrill's charts never hold one: this file was not written by it.
+            let _ = writeln!(
+                h,
+                "<p class=\"fail\">chart {chart} not shown: its file holds a script</p>"
+            );
+        }
+        Ok(svg) => {
+            let svg = svg.trim_start_matches(|c| c != '<');
+            let svg = svg
+                .strip_prefix("<?xml")
+                .map_or(svg, |rest| &rest[rest.find("?>").map_or(0, |i| i + 2)..]);
+            let _ = writeln!(h, "<figure id=\"chart-{chart}\">{svg}</figure>");
+        }
+        Err(e) => {
+            let _ = writeln!(
+                h,
+                "<p class=\"fail\">chart {chart} missing: {}</p>",
+                esc(&e.to_string())
+            );
+        }
+    }
+}
+
+/// `[evidence]` under the users' availability: each query's fate (a
+/// failed one in red with Prometheus's or the network's words), then the
+/// mesh chart over the same seconds and fault windows.
+fn mesh_view(h: &mut String, dir: &Path, evidence: &Evidence) {
+    let _ = writeln!(
+        h,
+        "<section id=\"mesh-view\"><h2>Mesh view (Prometheus)</h2>\n<p class=\"meta\">Range queries of {} over the run's seconds, asked once traffic had stopped; they do not affect the verdict. Samples in evidence/&lt;name&gt;.csv.</p>",
+        esc(&evidence.prometheus)
+    );
+    let rows: Vec<Vec<String>> = evidence
+        .queries
+        .iter()
+        .map(|q| {
+            let r = &q.record;
+            let status = match (r.status, &r.error) {
+                (QueryStatus::Ok, _) => "ok".to_string(),
+                (QueryStatus::Error, error) => format!(
+                    "<span class=\"fail\">error: {}</span>",
+                    esc(error.as_deref().unwrap_or("unknown"))
+                ),
+            };
+            vec![
+                esc(&r.name),
+                format!("<code>{}</code>", esc(&r.promql)),
+                status,
+                r.series.to_string(),
+                r.samples.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        h,
+        &["query", "PromQL", "status", "series", "samples"],
+        &rows,
+    );
+    if evidence
+        .queries
+        .iter()
+        .any(|q| q.record.status == QueryStatus::Ok)
+    {
+        inline_chart(h, dir, MESH_CHART);
+    }
+    h.push_str("</section>\n");
+}
+
+/// `--grafana`: how many annotations were posted, how many not, and the
+/// first refusal's words.
+fn annotations_line(h: &mut String, log: &AnnotationLog) {
+    let posted = log.posts.iter().filter(|p| p.ok).count();
+    let failed = log.posts.len() - posted;
+    let first_error = log
+        .posts
+        .iter()
+        .find_map(|p| p.error.as_deref().map(|e| (p.what.as_str(), e)));
+    let detail = match first_error {
+        Some((what, error)) => format!(
+            " · <span class=\"fail\">{failed} failed; first: {} ({})</span>",
+            esc(what),
+            esc(error)
+        ),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        h,
+        "<p class=\"meta\" id=\"grafana-annotations\">Grafana annotations on {}: {posted} of {} posted{detail}</p>",
+        esc(&log.url),
+        log.posts.len()
+    );
 }
 
 /// Each capture collapsed, its status in the summary line (a failed one

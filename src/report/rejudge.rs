@@ -103,7 +103,11 @@ pub fn rejudge(opts: &RejudgeOptions) -> Result<Rejudged, RejudgeError> {
     if rebuilt {
         write_hgrms(&out_dir, &results, &mut warnings);
     }
-    if let Err(e) = super::html::write(&out_dir, &results.summary, &results.captures) {
+    if let Err(e) = super::html::write(
+        &out_dir,
+        &results.summary,
+        super::html::Beside::of(&results),
+    ) {
         warnings.push(format!("report.html not written: {e}"));
     }
     if let Err(e) = super::markdown::write(&out_dir, &results.summary) {

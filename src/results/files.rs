@@ -6,6 +6,8 @@ pub use super::addresses::FILE as ADDRESSES;
 pub use super::annotations::FILE as ANNOTATIONS;
 pub use super::captures::DIR as CAPTURES_DIR;
 pub use super::captures::FILE as CAPTURES;
+pub use super::evidence::DIR as EVIDENCE_DIR;
+pub use super::evidence::FILE as EVIDENCE;
 pub use super::faults::FILE as FAULTS;
 pub use super::hlog::FILE as HLOG;
 pub use super::hlog::OK_FILE as HLOG_OK;
@@ -22,6 +24,10 @@ pub const SUMMARY_MD: &str = "summary.md";
 /// Chart names, in the order a report shows them; each is written as
 /// `<name>.svg` and `<name>.png` ([`chart_file`]).
 pub const CHARTS: [&str; 4] = ["availability", "outcomes", "latency", "clusters"];
+
+/// The `[evidence]` chart (the mesh's view): drawn only for a run that
+/// queried a Prometheus, so not in [`CHARTS`].
+pub const MESH_CHART: &str = "mesh";
 
 /// The chart formats, as file extensions.
 pub const CHART_FORMATS: [&str; 2] = ["svg", "png"];

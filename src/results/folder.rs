@@ -6,14 +6,16 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::files::{
-    ADDRESSES, ANNOTATIONS, CAPTURES, CAPTURES_DIR, CHART_FORMATS, CHARTS, FAULTS, HLOG, HLOG_OK,
-    PLAN, REPORT_HTML, SUMMARY, SUMMARY_MD, TIMELINE, chart_file,
+    ADDRESSES, ANNOTATIONS, CAPTURES, CAPTURES_DIR, CHART_FORMATS, CHARTS, EVIDENCE, EVIDENCE_DIR,
+    FAULTS, HLOG, HLOG_OK, MESH_CHART, PLAN, REPORT_HTML, SUMMARY, SUMMARY_MD, TIMELINE,
+    chart_file,
 };
 
 /// True for a file name `meshdrill run` writes into its results folder.
 pub fn is_run_file(name: &str) -> bool {
-    const FILES: [&str; 11] = [
+    const FILES: [&str; 12] = [
         SUMMARY,
+        EVIDENCE,
         SUMMARY_MD,
         ANNOTATIONS,
         CAPTURES,
@@ -26,7 +28,7 @@ pub fn is_run_file(name: &str) -> bool {
         PLAN,
     ];
     let hgrm = name.starts_with("latency-") && name.ends_with(".hgrm");
-    let chart = CHARTS.iter().any(|chart| {
+    let chart = CHARTS.iter().chain([&MESH_CHART]).any(|chart| {
         CHART_FORMATS
             .iter()
             .any(|format| name == chart_file(chart, format))
@@ -48,17 +50,16 @@ pub fn earlier_run(dir: &Path) -> io::Result<Vec<PathBuf>> {
             found.push(entry.path());
         }
     }
-    // `[[capture]]` output: a new run's captures must not sit beside an
-    // earlier run's that captures.json no longer names.
-    if let Ok(captures) = std::fs::read_dir(dir.join(CAPTURES_DIR)) {
-        for entry in captures {
-            let entry = entry?;
-            let is_output = entry
-                .file_name()
-                .to_str()
-                .is_some_and(|n| n.ends_with(".txt"));
-            if is_output && entry.file_type()?.is_file() {
-                found.push(entry.path());
+    // `[[capture]]` output and `[evidence]` samples: a new run's must not
+    // sit beside an earlier run's that its index no longer names.
+    for (sub, ext) in [(CAPTURES_DIR, ".txt"), (EVIDENCE_DIR, ".csv")] {
+        if let Ok(files) = std::fs::read_dir(dir.join(sub)) {
+            for entry in files {
+                let entry = entry?;
+                let is_output = entry.file_name().to_str().is_some_and(|n| n.ends_with(ext));
+                if is_output && entry.file_type()?.is_file() {
+                    found.push(entry.path());
+                }
             }
         }
     }

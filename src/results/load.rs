@@ -38,6 +38,10 @@ pub struct Results {
     /// annotations.json; `None` for a run without `--grafana` (or one
     /// still being judged: it is written after the verdict).
     pub annotations: Option<super::annotations::AnnotationLog>,
+    /// evidence.json with each answered query's samples; `None` for a run
+    /// without `[evidence]` (or one still being judged: it is written
+    /// after the verdict).
+    pub evidence: Option<super::evidence::Evidence>,
 }
 
 impl Results {
@@ -68,6 +72,7 @@ impl Results {
             addresses: super::addresses::read(dir, None)?,
             captures: super::captures::read(dir)?,
             annotations: super::annotations::read(dir)?,
+            evidence: super::evidence::read(dir)?,
         })
     }
 }

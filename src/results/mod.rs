@@ -15,6 +15,9 @@
 //!   output, written and read by [`captures`];
 //! - `annotations.json`: the Grafana annotations a `--grafana` run posted,
 //!   and each post's answer, written and read by [`annotations`];
+//! - `evidence.json` and `evidence/`: the `[evidence]` range queries of
+//!   the users' Prometheus and their samples, written and read by
+//!   [`evidence`];
 //! - the folder: its file names ([`files`]), which files make a run
 //!   ([`folder`]), how a whole file is replaced ([`atomic`]), and reading it
 //!   all back: [`Results::load`] ([`load`]), the only way anything reads a
@@ -31,6 +34,7 @@ pub mod annotations;
 pub mod atomic;
 pub mod captures;
 pub mod error;
+pub mod evidence;
 pub mod faults;
 pub mod files;
 pub mod folder;

@@ -100,6 +100,7 @@ pub fn rebuild(dir: &Path) -> Result<Results, RebuildError> {
         addresses,
         captures: super::captures::read(dir)?,
         annotations: super::annotations::read(dir)?,
+        evidence: super::evidence::read(dir)?,
     })
 }
 
@@ -129,6 +130,7 @@ pub fn beside(dir: &Path, summary: Summary, seconds: u32) -> Result<Results, Loa
         addresses: super::addresses::read(dir, Some(seconds))?,
         captures: super::captures::read(dir)?,
         annotations: super::annotations::read(dir)?,
+        evidence: super::evidence::read(dir)?,
     })
 }
 

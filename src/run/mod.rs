@@ -3,7 +3,8 @@
 //! engine started on one clock ([`start`]) with the `--grafana` annotator,
 //! the recording with the faults and markers beside it ([`record`]), the
 //! end captures, the totals finished into the typed summary ([`finish`]),
-//! the assessment ([`judge`]), the faults' annotations, and the charts and
+//! the assessment ([`judge`]), the faults' annotations, the `[evidence]`
+//! queries of the users' Prometheus, and the charts and
 //! report.html ([`render`]). Tests drive whole runs through [`run`]
 //! in-process.
 
@@ -141,8 +142,9 @@ pub async fn run(opts: RunOptions, stop: CancellationToken) -> Result<RunOutput,
     }
     let sim = if plan.uses_sim() {
         let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let [primary, secondary] = plan.sim.listen.unwrap_or([any, any]);
         Some(
-            Sim::start(plan.sim.clone(), any, any)
+            Sim::start(plan.sim.clone(), primary, secondary)
                 .await
                 .map_err(RunError::Sim)?,
         )
@@ -154,6 +156,18 @@ pub async fn run(opts: RunOptions, stop: CancellationToken) -> Result<RunOutput,
         sim.shutdown().await;
     }
     result
+}
+
+/// [`run`] against a simulator the caller started and keeps (its sim
+/// targets and faults go to it): for a test that must know the sim's
+/// addresses before the run, e.g. to have a Prometheus scrape them.
+pub async fn run_on(
+    opts: RunOptions,
+    sim: &Sim,
+    stop: CancellationToken,
+) -> Result<RunOutput, RunError> {
+    limits::raise_open_files_limit();
+    run_with(&opts, Some(sim), stop).await
 }
 
 async fn run_with(
@@ -306,6 +320,20 @@ async fn run_with(
         let ended_ms = s.requests_ended_ms.unwrap_or(f64::from(s.seconds) * 1000.0);
         annotator.run_ended(&s.faults, &s.outages, ended_ms);
         results.annotations = Some(annotator.finish(&out_dir).await);
+    }
+    // `[evidence]`: the mesh's view, by the shard running the hooks (one
+    // set per drill); read back as `meshdrill report` will read it.
+    if let Some(evidence) = plan.evidence.as_ref().filter(|_| opts.runs_hooks()) {
+        let s = &results.summary;
+        let window = crate::evidence::RunWindow {
+            start_unix_ms: s.start_unix_ms,
+            ended_ms: s.requests_ended_ms.unwrap_or(f64::from(s.seconds) * 1000.0),
+        };
+        crate::evidence::collect(evidence, window, &out_dir).await;
+        match crate::results::evidence::read(&out_dir) {
+            Ok(read) => results.evidence = read,
+            Err(e) => eprintln!("meshdrill: {e}"),
+        }
     }
     render::render(&out_dir, &results, &assessment);
     Ok(RunOutput {

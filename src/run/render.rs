@@ -12,7 +12,9 @@ pub(super) fn render(out_dir: &Path, results: &Results, assessment: &Assessment)
     if let Err(e) = report::render_charts(out_dir, results, assessment) {
         eprintln!("meshdrill: chart not written: {e}");
     }
-    if let Err(e) = report::html::write(out_dir, &results.summary, &results.captures) {
+    if let Err(e) =
+        report::html::write(out_dir, &results.summary, report::html::Beside::of(results))
+    {
         eprintln!("meshdrill: report.html not written: {e}");
     }
     if let Err(e) = report::markdown::write(out_dir, &results.summary) {

@@ -83,7 +83,7 @@ pub(super) fn compile(raws: &[RawCapture], cx: &mut Cx<'_>) -> Option<Vec<Captur
 }
 
 /// Safe as a file name on its own: no separator, no `..`, not empty.
-fn file_safe(name: &str) -> bool {
+pub(super) fn file_safe(name: &str) -> bool {
     !name.is_empty()
         && name != "."
         && name != ".."

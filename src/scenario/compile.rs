@@ -12,7 +12,9 @@ use super::error::Problems;
 use super::interpolate::interpolate;
 use super::plan::Plan;
 use super::raw::{Item, Origin, RawScenario, Value};
-use super::{capture, clusters, dns, duration, fault, load, recovery, sim_settings, slo, target};
+use super::{
+    capture, clusters, dns, duration, evidence, fault, load, recovery, sim_settings, slo, target,
+};
 
 /// Compiles the whole scenario. `None` when anything was wrong; the reasons
 /// are in `cx.problems`.
@@ -57,6 +59,7 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
     let clusters = clusters::compile(&raw.clusters, cx);
     let dns = dns::compile(&raw.dns, cx);
     let captures = capture::compile(&raw.captures, cx);
+    let evidence = evidence::compile(&raw.evidence, cx);
 
     let targets: Option<Vec<_>> = targets.into_iter().map(|t| t.plan).collect();
     let plan = Plan {
@@ -72,6 +75,7 @@ pub(super) fn compile(raw: &RawScenario, source: &Path, cx: &mut Cx<'_>) -> Opti
         clusters: clusters?,
         dns: dns?,
         captures: captures?,
+        evidence: evidence?,
         grafana: None,
         start_at: None,
     };

@@ -14,6 +14,7 @@ mod compile;
 mod dns;
 mod duration;
 mod error;
+mod evidence;
 mod fault;
 mod interpolate;
 mod load;
@@ -31,6 +32,7 @@ use std::path::Path;
 
 pub use checks::{find_program, missing_programs};
 pub use error::{Problem, ScenarioError};
+pub use evidence::default_queries;
 pub use load::DEFAULT_MAX_LATE_PCT;
 pub use overrides::Overrides;
 pub use plan::*;

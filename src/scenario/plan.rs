@@ -37,6 +37,8 @@ pub struct Plan {
     pub dns: DnsPlan,
     /// `[[capture]]`: commands whose output is kept with the results.
     pub captures: Vec<CapturePlan>,
+    /// `[evidence]`: the Prometheus queried after traffic, and what.
+    pub evidence: Option<EvidencePlan>,
     /// `run --grafana URL`: where fault windows are annotated (not a
     /// scenario key: set by the command line).
     pub grafana: Option<GrafanaPlan>,
@@ -87,6 +89,27 @@ impl CaptureWhen {
             CaptureWhen::Both => "both",
         }
     }
+}
+
+/// `[evidence]`: range queries of the users' Prometheus over the run's
+/// seconds, evaluated once traffic has stopped, kept as `evidence/`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvidencePlan {
+    /// The base URL as given (`http://127.0.0.1:9090`); queried at
+    /// `{url}/api/v1/query_range`.
+    pub prometheus: hyper::Uri,
+    /// At least one: the file's `[[evidence.query]]`, else the defaults.
+    pub queries: Vec<EvidenceQuery>,
+    /// Each query's bound, connect to the whole answer.
+    pub timeout: Duration,
+}
+
+/// One named PromQL expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvidenceQuery {
+    /// Unique, file-name safe: names `evidence/<name>.csv`.
+    pub name: String,
+    pub promql: String,
 }
 
 /// Grafana's annotations API: `POST {url}/api/annotations`.

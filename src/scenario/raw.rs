@@ -91,6 +91,10 @@
 //! template = "current"          # "current" | "legacy"
 //! tls = false                   # true: the simulator serves https (h2 and http/1.1)
 //!                               # with a certificate made at start, trusted by its targets
+//! listen = ["127.0.0.1:9080", "127.0.0.1:9081"]
+//!                               # optional: the primary's and the secondary's gateway
+//!                               # address (loopback IP:port) for `meshdrill run`, so a
+//!                               # Prometheus can scrape /stats/prometheus; default: free ports
 //!
 //! [clusters]                    # optional: which cluster a reviews pod is in,
 //!                               # for pages that do not say ("on cluster ...")
@@ -131,6 +135,21 @@
 //! when = "both"                 # "start" (before traffic) | "end" (after traffic
 //!                               # stops) | "both"; default both
 //! timeout = "30s"               # killed (its process group) after this; default 30s
+//!
+//! [evidence]                    # optional: the mesh's own view, queried from the
+//!                               # users' Prometheus after traffic (evidence/, report.html);
+//!                               # never changes the verdict or the exit code
+//! prometheus = "http://127.0.0.1:9090"  # required: http:// or https:// base URL
+//! rate_window = "1m"            # optional: the rate() window of the default queries
+//!                               # (whole seconds >= 1s; default 1m)
+//! timeout = "5s"                # optional: each query's bound, connect to answer; default 5s
+//!
+//! [[evidence.query]]            # optional, at most 16: named PromQL, evaluated as a range
+//! name = "mesh-5xx"             # query over the run at step 1s; required, unique,
+//!                               # letters, digits, '_', '.', '-' (names evidence/<name>.csv)
+//! promql = "sum by (destination_cluster, response_flags) (rate(istio_requests_total{response_code=~\"5..\"}[1m]))"
+//!                               # required. Without any: mesh-5xx (as above, reporter=
+//!                               # "source") and mesh-requests (by source and destination cluster)
 //!
 //! [recovery]                    # optional: when a target counts as recovered
 //! window = "5s"                 # good seconds in a row; whole seconds >= 1s; default 5s
@@ -265,6 +284,7 @@ pub(super) struct RawScenario {
     pub sim: RawSim,
     pub faults: Vec<RawFault>,
     pub captures: Vec<RawCapture>,
+    pub evidence: RawEvidence,
     pub recovery: RawRecovery,
     pub slo: RawSlo,
     pub clusters: Vec<RawCluster>,
@@ -338,6 +358,7 @@ pub(super) struct RawSim {
     pub latency: Option<Item>,
     pub template: Option<Item>,
     pub tls: Option<Item>,
+    pub listen: Option<Item>,
 }
 
 /// `[[fault]]`. Issue 4 adds `inject` / `restore` command hooks here; `sim`
@@ -366,6 +387,24 @@ pub(super) struct RawCapture {
     pub argv: Option<Item>,
     pub when: Option<Item>,
     pub timeout: Option<Item>,
+}
+
+/// `[evidence]`; `origin` is `None` when the table is absent.
+#[derive(Clone, Debug)]
+pub(super) struct RawEvidence {
+    pub origin: Option<Origin>,
+    pub prometheus: Option<Item>,
+    pub rate_window: Option<Item>,
+    pub timeout: Option<Item>,
+    pub queries: Vec<RawEvidenceQuery>,
+}
+
+/// One `[[evidence.query]]`.
+#[derive(Clone, Debug)]
+pub(super) struct RawEvidenceQuery {
+    pub origin: Origin,
+    pub name: Option<Item>,
+    pub promql: Option<Item>,
 }
 
 /// `[recovery]`; an absent table reads as one with no keys.

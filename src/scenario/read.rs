@@ -6,8 +6,8 @@ use toml_edit::{ImDocument, TableLike};
 
 use super::error::Problems;
 use super::raw::{
-    Item, Origin, RawCapture, RawCluster, RawDns, RawFault, RawLoad, RawRecovery, RawScenario,
-    RawSim, RawSlo, RawSloSpec, RawStage, RawTarget, Value,
+    Item, Origin, RawCapture, RawCluster, RawDns, RawEvidence, RawEvidenceQuery, RawFault, RawLoad,
+    RawRecovery, RawScenario, RawSim, RawSlo, RawSloSpec, RawStage, RawTarget, Value,
 };
 
 /// `None` on a TOML syntax error (reported alone: nothing after it can be
@@ -61,6 +61,8 @@ pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenari
         .into_iter()
         .map(|t| read_capture(t, &lines, problems))
         .collect();
+    let evidence = root.table("evidence", &lines, problems);
+    let evidence = read_evidence(evidence, &lines, problems);
     let recovery = root.table("recovery", &lines, problems);
     let recovery = read_recovery(recovery, &lines, problems);
     let slo = root.table("slo", &lines, problems);
@@ -82,6 +84,7 @@ pub(super) fn read(text: &str, problems: &mut Problems<'_>) -> Option<RawScenari
         sim,
         faults,
         captures,
+        evidence,
         recovery,
         slo,
         clusters,
@@ -154,6 +157,7 @@ fn read_sim(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> Raw
         latency: t.value("latency", lines),
         template: t.value("template", lines),
         tls: t.value("tls", lines),
+        listen: t.value("listen", lines),
     };
     t.finish(lines, problems);
     raw
@@ -188,6 +192,35 @@ fn read_capture(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) ->
     };
     t.finish(lines, problems);
     raw
+}
+
+fn read_evidence(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> RawEvidence {
+    let origin = t.table.is_some().then(|| t.origin.clone());
+    let prometheus = t.value("prometheus", lines);
+    let rate_window = t.value("rate_window", lines);
+    let timeout = t.value("timeout", lines);
+    let queries = t
+        .array("query", lines, problems)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mut q| {
+            let query = RawEvidenceQuery {
+                origin: q.origin.clone(),
+                name: q.value("name", lines),
+                promql: q.value("promql", lines),
+            };
+            q.finish(lines, problems);
+            query
+        })
+        .collect();
+    t.finish(lines, problems);
+    RawEvidence {
+        origin,
+        prometheus,
+        rate_window,
+        timeout,
+        queries,
+    }
 }
 
 fn read_dns(mut t: Table<'_>, lines: &Lines, problems: &mut Problems<'_>) -> RawDns {
@@ -617,7 +650,7 @@ mod tests {
             [
                 "t.toml:1: load.burst is not a known key (allowed: model, rate, concurrency, think_time, duration, warmup, timeout, connect_timeout, connection, max_body, max_buffered, max_late_pct, max_connection_age, stage)",
                 "t.toml:4: fault[0].hooks is not a known key (allowed: name, target, at, sim, latency, restore_at, inject, restore, shell, timeout, detach)",
-                "t.toml:6: sim.mix is not a known key (allowed: reviews_mix, latency, template, tls)",
+                "t.toml:6: sim.mix is not a known key (allowed: reviews_mix, latency, template, tls, listen)",
             ]
         );
     }

@@ -1,5 +1,7 @@
 //! `[sim]` → [`SimConfig`]: how the embedded Bookinfo behaves (which
-//! reviews versions answer, base latency, page template).
+//! reviews versions answer, base latency, page template, where it listens).
+
+use std::net::SocketAddr;
 
 use crate::sim::{SimConfig, Template};
 
@@ -37,7 +39,12 @@ pub(super) fn compile(raw: &RawSim, cx: &mut Cx<'_>) -> Option<SimConfig> {
             None
         }
     };
+    let listen = match &raw.listen {
+        None => Some(None),
+        Some(item) => listen(item, cx).map(Some),
+    };
     Some(SimConfig {
+        listen: listen?,
         tls: tls?,
         reviews_mix: reviews_mix?,
         base_latency: base_latency?,
@@ -68,4 +75,80 @@ fn reviews_mix(item: &Item, cx: &mut Cx<'_>) -> Option<[u8; 3]> {
         return None;
     }
     Some(mix)
+}
+
+const LISTEN_EXPECTED: &str = "expected [primary, secondary] loopback addresses, e.g. [\"127.0.0.1:9080\", \"127.0.0.1:9081\"]";
+
+/// Two loopback `IP:port`s, primary first; the same port twice only as 0.
+fn listen(item: &Item, cx: &mut Cx<'_>) -> Option<[SocketAddr; 2]> {
+    let addrs: Option<Vec<SocketAddr>> = match &item.value {
+        Value::Array(values) => values
+            .iter()
+            .map(|v| match v {
+                Value::Str(s) => s
+                    .parse::<SocketAddr>()
+                    .ok()
+                    .filter(|a| a.ip().is_loopback()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    };
+    let Some(Ok(pair)) = addrs.map(<[SocketAddr; 2]>::try_from) else {
+        let message = format!(
+            "{} is not two loopback addresses ({LISTEN_EXPECTED})",
+            item.value
+        );
+        cx.problem(&item.origin, message);
+        return None;
+    };
+    if pair[0] == pair[1] && pair[0].port() != 0 {
+        let message = format!("{} names one address twice ({LISTEN_EXPECTED})", item.value);
+        cx.problem(&item.origin, message);
+        return None;
+    }
+    Some(pair)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::scenario::{Overrides, parse};
+
+    const TARGET: &str =
+        "[[target]]\nname = \"a\"\nurl = \"sim:primary\"\n[load]\nrate = 1\nduration = \"2s\"\n";
+
+    fn parsed(text: &str) -> Result<crate::scenario::Plan, String> {
+        let text = format!("{TARGET}{text}");
+        parse(&text, Path::new("t.toml"), &Overrides::default(), &|_| None)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn listen_takes_two_loopback_addresses() {
+        let plan = parsed("[sim]\nlisten = [\"127.0.0.1:9080\", \"[::1]:9081\"]\n").unwrap();
+        assert_eq!(
+            plan.sim.listen,
+            Some([
+                "127.0.0.1:9080".parse().unwrap(),
+                "[::1]:9081".parse().unwrap()
+            ])
+        );
+        assert_eq!(parsed("").unwrap().sim.listen, None);
+        for bad in [
+            "[\"10.0.0.7:9080\", \"127.0.0.1:9081\"]",
+            "[\"127.0.0.1:9080\"]",
+            "\"127.0.0.1:9080\"",
+            "[\"127.0.0.1\", \"127.0.0.1:9081\"]",
+        ] {
+            let e = parsed(&format!("[sim]\nlisten = {bad}\n")).unwrap_err();
+            assert!(
+                e.contains("t.toml:8: sim.listen") && e.contains("is not two loopback addresses"),
+                "{bad}: {e}"
+            );
+        }
+        let e = parsed("[sim]\nlisten = [\"127.0.0.1:9080\", \"127.0.0.1:9080\"]\n").unwrap_err();
+        assert!(e.contains("names one address twice"), "{e}");
+    }
 }

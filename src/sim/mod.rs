@@ -9,6 +9,8 @@
 //! - `gateway`: per-cluster listener lifecycle (accept, `Down`, re-bind).
 //! - `server`: hyper connection and the request → response handler.
 //! - `faults`: the current fault as one atomic word; blackhole holding.
+//! - [`istio`]: `istio_requests_total` per cluster, served on
+//!   [`istio::METRICS_PATH`] for a Prometheus to scrape.
 //! - [`mix`]: which reviews version answers the n-th request.
 //! - [`pages`]: pre-rendered productpages (both templates) and pod names.
 //! - `stats`: per-cluster atomic counters behind [`SimStats`].
@@ -17,6 +19,7 @@
 pub mod control;
 mod faults;
 mod gateway;
+pub mod istio;
 pub mod mix;
 pub mod pages;
 mod server;
@@ -31,6 +34,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use gateway::Gateway;
+pub use istio::METRICS_PATH;
 pub use mix::version_for;
 pub use pages::pod_name;
 use server::{ClusterState, Site};
@@ -150,6 +154,11 @@ pub struct SimConfig {
     /// `[sim] tls = true`: serve https (ALPN h2 and http/1.1) with a
     /// certificate made at start; the sim targets trust its CA.
     pub tls: bool,
+    /// `[sim] listen`: where `meshdrill run` binds the primary's and the
+    /// secondary's gateway (loopback only), so a Prometheus can be pointed
+    /// at their metrics before the run; `None`: any free port. `meshdrill
+    /// sim` takes `--primary` / `--secondary` instead.
+    pub listen: Option<[SocketAddr; 2]>,
 }
 
 impl Default for SimConfig {
@@ -160,6 +169,7 @@ impl Default for SimConfig {
             base_latency: Duration::from_millis(2),
             template: Template::Current,
             tls: false,
+            listen: None,
         }
     }
 }
@@ -248,6 +258,12 @@ impl Sim {
 
     pub fn stats(&self, cluster: Cluster) -> SimStats {
         self.gateway(cluster).state.stats.snapshot()
+    }
+
+    /// `cluster`'s `istio_requests_total` as its gateway serves it on
+    /// [`METRICS_PATH`].
+    pub fn mesh_metrics(&self, cluster: Cluster) -> String {
+        self.gateway(cluster).state.istio.render(cluster)
     }
 
     /// Restarts `peak_in_flight` from the current `in_flight`, e.g. after a

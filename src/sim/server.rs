@@ -25,6 +25,7 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use super::faults::FaultCell;
+use super::istio::{Answering, IstioCounters, METRICS_PATH, Series};
 use super::mix::version_for;
 use super::pages::{Body, Pages};
 use super::stats::StatsCell;
@@ -36,6 +37,8 @@ pub type SimResponse = Response<Full<Bytes>>;
 const ISTIO_ENVOY: HeaderValue = HeaderValue::from_static("istio-envoy");
 const TEXT_HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain");
+const EXPOSITION: HeaderValue =
+    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
 const COOKIE: HeaderValue = HeaderValue::from_static("Cookie");
 const ZERO: HeaderValue = HeaderValue::from_static("0");
 const GET_HEAD: HeaderValue = HeaderValue::from_static("GET, HEAD");
@@ -90,6 +93,8 @@ pub struct ClusterState {
     pub site: Arc<Site>,
     pub fault: FaultCell,
     pub stats: StatsCell,
+    /// `istio_requests_total`, served on [`METRICS_PATH`].
+    pub istio: IstioCounters,
     /// Productpage requests answered with reviews so far: the input of
     /// [`version_for`], so the mix is exact per cluster.
     page_seq: AtomicU64,
@@ -102,6 +107,7 @@ impl ClusterState {
             site,
             fault: FaultCell::default(),
             stats: StatsCell::default(),
+            istio: IstioCounters::default(),
             page_seq: AtomicU64::new(0),
         }
     }
@@ -191,6 +197,8 @@ fn set_zero_linger(fd: std::os::fd::RawFd) {
 enum Route {
     ProductPage,
     Health,
+    /// [`METRICS_PATH`]: the gateway's own metrics, not Bookinfo traffic.
+    Metrics,
     NotFound,
     MethodNotAllowed,
 }
@@ -203,30 +211,51 @@ impl Route {
         match path {
             "/productpage" => Route::ProductPage,
             "/health" => Route::Health,
+            METRICS_PATH => Route::Metrics,
             _ => Route::NotFound,
         }
     }
 }
 
 /// One request: counted and in flight from headers received until the
-/// response is handed back, including any time a blackhole holds it.
+/// response is handed back, including any time a blackhole holds it. A
+/// scrape of [`METRICS_PATH`] is answered at once and counted nowhere.
 pub async fn handle(
     state: Arc<ClusterState>,
     req: Request<Incoming>,
 ) -> Result<SimResponse, Infallible> {
-    let _in_flight = state.stats.request_started();
     let route = Route::of(req.method(), req.uri().path());
     drop(req);
+    if route == Route::Metrics {
+        return Ok(metrics(&state));
+    }
+    let _in_flight = state.stats.request_started();
+    let answering = Answering::new(&state.istio);
     let fault = state.fault.pass_blackhole().await;
-    Ok(respond(&state, route, fault).await)
+    let response = respond(&state, route, fault).await;
+    answering.answered();
+    Ok(response)
+}
+
+fn metrics(state: &ClusterState) -> SimResponse {
+    let mut res = Response::new(Full::new(Bytes::from(state.istio.render(state.cluster))));
+    let h = res.headers_mut();
+    h.insert(header::SERVER, ISTIO_ENVOY);
+    h.insert(header::CONTENT_TYPE, EXPOSITION);
+    res
 }
 
 async fn respond(state: &ClusterState, route: Route, fault: SimFault) -> SimResponse {
     let site = &*state.site;
     match route {
         // Gateway local replies: no upstream involved, so no delay and no fault.
-        Route::NotFound => empty(StatusCode::NOT_FOUND),
+        Route::NotFound => {
+            state.istio.count(Series::GatewayNoRoute);
+            empty(StatusCode::NOT_FOUND)
+        }
+        Route::Metrics => metrics(state),
         Route::MethodNotAllowed => {
+            state.istio.count(Series::GatewayMethodNotAllowed);
             let mut res = empty(StatusCode::METHOD_NOT_ALLOWED);
             res.headers_mut().insert(header::ALLOW, GET_HEAD);
             res
@@ -236,6 +265,7 @@ async fn respond(state: &ClusterState, route: Route, fault: SimFault) -> SimResp
                 // `Down` only shows here in the instant before its teardown
                 // reaches this connection; treat it as the upstream being gone.
                 SimFault::Http503 | SimFault::Down => {
+                    state.istio.count(Series::GatewayNoHealthyUpstream);
                     return local_reply(StatusCode::SERVICE_UNAVAILABLE, &site.no_healthy_upstream);
                 }
                 SimFault::Latency(d) => d,
@@ -246,15 +276,27 @@ async fn respond(state: &ClusterState, route: Route, fault: SimFault) -> SimResp
                 tokio::time::sleep(delay).await;
             }
             let service_time = site.service_time(delay);
+            // Counted once the answer is certain: a client gone during the
+            // delay is `0 DC` instead (see `Answering`).
+            state.istio.count(Series::GatewayOk);
             if route == Route::Health {
                 return upstream_reply(&site.health, TEXT_PLAIN, service_time);
             }
             let page = match fault {
-                SimFault::Degraded => site.pages.unavailable(),
+                SimFault::Degraded => {
+                    state.istio.count(Series::ReviewsNoHealthyUpstream);
+                    site.pages.unavailable()
+                }
                 _ => {
                     let shown = match fault {
-                        SimFault::CrossCluster => state.cluster.other(),
-                        _ => state.cluster,
+                        SimFault::CrossCluster => {
+                            state.istio.count(Series::ReviewsOtherCluster);
+                            state.cluster.other()
+                        }
+                        _ => {
+                            state.istio.count(Series::ReviewsLocal);
+                            state.cluster
+                        }
                     };
                     let n = state.page_seq.fetch_add(1, Ordering::Relaxed);
                     site.pages
@@ -317,6 +359,7 @@ mod tests {
         assert_eq!(Route::of(&Method::GET, "/productpage"), Route::ProductPage);
         assert_eq!(Route::of(&Method::HEAD, "/productpage"), Route::ProductPage);
         assert_eq!(Route::of(&Method::GET, "/health"), Route::Health);
+        assert_eq!(Route::of(&Method::GET, METRICS_PATH), Route::Metrics);
         assert_eq!(Route::of(&Method::GET, "/productpage/"), Route::NotFound);
         assert_eq!(Route::of(&Method::GET, "/"), Route::NotFound);
         assert_eq!(
@@ -372,5 +415,25 @@ mod tests {
         let res = respond(&state, Route::MethodNotAllowed, SimFault::Restore).await;
         assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(res.headers()[header::ALLOW], "GET, HEAD");
+
+        let res = respond(&state, Route::ProductPage, SimFault::CrossCluster).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = respond(&state, Route::Metrics, SimFault::Http503).await;
+        assert_eq!(res.headers()[header::CONTENT_TYPE], EXPOSITION);
+
+        // What the mesh reported for those answers, hop by hop.
+        let counts = [
+            (Series::GatewayOk, 3),
+            (Series::GatewayNoHealthyUpstream, 1),
+            (Series::GatewayNoRoute, 1),
+            (Series::GatewayMethodNotAllowed, 1),
+            (Series::GatewayDownstreamClosed, 0),
+            (Series::ReviewsLocal, 1),
+            (Series::ReviewsOtherCluster, 1),
+            (Series::ReviewsNoHealthyUpstream, 0),
+        ];
+        for (series, n) in counts {
+            assert_eq!(state.istio.get(series), n, "{series:?}");
+        }
     }
 }

@@ -2,6 +2,8 @@
 //! run in-process against the simulator on 127.0.0.1:0.
 #![allow(dead_code)] // each test binary uses a different part of this file
 
+pub mod prometheus;
+
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::Path;
@@ -85,6 +87,7 @@ pub fn plan(name: &str, targets: Vec<TargetPlan>, model: LoadModel, duration: Du
         clusters: Vec::new(),
         dns: Default::default(),
         captures: Vec::new(),
+        evidence: None,
         grafana: None,
         start_at: None,
     }

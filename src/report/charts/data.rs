@@ -123,6 +123,152 @@ pub struct ChartData {
     /// generator, not the target, set the numbers.
     pub limited: Vec<[u32; 2]>,
     pub end_s: f64,
+    /// `[evidence]`: one panel per query Prometheus answered, in the
+    /// scenario's order; empty without `[evidence]`.
+    pub mesh: Vec<MeshPanel>,
+}
+
+/// One evidence query's series, as evidence/<name>.csv holds them.
+#[derive(Clone, Debug, Default)]
+pub struct MeshPanel {
+    pub name: String,
+    /// In the order Prometheus answered them.
+    pub series: Vec<MeshSeries>,
+    /// Labels every series has (`code=503`), named once in the legend.
+    pub common: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct MeshSeries {
+    /// What the legend names it by: the labels that tell the panel's
+    /// series apart, Istio's long names shortened (see [`legend_labels`]).
+    pub label: String,
+    /// `(run second, value)` in time order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// The panels of every query that answered, each sample's series kept
+/// together in the order they first appear.
+pub fn mesh_panels(evidence: Option<&crate::results::evidence::Evidence>) -> Vec<MeshPanel> {
+    let Some(evidence) = evidence else {
+        return Vec::new();
+    };
+    evidence
+        .queries
+        .iter()
+        .filter(|q| q.record.status == crate::results::evidence::QueryStatus::Ok)
+        .map(|q| {
+            let mut series: Vec<MeshSeries> = Vec::new();
+            for row in &q.rows {
+                let point = (row.second as f64, row.value);
+                match series.iter_mut().rev().find(|s| s.label == row.series) {
+                    Some(s) => s.points.push(point),
+                    None => series.push(MeshSeries {
+                        label: row.series.clone(),
+                        points: vec![point],
+                    }),
+                }
+            }
+            let (labels, common) =
+                legend_labels(&series.iter().map(|s| s.label.as_str()).collect::<Vec<_>>());
+            for (s, label) in series.iter_mut().zip(labels) {
+                s.label = label;
+            }
+            MeshPanel {
+                name: q.record.name.clone(),
+                series,
+                common,
+            }
+        })
+        .collect()
+}
+
+/// Istio's label names as a legend shows them.
+const SHORT: [(&str, &str); 6] = [
+    ("destination_cluster", "dst"),
+    ("source_cluster", "src"),
+    ("response_code", "code"),
+    ("response_flags", "flags"),
+    ("destination_service_name", "dst_svc"),
+    ("destination_workload", "dst_wl"),
+];
+
+/// Per series, the `k=v` pairs that differ between the series (Istio's
+/// names shortened: `dst=primary src=secondary`); and the pairs all share,
+/// said once (`code=503`, `flags=UH`). A label string that does not parse
+/// is kept as it is.
+pub fn legend_labels(series: &[&str]) -> (Vec<String>, Vec<String>) {
+    let parsed: Vec<Option<Vec<(String, String)>>> =
+        series.iter().map(|s| parse_labels(s)).collect();
+    let all_parsed: Vec<&Vec<(String, String)>> = parsed.iter().flatten().collect();
+    let shared = |pair: &(String, String)| {
+        all_parsed.len() == series.len()
+            && series.len() > 1
+            && all_parsed.iter().all(|p| p.contains(pair))
+    };
+    let short = |k: &str| {
+        SHORT
+            .iter()
+            .find(|(long, _)| *long == k)
+            .map_or(k.to_string(), |(_, s)| s.to_string())
+    };
+    let common = all_parsed
+        .first()
+        .map(|first| {
+            first
+                .iter()
+                .filter(|p| shared(p))
+                .map(|(k, v)| format!("{}={v}", short(k)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let labels = series
+        .iter()
+        .zip(&parsed)
+        .map(|(raw, p)| match p {
+            None => raw.to_string(),
+            Some(pairs) => {
+                let own: Vec<String> = pairs
+                    .iter()
+                    .filter(|p| !shared(p))
+                    .map(|(k, v)| format!("{}={v}", short(k)))
+                    .collect();
+                if own.is_empty() {
+                    "(no labels)".to_string()
+                } else {
+                    own.join(" ")
+                }
+            }
+        })
+        .collect();
+    (labels, common)
+}
+
+/// `name{a="1",b="x\"y"}` → `[("a", "1"), ("b", "x\"y")]` (the metric
+/// name is dropped); `None` when it is not in that form.
+fn parse_labels(s: &str) -> Option<Vec<(String, String)>> {
+    let body = s.get(s.find('{')? + 1..)?.strip_suffix('}')?;
+    let mut pairs = Vec::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        let (key, after) = rest.split_once("=\"")?;
+        let mut value = String::new();
+        let mut chars = after.char_indices();
+        let end = loop {
+            match chars.next()? {
+                (_, '\\') => match chars.next()?.1 {
+                    'n' => value.push('\n'),
+                    c => value.push(c),
+                },
+                (i, '"') => break i,
+                (_, c) => value.push(c),
+            }
+        };
+        pairs.push((key.to_string(), value));
+        rest = &after[end + 1..];
+        rest = rest.strip_prefix(',').unwrap_or(rest);
+    }
+    Some(pairs)
 }
 
 impl ChartData {
@@ -210,6 +356,7 @@ impl ChartData {
             windows,
             outages,
             end_s,
+            mesh: mesh_panels(results.evidence.as_ref()),
         }
     }
 }
@@ -303,5 +450,24 @@ mod tests {
             ("kill (restore FAILED)", 5.0, 30.0)
         );
         assert!(fault_band(&fault("never"), 30.0).is_none());
+    }
+
+    #[test]
+    fn legends_name_what_tells_series_apart_and_what_they_share_once() {
+        let (labels, common) = legend_labels(&[
+            r#"{destination_cluster="primary",response_code="503",response_flags="UH"}"#,
+            r#"{destination_cluster="secondary",response_code="503",response_flags="UH"}"#,
+        ]);
+        assert_eq!(labels, ["dst=primary", "dst=secondary"]);
+        assert_eq!(common, ["code=503", "flags=UH"]);
+        let (labels, common) = legend_labels(&[r#"up{job="a \"b\"",x="1"}"#, "not labels"]);
+        assert_eq!(labels, [r#"job=a "b" x=1"#, "not labels"]);
+        assert!(common.is_empty());
+        let (labels, common) = legend_labels(&["{}", r#"{a="1"}"#]);
+        assert_eq!(labels, ["(no labels)", "a=1"]);
+        assert!(common.is_empty());
+        // One series: every label is its own.
+        let (labels, common) = legend_labels(&[r#"{source_cluster="primary"}"#]);
+        assert_eq!((labels, common), (vec!["src=primary".to_string()], vec![]));
     }
 }

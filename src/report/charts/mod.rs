@@ -6,6 +6,7 @@
 mod availability;
 pub mod data;
 mod latency;
+mod mesh;
 mod stacked;
 mod style;
 mod text;
@@ -23,7 +24,7 @@ use crate::outcome::Kind;
 use crate::results::files::chart_file;
 use crate::results::write_atomic;
 
-pub use crate::results::files::CHARTS;
+pub use crate::results::files::{CHARTS, MESH_CHART};
 
 /// Writes `<name>.svg` and `<name>.png` for every chart into `dir`, each
 /// drawn in memory and then written whole (see [`write_atomic`]). A chart
@@ -33,11 +34,13 @@ pub fn render_all(dir: &Path, data: &ChartData) -> Result<Vec<PathBuf>, String> 
     style::register_font()?;
     let mut written = Vec::new();
     let mut failed = Vec::new();
-    for name in CHARTS {
-        let height = if name == "availability" {
-            640
-        } else {
-            style::height(data.scopes.len())
+    // The mesh's view only for a run that has one.
+    let mesh = (!data.mesh.is_empty()).then_some(MESH_CHART);
+    for name in CHARTS.into_iter().chain(mesh) {
+        let height = match name {
+            "availability" => 640,
+            MESH_CHART => mesh::height(data.mesh.len()),
+            _ => style::height(data.scopes.len()),
         };
         let size = (style::WIDTH, height);
         let svg = dir.join(chart_file(name, "svg"));
@@ -98,6 +101,7 @@ fn draw<DB: DrawingBackend>(
     match name {
         "availability" => availability::draw(root, data),
         "latency" => latency::draw(root, data),
+        MESH_CHART => mesh::draw(root, data),
         "outcomes" => stacked::draw(
             root,
             data,
