@@ -270,7 +270,10 @@ pub fn assess(results: &Results, rule: &RecoveryRule, slo: &SloPlan) -> Assessme
                 .to_string(),
         );
     }
-    if let Some(start) = &summary.start {
+    // A merge's `start` combines its shards' (the latest lag, the strictest
+    // skew): each shard's own start was judged, and named, in
+    // `merged.invalid` below.
+    if let Some(start) = summary.start.as_ref().filter(|_| summary.merged.is_none()) {
         let reasons = super::generator::start_invalid(start);
         if !reasons.is_empty() {
             generator.advice.push(

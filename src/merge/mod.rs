@@ -6,7 +6,8 @@
 //! intervals added as histograms (exact, so the merged percentiles are
 //! those of one histogram of every shard's requests); the summaries'
 //! counts added up ([`totals`]); the faults and markers those of the shard
-//! that ran the hooks. The merged files are written by the writers a run
+//! that ran the hooks; `start` the shards' starts combined ([`start`]).
+//! The merged files are written by the writers a run
 //! uses, read back with [`Results::beside`], assessed by
 //! [`crate::assess::assess`] and drawn by `report`, like a run's.
 //!
@@ -17,6 +18,7 @@
 
 pub mod check;
 pub mod rows;
+pub mod start;
 pub mod totals;
 
 use std::collections::{BTreeMap, HashMap};
@@ -134,15 +136,18 @@ pub fn merge(opts: &MergeOptions) -> Result<Merged, MergeError> {
         invalid,
         notes: vec![totals::NOT_ADDED.to_string()],
     };
+    let starts: Vec<_> = shards.iter().map(|s| s.summary.start.as_ref()).collect();
+    let start = start::combined(&starts);
     if let Some(plan) = &base.plan {
         let mut plan = plan.clone();
         plan.shard = None;
-        plan.start = None;
+        plan.start = start.clone();
         plan.merged = Some(merged.clone());
         plan.write(out).map_err(write_error)?;
     }
 
     let mut summary = merged_summary(&shards, hooks_on as usize, &seconds);
+    summary.start = start;
     summary.merged = Some(merged);
     let mut results = Results::beside(out, summary)?;
     let assessment = assess(&results, &results.summary.recovery, &results.summary.slo);

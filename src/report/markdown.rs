@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::assess::dir::seconds;
 use crate::results::outage::{FaultOutage, Recovery};
-use crate::results::summary::{Percentiles, Summary, TargetSummary};
+use crate::results::summary::{Percentiles, StartInfo, Summary, TargetSummary};
 use crate::results::verdict::VerdictStatus;
 use crate::results::{WriteError, write_atomic};
 
@@ -81,6 +81,9 @@ pub fn summary_md(s: &Summary, dir: &str) -> String {
             escape(&m.folders.join(", ")),
             m.hooks_on
         ));
+    }
+    if let Some(start) = &s.start {
+        t.push_str(&start_md(start, s.merged.is_some()));
     }
     if s.interrupted {
         t.push_str("\n**INTERRUPTED** before its planned end: the figures cover what ran.\n");
@@ -293,9 +296,61 @@ pub fn append_to_step_summary(markdown: &str) -> Option<Result<PathBuf, String>>
     )
 }
 
+/// `--start-at`: the planned second 0, how late it was (a merge: its
+/// latest shard, and each shard's own word), the skew allowed, the clock.
+fn start_md(start: &StartInfo, merged: bool) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(start.at_unix_ms);
+    let clock = match (start.clock.synchronized, start.clock.max_error_ms) {
+        (true, Some(error)) => format!("clock synchronized (error bound {error} ms)"),
+        (true, None) => "clock synchronized".to_string(),
+        (false, _) => "clock not synchronized".to_string(),
+    };
+    let mut t = format!(
+        "\nSecond 0 at --start-at {}: {}{:.1} ms late (max skew {} ms), {clock}.\n",
+        humantime::format_rfc3339_millis(at),
+        if merged { "the latest shard " } else { "" },
+        start.lag_ms,
+        start.max_skew_ms
+    );
+    if merged {
+        t.push('\n');
+        for note in &start.notes {
+            t.push_str(&format!("- {}\n", escape(note)));
+        }
+    }
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_start_says_its_instant_lag_skew_and_clock_and_a_merge_each_shards() {
+        let start = StartInfo {
+            at_unix_ms: 1_796_216_400_000,
+            lag_ms: 3.5,
+            max_skew_ms: 50.0,
+            clock: crate::results::summary::ClockStatus {
+                synchronized: false,
+                offset_ms: None,
+                max_error_ms: None,
+            },
+            notes: vec!["shard 0/2: second 0 0.0 ms after --start-at".into()],
+        };
+        assert_eq!(
+            start_md(&start, false),
+            "\nSecond 0 at --start-at 2026-12-02T13:00:00.000Z: 3.5 ms late (max skew 50 ms), clock not synchronized.\n"
+        );
+        let mut synced = start.clone();
+        synced.clock.synchronized = true;
+        synced.clock.max_error_ms = Some(12.5);
+        assert_eq!(
+            start_md(&synced, true),
+            "\nSecond 0 at --start-at 2026-12-02T13:00:00.000Z: the latest shard 3.5 ms late (max skew 50 ms), clock synchronized (error bound 12.5 ms).\n\n\
+             - shard 0/2: second 0 0.0 ms after --start-at\n"
+        );
+    }
 
     #[test]
     fn markdown_syntax_in_names_is_shown_literally() {

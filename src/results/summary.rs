@@ -56,7 +56,8 @@ pub const FILE: &str = "summary.json";
 /// too) with each hook fault's `hooks_on_shard` (`--hooks-on`), both absent
 /// when not sharded; and `merged: {shards, folders, start_at_unix_ms,
 /// notes}` (`meshdrill merge`, in plan.json too, with plan.json's
-/// `scenario_hash`), absent unless merged. A file of any other version is
+/// `scenario_hash`), absent unless merged, a merge's `start` being its
+/// shards' combined (`null` in the first merges). A file of any other version is
 /// refused, never guessed at.
 pub const SCHEMA_VERSION: u32 = 5;
 
@@ -121,7 +122,10 @@ pub struct Summary {
     pub rebuilt: Option<crate::results::rebuild::Rebuilt>,
     /// `run --start-at`; `null` for a run started at once. Written by every
     /// run like every other field, but defaulted when read: folders of
-    /// version 5 written before the flag existed lack the key.
+    /// version 5 written before the flag existed lack the key. A merge's
+    /// combines its shards': their instant, the latest lag, the strictest
+    /// skew, a clock synchronized only if every one was, and one note per
+    /// shard; each shard's start is judged in `merged.invalid`, not again.
     #[serde(default)]
     pub start: Option<StartInfo>,
     /// `meshdrill merge`: these results are N shards' added up. Absent
