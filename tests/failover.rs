@@ -94,7 +94,15 @@ async fn cross_cluster_fails_over_within_one_request_and_fails_back_after_the_re
     };
     let expected = 100.0 * secondary as f64 / (primary + secondary) as f64;
     assert!((share("secondary") - expected).abs() < 1e-9);
-    assert!(share("secondary") >= 98.0, "{during:?}");
+    // Only pages intended before the sim switched (the inject hook's end)
+    // can come from the primary: a busy machine may start the hook late,
+    // so the bound is the slots up to then, plus one at the boundary.
+    let before_switch = ((inject_done - (from * 1000) as f64) / INTERVAL_MS).ceil() as u64 + 1;
+    assert!(
+        primary <= before_switch,
+        "{primary} primary pages in the window, {before_switch} intended before the switch at {inject_done} ms: {during:?}"
+    );
+    assert!(secondary > 0, "{during:?}");
 
     // Home came back with the first request sent after the restore; one
     // sent just before it but held back by a busy machine may come back
