@@ -1,23 +1,23 @@
-//! The open model's release path: the pacer releasing due slots to its
-//! lanes and a lane taking them, beside a floor of the same number of slot
-//! numbers sent one by one over a tokio channel with no schedule (how the
-//! pacer released them before the watermarks). `release` starts the pacer
-//! with every slot already due (its start in the past), so it releases as
-//! fast as it can: the cost per slot, not the sleeping, is what is
-//! measured. `slot_offset` times the schedule itself, per slot: the flat
-//! profile (one division), beside a 16-stage ramp (a binary search over the
-//! pieces and a square root) and the bare `i / rate` as the floor.
+//! The open model's release path: a lane taking its slots from its own
+//! alarm ([`Alarm::until`]) beside a floor of the same number of slot
+//! numbers sent one by one over a tokio channel with no schedule (how
+//! slots were released before the watermarks and the alarm). `release`
+//! asks for slots that are all already due (their start in the past), so
+//! it measures what the lane pays per slot when it is behind or batched,
+//! not the sleeping. `slot_offset` times the schedule itself, per slot: the
+//! flat profile (one division), beside a 16-stage ramp (a binary search
+//! over the pieces and a square root) and the bare `i / rate` as the floor.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use meshdrill::engine::pacer::{PacedLane, SlotRelease, spawn_pacer};
+use meshdrill::engine::alarm::Alarm;
 use meshdrill::engine::profile::LoadProfile;
 use meshdrill::engine::schedule::Schedule;
 use meshdrill::scenario::LoadStage;
 use tokio::sync::mpsc::unbounded_channel;
-use tokio_util::sync::CancellationToken;
+use tokio::time::Instant;
 
 const RATE: f64 = 10_000.0;
 const SLOTS: u64 = 10_000;
@@ -25,46 +25,26 @@ const SLOTS: u64 = 10_000;
 fn release(c: &mut Criterion) {
     let mut group = c.benchmark_group("pacer");
     let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("runtime");
     group.throughput(Throughput::Elements(SLOTS));
-    for lanes in [1u64, 2] {
-        group.bench_function(BenchmarkId::new("release", format!("{lanes} lanes")), |b| {
-            b.iter(|| {
-                let mut releases = Vec::new();
-                let paced = (0..lanes)
-                    .map(|first| {
-                        let release = SlotRelease::new();
-                        releases.push(release.clone());
-                        PacedLane {
-                            first,
-                            stride: lanes,
-                            profile: LoadProfile::Flat(RATE * lanes as f64),
-                            release,
-                        }
-                    })
-                    .collect();
-                // SLOTS slots at RATE per lane, all already due.
-                let end = Duration::from_secs_f64(SLOTS as f64 / (RATE * lanes as f64));
-                let start = Instant::now() - end - Duration::from_secs(1);
-                let pacer =
-                    spawn_pacer(paced, start, end, CancellationToken::new()).expect("pacer thread");
-                let got = rt.block_on(async {
-                    let mut got = 0u64;
-                    for (first, release) in releases.iter().enumerate() {
-                        let mut slot = first as u64;
-                        while release.released(slot).await {
-                            got += black_box(slot) & 1;
-                            slot += lanes;
-                        }
-                    }
-                    got
-                });
-                pacer.join().expect("pacer");
+    group.bench_function(BenchmarkId::new("release", "alarm, every slot due"), |b| {
+        let profile = LoadProfile::Flat(RATE);
+        b.iter(|| {
+            rt.block_on(async {
+                let mut alarm = Alarm::new().expect("timerfd");
+                // SLOTS slots at RATE, all already due.
+                let start = Instant::now() - Duration::from_secs_f64(SLOTS as f64 / RATE + 1.0);
+                let mut got = 0u64;
+                for slot in 0..SLOTS {
+                    alarm.until(start + profile.slot_offset(slot)).await;
+                    got += black_box(slot) & 1;
+                }
                 got
             })
-        });
-    }
+        })
+    });
     group.bench_function(BenchmarkId::new("floor: channel", "1 lane"), |b| {
         b.iter(|| {
             let (tx, mut rx) = unbounded_channel::<u64>();

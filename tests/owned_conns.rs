@@ -2,7 +2,8 @@
 //! (`engine::owned`), against a server on 127.0.0.1:0 that counts the
 //! connections it accepted: one connection serves every request in turn;
 //! one the server closes is replaced at the next request; one older than
-//! `max_connection_age` is not used again.
+//! `max_connection_age` is not used again; with `connection = "new"`
+//! every request has a connection of its own and says `Connection: close`.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -18,12 +19,12 @@ use meshdrill::scenario::{ConnectionPolicy, FollowRedirects, HttpVersion};
 
 const BODY: &str = "hello";
 
-/// Request lines seen, in order.
+/// Request heads seen, in order.
 type Lines = Arc<Mutex<Vec<String>>>;
 
 /// Answers every request with `BODY`; with `close`, says `Connection:
 /// close` and closes after the response. Returns the address, the count
-/// of connections accepted, and the request lines.
+/// of connections accepted, and the request heads.
 fn server(close: bool) -> (SocketAddr, Arc<AtomicUsize>, Lines) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -55,8 +56,7 @@ fn serve(mut conn: std::net::TcpStream, close: bool, lines: Lines) {
         }
         while let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-            let line = head.lines().next().unwrap_or_default().to_string();
-            lines.lock().unwrap().push(line);
+            lines.lock().unwrap().push(head);
             if conn.write_all(response.as_bytes()).is_err() || close {
                 return;
             }
@@ -67,6 +67,14 @@ fn serve(mut conn: std::net::TcpStream, close: bool, lines: Lines) {
 }
 
 fn client(addr: SocketAddr, max_connection_age: Option<Duration>) -> TargetClient {
+    client_with(addr, max_connection_age, ConnectionPolicy::KeepAlive)
+}
+
+fn client_with(
+    addr: SocketAddr,
+    max_connection_age: Option<Duration>,
+    policy: ConnectionPolicy,
+) -> TargetClient {
     TargetClient::new(&ClientSpec {
         uri: format!("http://{addr}/x?y=1").parse().unwrap(),
         host: addr.to_string(),
@@ -76,7 +84,7 @@ fn client(addr: SocketAddr, max_connection_age: Option<Duration>) -> TargetClien
             tls: None,
         },
         resolver: Arc::new(Resolver::system()),
-        policy: ConnectionPolicy::KeepAlive,
+        policy,
         follow: FollowRedirects::No,
         http: HttpVersion::H1,
         h2_connections: 1,
@@ -117,10 +125,13 @@ async fn one_connection_serves_every_request_in_turn() {
     assert_eq!(seen, vec![(200, BODY.len(), Some(addr)); 10]);
     assert_eq!(accepted.load(Ordering::SeqCst), 1);
     // Origin form, as HTTP/1.1 sends a request to an origin server.
-    assert_eq!(
-        *lines.lock().unwrap(),
-        vec!["GET /x?y=1 HTTP/1.1".to_string(); 10]
-    );
+    let first_lines: Vec<_> = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|head| head.lines().next().unwrap().to_string())
+        .collect();
+    assert_eq!(first_lines, vec!["GET /x?y=1 HTTP/1.1".to_string(); 10]);
     assert_eq!(client.versions(), vec![("1.1", 10)]);
 }
 
@@ -140,4 +151,27 @@ async fn a_connection_older_than_max_connection_age_is_not_used_again() {
     let seen = requests(&client, 4).await;
     assert_eq!(seen, vec![(200, BODY.len(), Some(addr)); 4]);
     assert_eq!(accepted.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn connection_new_dials_a_connection_per_request_and_says_close() {
+    // A keep-alive server: only the client's policy closes the connections.
+    let (addr, accepted, heads) = server(false);
+    let client = client_with(addr, None, ConnectionPolicy::New);
+    let seen = requests(&client, 6).await;
+    assert_eq!(seen, vec![(200, BODY.len(), Some(addr)); 6]);
+    assert_eq!(accepted.load(Ordering::SeqCst), 6);
+    let heads = heads.lock().unwrap();
+    assert_eq!(heads.len(), 6);
+    for head in heads.iter() {
+        let mut lines = head.lines();
+        assert_eq!(lines.next(), Some("GET /x?y=1 HTTP/1.1"));
+        let connection: Vec<_> = lines
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(name, _)| name.eq_ignore_ascii_case("connection"))
+            .map(|(_, value)| value.trim().to_string())
+            .collect();
+        assert_eq!(connection, vec!["close".to_string()]);
+    }
+    assert_eq!(client.versions(), vec![("1.1", 6)]);
 }

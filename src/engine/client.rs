@@ -99,9 +99,10 @@ pub enum Reply {
 pub struct TargetClient {
     /// One when only HTTP/1.1 can be spoken, else `h2_connections`.
     clients: Vec<Client<Connector, Empty<Bytes>>>,
-    /// HTTP/1.1 with keep-alive: the connections this client keeps itself,
-    /// for every request to the target's own scheme and authority (a
-    /// redirect elsewhere goes through `clients`).
+    /// HTTP/1.1: the connections this client keeps itself (or, with
+    /// `connection = "new"`, dials one per request), for every request to
+    /// the target's own scheme and authority (a redirect elsewhere goes
+    /// through `clients`).
     owned: Option<Connections>,
     /// The target's URI in origin form, as `owned` sends it.
     origin: Uri,
@@ -174,13 +175,14 @@ impl TargetClient {
         let clients = (0..count)
             .map(|_| builder.build(connector.clone()))
             .collect();
-        let owned = (spec.http == HttpVersion::H1 && !close).then(|| {
-            Connections::new(
+        let owned = (spec.http == HttpVersion::H1).then(|| match close {
+            true => Connections::one_per_request(connector.clone(), READ_BUFFER_MAX),
+            false => Connections::keep_alive(
                 connector.clone(),
                 spec.max_idle,
                 READ_BUFFER_MAX,
                 spec.max_connection_age,
-            )
+            ),
         });
         Ok(TargetClient {
             clients,

@@ -23,10 +23,10 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::classify::{Classifier, ClassifyConfig, ClusterId, Hay, Page, PodId};
+use crate::engine::alarm::Alarm;
 use crate::engine::buffers::{BodyBuf, BodyPool};
 use crate::engine::client::Reply;
 use crate::engine::clock::RunClock;
-use crate::engine::pacer::SlotRelease;
 use crate::engine::route::{Route, Routed};
 use crate::engine::schedule::Schedule;
 use crate::outcome::{AddressId, Kind, Outcome, TargetId};
@@ -57,9 +57,9 @@ pub struct LaneSpec {
     /// by then, and a backlog must not grow without bound. The run's
     /// `timeout`.
     pub send_deadline: Duration,
-    /// Open model: where the pacer releases this lane's slots as they fall
-    /// due (every one already due is taken without waiting).
-    pub slots: Option<Arc<SlotRelease>>,
+    /// Open model: the lane's own alarm, which wakes it at each slot's
+    /// intended instant (every slot already due is taken without waiting).
+    pub alarm: Option<Alarm>,
     /// Cluster names and pod patterns (this lane builds its own classifier).
     pub classify: ClassifyConfig,
     /// The run's cluster slots, asked once per name this lane meets.
@@ -156,7 +156,7 @@ pub async fn run_lane(
     let mut tick = tokio::time::interval_at(clock.start + TICK, TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
-    // Open model: the next slot this lane expects from the pacer, and when
+    // Open model: the next slot this lane sends, and when
     // it is intended (which bounds the lane's watermark).
     let (mut slot, stride, profile) = match &spec.schedule {
         Schedule::Open {
@@ -208,11 +208,11 @@ pub async fn run_lane(
     // Closed model: per user, the last second it was counted as running in,
     // so each second counts each user once (`active_users`).
     let mut counted_in: Vec<u32> = vec![u32::MAX; users as usize];
-    let mut slots = spec.slots;
+    let mut alarm = spec.alarm;
     // The last instant the lane was at its in-flight cap with a slot due:
     // a slot intended before it waited for room.
     let mut cap_full_at: Option<Instant> = None;
-    // Open model: a slot taken from the pacer while the lane was at its
+    // Open model: a slot that fell due while the lane was at its
     // cap. It goes out as soon as there is room, or is dropped (not sent)
     // at its deadline; either way the lane takes the next slot right
     // after, so stale slots never pile up behind a full lane and the
@@ -327,31 +327,26 @@ pub async fn run_lane(
                 }
                 next_at = None;
                 waiting = None;
-                slots = None; // the pacer drops this lane's schedule
             }
-            due = next_slot(&slots, slot), if can_take => match due {
-                Some(due) => {
-                    let at = clock.at(profile.slot_offset(due));
-                    let second = second_of(clock.us(at));
-                    if Instant::now() >= deadline_of(at) {
-                        shard.not_sent(second, 1);
-                    } else if at_cap {
-                        waiting = Some(due);
-                        waiting_deadline.as_mut().reset(deadline_of(at));
-                    } else {
-                        if cap_full_at.is_some_and(|full| full >= at) {
-                            shard.cap_wait(second);
-                        }
-                        push!(Start::At(at), second);
+            due = next_slot(&mut alarm, next_at, slot), if can_take => {
+                let at = clock.at(profile.slot_offset(due));
+                let second = second_of(clock.us(at));
+                if Instant::now() >= deadline_of(at) {
+                    shard.not_sent(second, 1);
+                } else if at_cap {
+                    waiting = Some(due);
+                    waiting_deadline.as_mut().reset(deadline_of(at));
+                } else {
+                    if cap_full_at.is_some_and(|full| full >= at) {
+                        shard.cap_wait(second);
                     }
-                    if waiting.is_none() {
-                        slot = due + stride;
-                        next_at = slot_at(slot);
-                    }
+                    push!(Start::At(at), second);
                 }
-                // The pacer is gone (interrupted): nothing more to send.
-                None => next_at = None,
-            },
+                if waiting.is_none() {
+                    slot = due + stride;
+                    next_at = slot_at(slot);
+                }
+            }
             // The waiting slot's deadline: dropped at the top of the loop.
             _ = &mut waiting_deadline, if waiting.is_some() => {}
             Some((user, done)) = inflight.next(), if !inflight.is_empty() => {
@@ -458,13 +453,14 @@ pub async fn request_and_record(
     outcome
 }
 
-/// `slot` once the pacer has released it (at once when it already has);
-/// `None` when the pacer has ended without it.
-async fn next_slot(slots: &Option<Arc<SlotRelease>>, slot: u64) -> Option<u64> {
-    match slots {
-        Some(release) => release.released(slot).await.then_some(slot),
-        None => None,
+/// `slot` at its intended instant `at` (at once when that has passed).
+/// Only polled with a slot to take, so `at` is set; an open-model lane
+/// always has its alarm.
+async fn next_slot(alarm: &mut Option<Alarm>, at: Option<Instant>, slot: u64) -> u64 {
+    if let (Some(alarm), Some(at)) = (alarm.as_mut(), at) {
+        alarm.until(at).await;
     }
+    slot
 }
 
 async fn request(

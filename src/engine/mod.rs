@@ -4,6 +4,7 @@
 //! where a host is dialed, name resolution, TCP, TLS from `tls`), and turns
 //! each into an outcome.
 
+pub mod alarm;
 pub mod buffers;
 pub mod client;
 pub mod clock;
@@ -12,7 +13,6 @@ pub mod connect;
 pub mod lane;
 pub mod limits;
 pub mod owned;
-pub mod pacer;
 pub mod profile;
 pub mod redirect;
 pub mod resolve;

@@ -8,6 +8,11 @@
 //! the connection to be ready again (`benches/client_path.rs` measures
 //! both: ~10k instructions a request).
 //!
+//! With `connection = "new"` the same path sends every request on a
+//! connection of its own, dialed for it and closed after its response
+//! (the request says `Connection: close`), so that policy pays neither
+//! hyper-util's pool nor its per-request task either.
+//!
 //! The idle connections are a bounded lock-free queue shared by the
 //! target's lanes (a compare-and-swap to take one, another to give it
 //! back; nothing allocated). A connection is never in two requests at
@@ -52,12 +57,14 @@ pub struct Connections {
     /// A connection older than this is not given back (see
     /// [`Connections::give_back`]).
     max_age: Option<Duration>,
+    /// `false` for `connection = "new"`: nothing is kept between requests.
+    keep_alive: bool,
 }
 
 impl Connections {
     /// At most `max_idle` (at least one) connections are kept between
     /// requests; with the in-flight cap that bounds the descriptors held.
-    pub fn new(
+    pub fn keep_alive(
         connector: Connector,
         max_idle: usize,
         read_buffer_max: usize,
@@ -68,6 +75,18 @@ impl Connections {
             idle: ArrayQueue::new(max_idle.max(1)),
             read_buffer_max,
             max_age,
+            keep_alive: true,
+        }
+    }
+
+    /// A connection per request, never kept: `connection = "new"`.
+    pub fn one_per_request(connector: Connector, read_buffer_max: usize) -> Connections {
+        Connections {
+            connector,
+            idle: ArrayQueue::new(1),
+            read_buffer_max,
+            max_age: None,
+            keep_alive: false,
         }
     }
 
@@ -85,7 +104,11 @@ impl Connections {
         mut chosen: Option<&mut Option<std::net::SocketAddr>>,
     ) -> Result<(Response<Incoming>, Leased), Failure> {
         loop {
-            let (mut conn, fresh) = match self.idle.pop() {
+            let idle = match self.keep_alive {
+                true => self.idle.pop(),
+                false => None,
+            };
+            let (mut conn, fresh) = match idle {
                 Some(conn) => (conn, None),
                 None => {
                     let (conn, errors) = self.dial(dial).await?;
@@ -131,9 +154,10 @@ impl Connections {
     /// it is older than `max_connection_age` (then the next request dials
     /// afresh and resolves the name again) or enough are kept already.
     pub fn give_back(&self, conn: Leased) {
-        if self
-            .max_age
-            .is_some_and(|age| conn.info.opened_at.elapsed() >= age)
+        if !self.keep_alive
+            || self
+                .max_age
+                .is_some_and(|age| conn.info.opened_at.elapsed() >= age)
         {
             return;
         }

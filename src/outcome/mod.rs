@@ -144,7 +144,7 @@ impl Kind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Outcome {
     pub target: TargetId,
-    /// When the pacer meant to send it (open model) or the user started it (closed model).
+    /// When its slot was intended (open model) or the user started it (closed model).
     pub intended_us: u64,
     /// Completion minus intended time: what a user would have waited, including
     /// any delay the generator itself added (coordinated-omission correct).

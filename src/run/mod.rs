@@ -99,8 +99,8 @@ pub enum RunError {
         target: String,
         error: crate::engine::tls::TlsFileError,
     },
-    #[error("cannot start the pacer thread: {0}")]
-    Pacer(String),
+    #[error("cannot create the open model's send timer (timerfd): {0}")]
+    Alarm(String),
     /// Ctrl-C while waiting for `--start-at`: nothing was sent.
     #[error("interrupted while waiting for --start-at: nothing was sent")]
     InterruptedBeforeStart,

@@ -50,7 +50,6 @@ pub(super) async fn record(
     let Engine {
         mut outcomes,
         lanes,
-        pacer,
         end,
         stop: lanes_stop,
         ..
@@ -132,11 +131,6 @@ pub(super) async fn record(
         }
     };
     let (faults, (failure, requests_ended_ms), ()) = tokio::join!(faults, record, markers);
-    if let Some(pacer) = pacer {
-        // Every lane has ended, so the pacer has sent its last slot or seen
-        // the stop; this returns within one nap.
-        let _ = tokio::task::spawn_blocking(move || pacer.join()).await;
-    }
     if let Some(e) = failure {
         return Err(e);
     }

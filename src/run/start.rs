@@ -1,9 +1,9 @@
 //! Starting the engine: one client per target (where it dials, with which
 //! Host), the in-flight caps the open-files limit allows, the lanes on the
-//! run clock and the pacer thread that feeds the open model's lanes.
+//! run clock, each open-model lane with its own send alarm
+//! ([`crate::engine::alarm`]).
 
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -11,13 +11,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::{RunError, RunOptions};
 use crate::classify::ClassifyConfig;
+use crate::engine::alarm::Alarm;
 use crate::engine::buffers::BodyBudget;
 use crate::engine::client::{ClientSpec, TargetClient};
 use crate::engine::clock::RunClock;
 use crate::engine::connect::{self, ConnectSpec, DialHost, HostPin};
 use crate::engine::lane::{LaneSpec, run_lane};
 use crate::engine::limits;
-use crate::engine::pacer::{PacedLane, SlotRelease, spawn_pacer};
 use crate::engine::profile::LoadProfile;
 use crate::engine::resolve::Resolver;
 use crate::engine::route::Route;
@@ -46,8 +46,6 @@ pub(super) struct Engine {
     /// Every lane's outcomes; closed when the last lane has ended.
     pub outcomes: mpsc::UnboundedReceiver<LaneReport>,
     pub lanes: usize,
-    /// The open model's pacer thread (none for the closed model).
-    pub pacer: Option<JoinHandle<()>>,
     /// Warmup + duration: when the lanes stop sending.
     pub end: Duration,
     /// Stops the lanes (the user's interrupt, or a failed write).
@@ -65,7 +63,7 @@ pub(super) struct Registries<'a> {
     pub addresses: &'a Arc<AddressRegistry>,
 }
 
-/// Spawns every target's lanes and the pacer; sets each target's in-flight
+/// Spawns every target's lanes; sets each target's in-flight
 /// cap in its client spec and in what the results say of it.
 pub(super) fn start_engine(
     opts: &RunOptions,
@@ -97,7 +95,6 @@ pub(super) fn start_engine(
     let warmup_seconds = second_of(plan.load.warmup.as_micros() as u64);
     let locations = LocationRegistry::new();
     let mut lane_count = 0;
-    let mut paced = Vec::new();
     let mut clients = Vec::new();
     for (target, cap) in caps.iter().enumerate() {
         let client = Arc::new(route(specs, target, *cap).map_err(|e| RunError::Target {
@@ -108,21 +105,11 @@ pub(super) fn start_engine(
         let schedules = Schedule::split(split_of(&plan.load), lanes_per_target as u64, opts.shard);
         let lanes = schedules.len();
         for schedule in schedules {
-            let slots = match &schedule {
-                Schedule::Open {
-                    first,
-                    stride,
-                    profile,
-                } => {
-                    let release = SlotRelease::new();
-                    paced.push(PacedLane {
-                        first: *first,
-                        stride: *stride,
-                        profile: profile.clone(),
-                        release: release.clone(),
-                    });
-                    Some(release)
-                }
+            let alarm = match &schedule {
+                Schedule::Open { .. } => Some(Alarm::new().map_err(|e| {
+                    stop.cancel(); // lanes already started end at once
+                    RunError::Alarm(e.to_string())
+                })?),
                 Schedule::Closed { .. } => None,
             };
             let lane = LaneSpec {
@@ -132,7 +119,7 @@ pub(super) fn start_engine(
                 end,
                 max_in_flight: (caps[target] / lanes).max(1),
                 send_deadline: plan.load.timeout,
-                slots,
+                alarm,
                 classify: classify.clone(),
                 clusters: registries.clusters.clone(),
                 addresses: registries.addresses.clone(),
@@ -150,19 +137,9 @@ pub(super) fn start_engine(
         }
     }
     drop(tx);
-    let pacer = if paced.is_empty() {
-        None
-    } else {
-        let spawned = spawn_pacer(paced, clock.start.into_std(), end, stop.clone());
-        Some(spawned.map_err(|e| {
-            stop.cancel(); // the lanes would wait for slots forever
-            RunError::Pacer(e.to_string())
-        })?)
-    };
     Ok(Engine {
         outcomes,
         lanes: lane_count,
-        pacer,
         end,
         stop,
         open_files_limit,
