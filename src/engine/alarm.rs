@@ -190,9 +190,11 @@ mod tests {
     #[tokio::test]
     async fn dropped_before_it_fires_the_same_deadline_is_waited_on_again() {
         let mut alarm = Alarm::new().unwrap();
-        let at = Instant::now() + Duration::from_millis(300);
+        // Far enough ahead that a descheduled test thread cannot reach it
+        // before the 1 ms timeout is seen.
+        let at = Instant::now() + Duration::from_secs(2);
         let early = tokio::time::timeout(Duration::from_millis(1), alarm.until(at)).await;
-        assert!(early.is_err(), "the alarm fired 299 ms early");
+        assert!(early.is_err(), "the alarm fired almost 2 s early");
         assert_eq!(alarm.armed, Some(at), "still armed for it");
         alarm.until(at).await;
         assert!(Instant::now() >= at);
