@@ -28,7 +28,8 @@
 //! [`annotate`] marks the run and its faults on the users' Grafana
 //! (`--grafana`), off the hot path.
 //! [`evidence`] asks the users' Prometheus for the mesh's own view of the
-//! run (`[evidence]`), once traffic has stopped.
+//! run (`[evidence]`), once traffic has stopped; both send through
+//! [`side_http`] (one HTTP/1.1 request to a service beside the run).
 //! [`sim`] is the embedded two-cluster Bookinfo the demo and the tests drive.
 
 pub mod annotate;
@@ -48,4 +49,5 @@ pub mod report;
 pub mod results;
 pub mod run;
 pub mod scenario;
+pub mod side_http;
 pub mod sim;

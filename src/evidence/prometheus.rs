@@ -1,22 +1,19 @@
 //! One Prometheus HTTP API range query (`GET {url}/api/v1/query_range`)
 //! over HTTP/1.1 on a connection of its own, bounded by one timeout from
-//! connect to the answer's body (as `annotate` posts to Grafana, with the
-//! same TLS), and its JSON answer turned into evidence rows.
+//! connect to the answer's body (sent through [`crate::side_http`], as
+//! `annotate` posts to Grafana), and its JSON answer turned into evidence
+//! rows.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper::{Request, Uri};
-use hyper_util::rt::TokioIo;
+use hyper::{Method, Uri};
 use serde::Deserialize;
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 
-use crate::annotate::grafana::{server_name, tls_connector};
 use crate::results::evidence::EvidenceRow;
+use crate::side_http::{self, SideRequest};
 
 /// Most of an answer read: a day of 1 s steps for a few hundred series.
 const ANSWER_CAP: usize = 64 * 1024 * 1024;
@@ -73,58 +70,18 @@ pub async fn query(
 }
 
 async fn exchange(base: &Uri, path: &str) -> Result<(u16, Bytes), String> {
-    let https = base.scheme_str() == Some("https");
-    let host = base.host().ok_or("the URL has no host")?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let port = base.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let tcp = TcpStream::connect((host, port))
-        .await
-        .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
-    let authority = base.authority().map_or(host, |a| a.as_str());
-    let request = Request::get(path)
-        .header(hyper::header::HOST, authority)
-        .header(hyper::header::ACCEPT, "application/json")
-        .header(
-            hyper::header::USER_AGENT,
-            concat!("meshdrill/", env!("CARGO_PKG_VERSION")),
-        )
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| e.to_string())?;
-    if https {
-        let tls = tls_connector()
-            .connect(server_name(host)?, tcp)
-            .await
-            .map_err(|e| format!("TLS with {host}: {e}"))?;
-        send(tls, request).await
-    } else {
-        send(tcp, request).await
-    }
-}
-
-async fn send<S>(stream: S, request: Request<Empty<Bytes>>) -> Result<(u16, Bytes), String>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
-    let driving = tokio::spawn(connection);
-    let result = async {
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = response.status().as_u16();
-        let body = Limited::new(response.into_body(), ANSWER_CAP)
-            .collect()
-            .await
-            .map_err(|e| format!("reading the answer: {e}"))?
-            .to_bytes();
-        Ok((status, body))
-    }
-    .await;
-    driving.abort();
-    result
+    let request = SideRequest {
+        method: Method::GET,
+        base,
+        path,
+        headers: Vec::new(),
+        body: Bytes::new(),
+    };
+    let answer = side_http::exchange(request, ANSWER_CAP).await?;
+    let body = answer
+        .body
+        .map_err(|e| format!("reading the answer: {e}"))?;
+    Ok((answer.status, body))
 }
 
 /// The API's envelope: `{"status":"success","data":{...}}` or
